@@ -1,0 +1,44 @@
+"""`Param`: the spec of one tunable number (a landscape's or an optimizer's).
+
+A spec says what the number is called, its default, its valid range, whether a
+slider for it should be logarithmic, and one line on what it means.  It is the
+single place where a user's value is checked.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    default: float
+    low: float
+    high: float
+    log: bool = False
+    doc: str = ""
+    kind: str = "float"  # "float", "int" or "bool"
+
+    def validate(self, value, owner: str = "") -> float:
+        """Return ``value`` as a float, or raise ValueError naming it and the valid range."""
+        where = f" for {owner}" if owner else ""
+        if self.kind == "bool":
+            if isinstance(value, (bool, int, float)) and float(value) in (0.0, 1.0):
+                return float(value)
+            raise ValueError(f"{self.name}{where} must be true or false, got {value!r:.40}")
+        if isinstance(value, bool):
+            raise ValueError(f"{self.name}{where} must be a number, got {value!r}")
+        try:
+            v = float(value)
+        except (TypeError, ValueError, OverflowError):
+            raise ValueError(f"{self.name}{where} must be a number, got {value!r:.40}") from None
+        if not math.isfinite(v) or not self.low <= v <= self.high:
+            raise ValueError(
+                f"{self.name}={value!r:.40}{where} is out of range: "
+                f"valid range is [{self.low:g}, {self.high:g}]")
+        if self.kind == "int":
+            if v != int(v):
+                raise ValueError(f"{self.name}{where} must be a whole number, got {value!r:.40}")
+        return v

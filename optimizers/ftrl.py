@@ -1,0 +1,77 @@
+"""FTRL-Proximal, in Keras's formulation (keras.optimizers.Ftrl)."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax.numpy as jnp
+
+from landscapes.params import Param
+from optimizers.base import Rule, learning_rate, tmap, zeros_like
+
+
+# Keras (McMahan et al., 2013, Algorithm 1, with Keras's extras), per coordinate:
+#   n_{t+1} = n_t + g_t²                                   (n_0 = initial_accumulator_value)
+#   σ_t     = (n_{t+1}^{-p} - n_t^{-p}) / α                 (p = learning_rate_power = -½)
+#   z_{t+1} = z_t + g̃_t - σ_t θ_t,   g̃_t = g_t + 2 λ₂ₛ θ_t  (shrinkage L2)
+#   θ_{t+1} = (clip(z, -λ₁, λ₁) - z_{t+1}) / (n_{t+1}^{-p}/α + 2 (λ₂ + β/(2α)))
+# θ is recomputed from z and n, not moved by a step; `update` returns θ_{t+1} - θ_t.
+
+class FtrlState(NamedTuple):
+    s: object  # Σ g², so that n_t = initial_accumulator_value + s (init needs no hyperparameter)
+    z: object  # the "linear" accumulator
+
+
+def ftrl_init(params):
+    return FtrlState(s=zeros_like(params), z=zeros_like(params))
+
+
+def ftrl_update(grads, state, params, hp):
+    lr, p = hp["learning_rate"], hp["learning_rate_power"]
+    l1, l2 = hp["l1_regularization_strength"], hp["l2_regularization_strength"]
+    l2 = l2 + hp["beta"] / (2.0 * lr)
+    shrink = hp["l2_shrinkage_regularization_strength"]
+    n0 = hp["initial_accumulator_value"]
+
+    def one(g, s, z, theta):
+        accum = s + n0
+        new_s = s + g * g
+        new_accum = new_s + n0
+        g_used = g + 2 * shrink * theta
+        z = z + (g_used - (jnp.power(new_accum, -p) - jnp.power(accum, -p)) / lr * theta)
+        quadratic = jnp.power(new_accum, -p) / lr + 2 * l2
+        new_theta = (jnp.clip(z, -l1, l1) - z) / quadratic
+        return new_theta - theta, new_s, z
+
+    out = tmap(one, grads, state.s, state.z, params)
+    is_triple = lambda x: isinstance(x, tuple) and len(x) == 3
+    updates = tmap(lambda o: o[0], out, is_leaf=is_triple)
+    s = tmap(lambda o: o[1], out, is_leaf=is_triple)
+    z = tmap(lambda o: o[2], out, is_leaf=is_triple)
+    return updates, FtrlState(s=s, z=z)
+
+
+FTRL = Rule(
+    name="ftrl", init=ftrl_init, update=ftrl_update,
+    hyperparams=(
+        learning_rate(0.1),
+        Param("learning_rate_power", -0.5, -2.0, 0.0,
+              doc="p: how fast the per-coordinate step decays (-½ as AdaGrad, 0 = fixed)"),
+        Param("initial_accumulator_value", 0.1, 1e-6, 10.0, log=True, doc="n₀: starting sum of squares"),
+        Param("l1_regularization_strength", 0.0, 0.0, 10.0, doc="λ₁: pulls coordinates to exactly 0"),
+        Param("l2_regularization_strength", 0.0, 0.0, 10.0, doc="λ₂: online L2 penalty"),
+        Param("l2_shrinkage_regularization_strength", 0.0, 0.0, 10.0,
+              doc="λ₂ₛ: L2 penalty added to the loss (shrinks the weights)"),
+        Param("beta", 0.0, 0.0, 10.0, doc="β: smooths the first steps (Keras)"),
+    ),
+    title="FTRL",
+    latex=r"z_{t+1} = z_t + g_t - \sigma_t \theta_t \qquad "
+          r"\theta_{t+1} = \frac{\operatorname{clip}(z_{t+1}, \pm\lambda_1) - z_{t+1}}{\sqrt{n_{t+1}}/\alpha + 2\lambda_2}",
+    explanation="Follow the regularised leader: instead of stepping from where it is, it jumps to "
+                "the point that would have been best against all gradients so far, with an "
+                "AdaGrad-like per-coordinate scale. With λ₁ > 0 small coordinates snap to zero.",
+    references=("McMahan et al., 2013, 'Ad Click Prediction: a View from the Trenches'",
+                "keras.optimizers.Ftrl"),
+    conventions="Keras's names and defaults (except α: Keras 0.001). optax has no FTRL; the reference "
+                "is Keras's published update step.",
+)

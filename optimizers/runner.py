@@ -1,0 +1,168 @@
+"""Run an update rule on a landscape: one jit-compiled program per kind of run.
+
+What is compiled (static): the landscape's function, the rule, the schedule's
+kind, which gradient transforms are on, and a size bucket for the number of
+steps.  Everything else (hyperparameters, schedule numbers, clipping and noise
+numbers, the start point, the seed, the exact step count) is a traced
+argument, so changing it reuses the compiled program.
+
+The loop is ``lax.scan`` over chunks of ``CHUNK`` steps inside a
+``fori_loop`` over as many chunks as the step count needs: the step count can
+change within its bucket without recompiling, and at most ``CHUNK - 1``
+extra steps are computed.  Outputs go into buffers of the bucket's size.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from optimizers import schedules
+from optimizers.base import Rule
+from optimizers.transforms import GradientSwitches, transform
+
+CHUNK = 128
+MAX_STEPS = 1_000_000
+
+
+@dataclass(frozen=True)
+class Program:
+    """The static part of a run: everything that selects a compiled program."""
+
+    rule: Rule
+    schedule: str = "constant"
+    switches: GradientSwitches = GradientSwitches()
+
+
+def bucket_for(steps: int) -> int:
+    """Buffer length for ``steps`` updates (rows 0..steps): a power of two, at least CHUNK."""
+    rows = steps + 1
+    return max(CHUNK, 1 << (rows - 1).bit_length())
+
+
+def make_step(objective, program: Program, obj_params, hp, numbers, key):
+    """The scan body: one update, ``(xy, state), (lr_t, t) -> (xy', state'), (xy, f(xy), g)``.
+
+    ``g`` is the gradient as the rule saw it (after noise and clipping).
+    """
+    value_and_grad = jax.value_and_grad(objective)
+    rule = program.rule
+
+    def step(carry, xs):
+        xy, state = carry
+        lr_t, t = xs
+        loss, g = value_and_grad(xy, obj_params)
+        g = transform(g, t, key, numbers, program.switches)
+        updates, state = rule.update(g, state, xy, {**hp, "learning_rate": lr_t})
+        return (xy + updates, state), (xy, loss, g)
+
+    return step
+
+
+def _simulate(objective, program: Program, bucket: int,
+              obj_params, hp, sched, numbers, start, seed, steps):
+    """Rows 0..bucket-1 of (xy, loss, g) and the learning rates; rows > steps are junk."""
+    xy0 = jnp.asarray(start, jnp.float32)  # (2,)
+    key = jax.random.key(seed)
+    lrs = hp["learning_rate"] * schedules.multipliers(program.schedule, sched, bucket)  # (bucket,)
+    step = make_step(objective, program, obj_params, hp, numbers, key)
+
+    def chunk(i, carry):
+        (xy, state), (xs, ls, gs) = carry
+        t0 = i * CHUNK
+        lr_c = jax.lax.dynamic_slice(lrs, (t0,), (CHUNK,))
+        t_c = t0 + jnp.arange(CHUNK, dtype=jnp.int32)
+        (xy, state), (x_c, l_c, g_c) = jax.lax.scan(step, (xy, state), (lr_c, t_c))
+        xs = jax.lax.dynamic_update_slice(xs, x_c, (t0, 0))
+        ls = jax.lax.dynamic_update_slice(ls, l_c, (t0,))
+        gs = jax.lax.dynamic_update_slice(gs, g_c, (t0, 0))
+        return (xy, state), (xs, ls, gs)
+
+    bufs = (jnp.zeros((bucket, 2), jnp.float32), jnp.zeros((bucket,), jnp.float32),
+            jnp.zeros((bucket, 2), jnp.float32))
+    n_chunks = (steps + 1 + CHUNK - 1) // CHUNK  # enough chunks to record row `steps`
+    init = ((xy0, program.rule.init(xy0)), bufs)
+    _, (xs, ls, gs) = jax.lax.fori_loop(0, n_chunks, chunk, init)
+    return xs, ls, gs, lrs
+
+
+_STATIC = ("objective", "program", "bucket")
+simulate = jax.jit(_simulate, static_argnames=_STATIC)
+
+# Many runs at once: `axes` says which arguments carry a leading batch axis.
+@partial(jax.jit, static_argnames=_STATIC + ("axes",))
+def simulate_batch(objective, program, bucket, obj_params, hp, sched, numbers, start, seed, steps, axes):
+    sim = partial(_simulate, objective, program, bucket)
+    return jax.vmap(sim, in_axes=axes)(obj_params, hp, sched, numbers, start, seed, steps)
+
+
+# --- results -------------------------------------------------------------------------------
+
+@dataclass(frozen=True, eq=False)
+class Trajectory:
+    """One run.  Row ``k`` is the point after ``k`` updates (row 0 is the start).
+
+    xy:          (steps + 1, 2) float32
+    loss:        (steps + 1,)   f at each row
+    grad:        (steps + 1, 2) the gradient used for the update from row k (after noise
+                 and clipping); the last row's is the gradient there
+    lr:          (steps,)       the scheduled learning rate of each update
+    diverged_at: None, or the first row whose point or loss is not finite; rows from it
+                 on are NaN in xy, loss and grad
+    """
+
+    xy: np.ndarray
+    loss: np.ndarray
+    grad: np.ndarray
+    lr: np.ndarray
+    diverged_at: int | None
+    landscape: str = ""
+    optimizer: str = ""
+    hyperparams: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def steps(self) -> int:
+        return len(self.xy) - 1
+
+    @property
+    def step_length(self) -> np.ndarray:
+        """(steps,) Euclidean length of each update; NaN after divergence."""
+        return np.linalg.norm(np.diff(self.xy, axis=0), axis=1)
+
+    @property
+    def effective_lr(self) -> np.ndarray:
+        """(steps, 2) per-coordinate |Δθ_i / g_i|: the step size the rule actually took.
+
+        For SGD it is the learning rate; for AdaGrad it shrinks; NaN where g_i = 0.
+        """
+        dx = np.diff(self.xy, axis=0)
+        g = self.grad[:-1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = np.abs(dx / g)
+        out[~np.isfinite(out)] = np.nan
+        return out
+
+
+def finish(xs, ls, gs, lrs, steps):
+    """Slice buffers to rows 0..steps, find the first non-finite row and blank what follows."""
+    xy = np.array(xs[: steps + 1], np.float32)
+    loss = np.array(ls[: steps + 1], np.float32)
+    grad = np.array(gs[: steps + 1], np.float32)
+    bad = ~(np.isfinite(xy).all(axis=1) & np.isfinite(loss))
+    diverged_at = int(np.argmax(bad)) if bad.any() else None
+    if diverged_at is not None:
+        xy[diverged_at:] = np.nan
+        loss[diverged_at:] = np.nan
+        grad[diverged_at:] = np.nan
+    grad[~np.isfinite(grad)] = np.nan
+    return xy, loss, grad, np.asarray(lrs[:steps], np.float32), diverged_at
+
+
+def as_f32(d: dict) -> dict[str, Any]:
+    return {k: jnp.float32(v) for k, v in d.items()}
