@@ -140,7 +140,7 @@ def run(landscape: str | Landscape, optimizer: str, start: Sequence[float] | Non
     out = simulate(L.objective, program, bucket_for(steps), as_f32(L.objective_params), as_f32(hp),
                    as_f32(sched), as_f32(numbers), np.asarray(xy0, np.float32), np.uint32(seed),
                    np.int32(steps))
-    xy, loss, grad, lr, diverged_at = finish(*out, steps)
+    xy, loss, grad, lr, diverged_at = finish(out, steps)
     return Trajectory(xy=xy, loss=loss, grad=grad, lr=lr, diverged_at=diverged_at,
                       landscape=L.name, optimizer=rule.name, hyperparams=hp)
 
@@ -206,12 +206,11 @@ def run_batch(landscape: str | Landscape, optimizer: str, starts=None, steps: in
         np.asarray(seeds, np.int64), (n,)).astype(np.uint32)
     program = Program(rule=rule, schedule=schedule, switches=switches)
     axes = (None, 0, None, None, 0, 0, None)
-    xs, ls, gs, _ = simulate_batch(
+    rows = simulate_batch(
         L.objective, program, bucket_for(steps), as_f32(L.objective_params), hp,
         as_f32(sched), as_f32(numbers), starts_arr, seeds_arr, np.int32(steps), axes=axes)
-    xs = np.array(xs[:, : steps + 1])
-    ls = np.array(ls[:, : steps + 1])
-    gs = np.array(gs[:, : steps + 1])
+    rows = np.asarray(rows)[:, : steps + 1]  # (n, steps + 1, ROW)
+    xs, ls, gs = np.array(rows[..., 0:2]), np.array(rows[..., 2]), np.array(rows[..., 3:5])
     bad = ~(np.isfinite(xs).all(axis=2) & np.isfinite(ls))
     diverged = np.where(bad.any(axis=1), bad.argmax(axis=1), -1)
     mask = np.arange(steps + 1)[None, :] >= np.where(diverged < 0, steps + 1, diverged)[:, None]

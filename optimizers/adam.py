@@ -38,9 +38,11 @@ def _moments(grads, state, hp):
 def _mu_hat(grads, mu, t, hp):
     """m̂: bias-corrected first moment; with Nesterov, Dozat's look-ahead mix."""
     b1 = hp["b1"]
-    plain = tmap(lambda m: m / (1 - b1**t), mu)
+    b1t = b1**t
+    plain = tmap(lambda m: m / (1 - b1t), mu)
     # Nadam: β₁ m_t / (1 - β₁^{t+1}) + (1 - β₁) g_t / (1 - β₁^t)
-    nesterov = tmap(lambda m, g: b1 * (m / (1 - b1 ** (t + 1))) + (1 - b1) * (g / (1 - b1**t)), mu, grads)
+    # (β₁^{t+1} as β₁ᵗ·β₁: one pow per step, not two, since both branches are computed)
+    nesterov = tmap(lambda m, g: b1 * (m / (1 - b1t * b1)) + (1 - b1) * (g / (1 - b1t)), mu, grads)
     return where(hp["nesterov"], nesterov, plain)
 
 

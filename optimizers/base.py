@@ -29,9 +29,13 @@ from landscapes.params import Param
 tmap = jax.tree.map
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Rule:
-    """An update rule and everything a person (or the app) needs to use it."""
+    """An update rule and everything a person (or the app) needs to use it.
+
+    Compared and hashed by identity (``eq=False``): rules are singletons in the
+    registry, and the runner's jit cache hashes them on every call.
+    """
 
     name: str
     init: Callable[[Any], Any]

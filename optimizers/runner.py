@@ -27,7 +27,8 @@ from optimizers import schedules
 from optimizers.base import Rule
 from optimizers.transforms import GradientSwitches, transform
 
-CHUNK = 128
+CHUNK = 512
+UNROLL = 2  # measured: 2 is ~1.6x faster than 1 here; 4 and 8 are much slower on XLA:CPU
 MAX_STEPS = 1_000_000
 
 
@@ -47,9 +48,11 @@ def bucket_for(steps: int) -> int:
 
 
 def make_step(objective, program: Program, obj_params, hp, numbers, key):
-    """The scan body: one update, ``(xy, state), (lr_t, t) -> (xy', state'), (xy, f(xy), g)``.
+    """The scan body: one update, ``(xy, state), (lr_t, t) -> (xy', state'), row``.
 
-    ``g`` is the gradient as the rule saw it (after noise and clipping).
+    ``row`` packs ``(x, y, f(x, y), g_x, g_y, α_t)`` for the point the step starts from
+    (one array, so the whole trajectory leaves the device in one transfer); ``g``
+    is the gradient as the rule saw it (after noise and clipping).
     """
     value_and_grad = jax.value_and_grad(objective)
     rule = program.rule
@@ -60,36 +63,36 @@ def make_step(objective, program: Program, obj_params, hp, numbers, key):
         loss, g = value_and_grad(xy, obj_params)
         g = transform(g, t, key, numbers, program.switches)
         updates, state = rule.update(g, state, xy, {**hp, "learning_rate": lr_t})
-        return (xy + updates, state), (xy, loss, g)
+        return (xy + updates, state), jnp.concatenate([xy, loss[None], g, lr_t[None]])
 
     return step
 
 
+ROW = 6  # columns of the packed output: x, y, f, g_x, g_y, learning rate
+
+
 def _simulate(objective, program: Program, bucket: int,
               obj_params, hp, sched, numbers, start, seed, steps):
-    """Rows 0..bucket-1 of (xy, loss, g) and the learning rates; rows > steps are junk."""
+    """A (bucket, ROW) float32 array: row k = (x, y, f, g_x, g_y, α_k); rows > steps are junk."""
     xy0 = jnp.asarray(start, jnp.float32)  # (2,)
     key = jax.random.key(seed)
     lrs = hp["learning_rate"] * schedules.multipliers(program.schedule, sched, bucket)  # (bucket,)
     step = make_step(objective, program, obj_params, hp, numbers, key)
 
     def chunk(i, carry):
-        (xy, state), (xs, ls, gs) = carry
+        (xy, state), rows = carry
         t0 = i * CHUNK
         lr_c = jax.lax.dynamic_slice(lrs, (t0,), (CHUNK,))
         t_c = t0 + jnp.arange(CHUNK, dtype=jnp.int32)
-        (xy, state), (x_c, l_c, g_c) = jax.lax.scan(step, (xy, state), (lr_c, t_c))
-        xs = jax.lax.dynamic_update_slice(xs, x_c, (t0, 0))
-        ls = jax.lax.dynamic_update_slice(ls, l_c, (t0,))
-        gs = jax.lax.dynamic_update_slice(gs, g_c, (t0, 0))
-        return (xy, state), (xs, ls, gs)
+        (xy, state), rows_c = jax.lax.scan(step, (xy, state), (lr_c, t_c), unroll=UNROLL)  # (CHUNK, ROW)
+        rows = jax.lax.dynamic_update_slice(rows, rows_c, (t0, 0))
+        return (xy, state), rows
 
-    bufs = (jnp.zeros((bucket, 2), jnp.float32), jnp.zeros((bucket,), jnp.float32),
-            jnp.zeros((bucket, 2), jnp.float32))
+    rows = jnp.zeros((bucket, ROW), jnp.float32)
     n_chunks = (steps + 1 + CHUNK - 1) // CHUNK  # enough chunks to record row `steps`
-    init = ((xy0, program.rule.init(xy0)), bufs)
-    _, (xs, ls, gs) = jax.lax.fori_loop(0, n_chunks, chunk, init)
-    return xs, ls, gs, lrs
+    init = ((xy0, program.rule.init(xy0)), rows)
+    _, rows = jax.lax.fori_loop(0, n_chunks, chunk, init)
+    return rows
 
 
 _STATIC = ("objective", "program", "bucket")
@@ -149,20 +152,20 @@ class Trajectory:
         return out
 
 
-def finish(xs, ls, gs, lrs, steps):
-    """Slice buffers to rows 0..steps, find the first non-finite row and blank what follows."""
-    xy = np.array(xs[: steps + 1], np.float32)
-    loss = np.array(ls[: steps + 1], np.float32)
-    grad = np.array(gs[: steps + 1], np.float32)
-    bad = ~(np.isfinite(xy).all(axis=1) & np.isfinite(loss))
-    diverged_at = int(np.argmax(bad)) if bad.any() else None
-    if diverged_at is not None:
-        xy[diverged_at:] = np.nan
-        loss[diverged_at:] = np.nan
-        grad[diverged_at:] = np.nan
-    grad[~np.isfinite(grad)] = np.nan
-    return xy, loss, grad, np.asarray(lrs[:steps], np.float32), diverged_at
+def finish(rows, steps):
+    """Unpack rows 0..steps, find the first non-finite row and blank what follows."""
+    r = np.array(np.asarray(rows)[: steps + 1])  # one contiguous, writable copy
+    diverged_at = None
+    if not np.isfinite(r).all():  # fast path: one flat check when everything is finite
+        bad = ~np.isfinite(r[:, :3]).all(axis=1)  # point or loss not finite
+        if bad.any():
+            diverged_at = int(np.argmax(bad))
+            r[diverged_at:, :5] = np.nan
+        g = r[:, 3:5]
+        g[~np.isfinite(g)] = np.nan
+    return r[:, 0:2], r[:, 2], r[:, 3:5], r[:steps, 5], diverged_at
 
 
 def as_f32(d: dict) -> dict[str, Any]:
-    return {k: jnp.float32(v) for k, v in d.items()}
+    # NumPy scalars, not jnp ones: creating a device array per value costs ~25 µs each.
+    return {k: np.float32(v) for k, v in d.items()}

@@ -1,0 +1,413 @@
+"""Train the small MLP of ``landscapes.network`` with any update rule: the jitted loop.
+
+    >>> from optimizers.train import train
+    >>> r = train("digits", hidden=(64,), optimizer="adam", steps=2000, learning_rate=1e-3,
+    ...           stopping={"patience": 20, "target": 0.97, "converge_after": 20})
+    >>> r.steps[-1], r.val_acc[-1], r.stop_reason, r.weights.shape
+    (..., ..., 'converged', (n_evals + 1, 4810))
+
+The same rules as the 2-D landscapes: ``optimizers.get(name, lookahead).update``
+is called on the parameter tree, after ``optimizers.transforms.transform``
+(noise, clipping), with ``learning_rate`` replaced at each step by the
+scheduled rate from ``optimizers.schedules.multipliers`` -- exactly the step of
+``optimizers.runner.make_step``, with a minibatch loss in place of the 2-D
+function.
+
+How it runs.  Training is cut into chunks of ``eval_every`` steps.  One chunk
+is one call of an ahead-of-time compiled function: ``lax.scan`` over its
+steps, then the loss and accuracy on the full training and validation splits
+and the flat weights.  Between chunks the host reads those four numbers, which
+is where the stopping rules can end training early.  Parameter and optimiser
+state buffers are donated from chunk to chunk.
+
+What is compiled (static): the rule (so lookahead), which gradient transforms
+are on, the activation, ``eval_every``, ``batch_size`` and the array shapes
+(architecture, dataset).  Traced: the hyperparameters, the learning rates (so
+the schedule, kind and numbers), clipping and noise numbers, the seed, the
+minibatch indices and the data.  ``compile_count()`` counts the compilations.
+
+Minibatches: a fresh permutation of the training set per epoch, cut into
+``n_train // batch_size`` batches (``landscapes.network.batch_stream``; NumPy
+PCG64 seeded by the run's seed, drawn on the host, passed to each chunk as an
+``(eval_every, batch_size)`` index array).  ``seed`` also seeds the initial
+weights (``network.init_params``) and the gradient noise; runs that differ only
+in the optimizer start from the same weights and see the same batches.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from landscapes import network
+from optimizers import schedules
+from optimizers.base import Rule, tmap
+from optimizers.transforms import CLIP_NORM, CLIP_VALUE, NOISE, GradientSwitches, transform
+
+__all__ = ["train", "TrainResult", "compile_count", "trace_count", "DEFAULT_STOPPING",
+           "MAX_STEPS", "MAX_TRAJECTORY_BYTES"]
+
+MAX_STEPS = 200_000
+MAX_BATCH = 4096
+# The weight trajectory keeps at most this many bytes: past it, every k-th evaluation's
+# weights are kept (and always the last), see ``TrainResult.weight_steps``.
+MAX_TRAJECTORY_BYTES = 64 * 2**20
+# Seed 003's rules: stop after 20 validations without a lower validation loss; converged
+# after 20 validations in a row at or above the target accuracy.
+DEFAULT_STOPPING = {"patience": 20, "target": 0.97, "converge_after": 20}
+
+
+@dataclass(frozen=True, eq=False)
+class TrainResult:
+    """One training run; arrays have one entry per evaluation (row 0: before any step).
+
+    steps       (E,) int32    updates made at each evaluation: 0, eval_every, 2·eval_every, ...
+                              (the last may be a partial chunk, or the step training stopped at)
+    train_loss, val_loss (E,) float32  mean cross-entropy on the full training / validation split
+    train_acc, val_acc   (E,) float32  accuracy on the same
+    wall_time   (E,) float64  cumulative seconds of training at each evaluation, measured around
+                              the compiled chunks (compilation excluded: see ``compile_time``)
+    batch_loss  (S,) float32  the minibatch loss at each update (before it), S = steps[-1]
+    lr          (S,) float32  the scheduled learning rate of each update
+    steps_to_target  the first evaluated step with val_acc >= target (None: no target, or never)
+    stopped_at, stop_reason  the step and why training ended early: "patience", "converged",
+                              "diverged"; None and None when it ran all its steps
+    diverged_at      the first update whose minibatch loss was not finite, else None; training
+                     stops at the evaluation after it and non-finite values become NaN
+    params      final weights, a list of {"w", "b"} NumPy float32 dicts (the network's tree)
+    weights     (R, n_params) float32: the flat weights (``network.flatten``) at each
+                evaluation, R = E unless that would pass MAX_TRAJECTORY_BYTES
+    weight_steps (R,) int32   the step of each row of ``weights``
+    compile_time     seconds spent compiling for this call (0.0 when already compiled)
+    """
+
+    steps: np.ndarray
+    train_loss: np.ndarray
+    val_loss: np.ndarray
+    train_acc: np.ndarray
+    val_acc: np.ndarray
+    wall_time: np.ndarray
+    batch_loss: np.ndarray
+    lr: np.ndarray
+    steps_to_target: int | None
+    stopped_at: int | None
+    stop_reason: str | None
+    diverged_at: int | None
+    params: list
+    weights: np.ndarray
+    weight_steps: np.ndarray
+    compile_time: float
+    optimizer: str = ""
+    hyperparams: dict[str, float] = field(default_factory=dict)
+    dataset: str = ""
+    hidden: tuple[int, ...] = ()
+    activation: str = ""
+    batch_size: int = 0
+    seed: int = 0
+    eval_every: int = 0
+
+    @property
+    def final_val_acc(self) -> float:
+        return float(self.val_acc[-1])
+
+    @property
+    def best_val_acc(self) -> float:
+        return float(np.nanmax(self.val_acc))
+
+
+# --- compilation ---------------------------------------------------------------------------
+
+_TRACES = 0
+_COMPILES = 0
+_CACHE: OrderedDict = OrderedDict()
+_CACHE_SIZE = 64
+
+
+def trace_count() -> int:
+    """How many times the chunk function has been traced (each trace precedes a compile)."""
+    return _TRACES
+
+
+def compile_count() -> int:
+    """How many chunk programs this process has compiled."""
+    return _COMPILES
+
+
+@dataclass(frozen=True)
+class _Static:
+    rule: Rule
+    switches: GradientSwitches
+    activation: str
+
+
+def _chunk(static: _Static, params, state, hp, numbers, key, lrs, ts, idx, n_total, x, y, xv, yv):
+    """``len(ts)`` updates, then the evaluation: one compiled program.
+
+    Updates at steps ``t >= n_total`` (padding in the last chunk) leave params and state alone.
+    """
+    global _TRACES
+    _TRACES += 1  # runs only while tracing
+    rule, act = static.rule, static.activation
+    value_and_grad = jax.value_and_grad(network.loss)
+
+    def step(carry, xs):
+        params, state = carry
+        lr_t, t, ib = xs
+        loss, g = value_and_grad(params, x[ib], y[ib], act)
+        g = transform(g, t, key, numbers, static.switches)
+        updates, new_state = rule.update(g, state, params, {**hp, "learning_rate": lr_t})
+        new_params = tmap(lambda p, u: p + u, params, updates)
+        live = t < n_total
+        keep = lambda new, old: tmap(lambda a, b: jnp.where(live, a, b), new, old)
+        return (keep(new_params, params), keep(new_state, state)), loss
+
+    (params, state), batch_loss = jax.lax.scan(step, (params, state), (lrs, ts, idx))
+    metrics = _metrics(params, x, y, xv, yv, act)
+    return params, state, metrics, network.ravel(params), batch_loss
+
+
+def _metrics(params, x, y, xv, yv, act):
+    tl, ta = network.loss_and_accuracy(params, x, y, act)
+    vl, va = network.loss_and_accuracy(params, xv, yv, act)
+    return jnp.stack([tl, vl, ta, va])
+
+
+def _evaluate(static: _Static, params, x, y, xv, yv):
+    return _metrics(params, x, y, xv, yv, static.activation), network.ravel(params)
+
+
+_CHUNK_JIT = jax.jit(_chunk, static_argnums=0, donate_argnums=(1, 2))
+_EVAL_JIT = jax.jit(_evaluate, static_argnums=0)
+
+
+def _compiled(which: str, static: _Static, args) -> tuple[Any, float]:
+    """The compiled program for ``static`` and the shapes of ``args``, and the seconds spent
+    compiling it now (0.0 from the cache)."""
+    global _COMPILES
+    leaves, treedef = jax.tree.flatten(args)
+    key = (which, static, treedef, tuple((np.shape(a), str(jnp.asarray(a).dtype) if isinstance(a, jax.Array) else np.asarray(a).dtype.str) for a in leaves))
+    hit = _CACHE.get(key)
+    if hit is not None:
+        _CACHE.move_to_end(key)
+        return hit, 0.0
+    t0 = time.perf_counter()
+    jitted = _CHUNK_JIT if which == "chunk" else _EVAL_JIT
+    compiled = jitted.lower(static, *args).compile()
+    if which == "chunk":
+        _COMPILES += 1
+    _CACHE[key] = compiled
+    while len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return compiled, time.perf_counter() - t0
+
+
+# --- validation ---------------------------------------------------------------------------
+
+def _whole(value, low, high, what) -> int:
+    return network._int_in(value, low, high, what)
+
+
+def _stopping(stopping) -> dict[str, Any]:
+    out = {"patience": None, "target": None, "converge_after": None}
+    if stopping is None:
+        return out
+    if not isinstance(stopping, Mapping):
+        raise ValueError(f"stopping must be None or a dict with keys patience, target, "
+                         f"converge_after; got {stopping!r:.60}")
+    for k, v in stopping.items():
+        if k not in out:
+            raise ValueError(f"stopping has no rule {k!r:.40}; its keys: patience, target, converge_after")
+        if v is None:
+            continue
+        if k == "target":
+            out[k] = network._float_in(v, 0.0, 1.0, "stopping target")
+        else:
+            out[k] = _whole(v, 1, 100_000, f"stopping {k}")
+    if out["converge_after"] is not None and out["target"] is None:
+        raise ValueError("stopping: converge_after needs a target accuracy")
+    return out
+
+
+def _gradient_switches(clip_value, clip_norm, noise):
+    numbers = {}
+    if clip_value is not None:
+        numbers["clip_value"] = CLIP_VALUE.validate(clip_value)
+    if clip_norm is not None:
+        numbers["clip_norm"] = CLIP_NORM.validate(clip_norm)
+    noise = NOISE.validate(noise)
+    if noise > 0:
+        numbers["noise"] = noise
+    switches = GradientSwitches(noise=noise > 0, clip_value=clip_value is not None,
+                                clip_norm=clip_norm is not None)
+    return switches, numbers
+
+
+def _f32(d: Mapping[str, float]) -> dict[str, np.float32]:
+    return {k: np.float32(v) for k, v in d.items()}
+
+
+# --- the loop -------------------------------------------------------------------------------
+
+def train(dataset="digits", hidden: Sequence[int] = (64,), activation: str = "relu",
+          optimizer: str = "adam", steps: int = 2000, batch_size: int = 64, seed: int = 0,
+          eval_every: int = 50, *, schedule: str = "constant", schedule_params: Mapping | None = None,
+          clip_value: float | None = None, clip_norm: float | None = None, noise: float = 0.0,
+          lookahead: bool = False, stopping: Mapping | None = None, params0=None,
+          **hyperparams) -> TrainResult:
+    """Train an MLP classifier on ``dataset`` with ``optimizer``; evaluate every ``eval_every`` steps.
+
+    Args:
+      dataset: a name from ``network.dataset_names()`` (its default split) or a ``network.Dataset``.
+      hidden, activation: the MLP (1-4 hidden layers of 4-256 units; relu, tanh, gelu, sigmoid).
+      optimizer: a name from ``optimizers.names()``; ``lookahead`` wraps it in Lookahead.
+      steps: updates to make, 1 to 200,000 (fewer if a stopping rule ends training).
+      batch_size: examples per update, 1 to min(4096, n_train).
+      seed: initial weights, minibatch order and gradient noise.
+      eval_every: updates between evaluations (clamped to ``steps``); it is the length of the
+        compiled chunk, so changing it recompiles.
+      schedule, schedule_params: learning-rate schedule (``optimizers.schedule_names()``).
+      clip_value, clip_norm, noise: gradient transforms, as in ``optimizers.run``.
+      stopping: None (run all steps) or a dict with any of
+        ``patience``: stop after that many evaluations in a row without a new lowest validation loss;
+        ``target``: a validation accuracy; ``steps_to_target`` reports when it is first reached;
+        ``converge_after``: stop after that many evaluations in a row with val_acc >= target.
+        (``DEFAULT_STOPPING`` holds seed 003's numbers.)  If both rules fire at once, "converged".
+      params0: initial weights (a tree of the right shapes) instead of ``init_params(seed)``.
+      **hyperparams: the rule's hyperparameters by optax's names, checked by ``optimizers.resolve``.
+
+    Non-finite losses stop training at the next evaluation (``stop_reason="diverged"``).
+    """
+    import optimizers  # the package imports this module's siblings; import late
+
+    ds = network.as_dataset(dataset)
+    hidden, activation = network.validate_architecture(hidden, activation)
+    rule = optimizers.get(optimizer, lookahead=lookahead)
+    hp = optimizers.resolve(rule, hyperparams)
+    steps = _whole(steps, 1, MAX_STEPS, "steps")
+    batch_size = _whole(batch_size, 1, min(MAX_BATCH, ds.n_train), "batch_size")
+    seed = _whole(seed, *network.SEED_RANGE, "seed")
+    eval_every = min(_whole(eval_every, 1, MAX_STEPS, "eval_every"), steps)
+    sched = schedules.validate(schedule, schedule_params)
+    switches, numbers = _gradient_switches(clip_value, clip_norm, noise)
+    stop = _stopping(stopping)
+    if params0 is None:
+        params0 = network.init_params(ds.n_features, hidden, ds.n_classes, activation, seed)
+    else:
+        params0 = network._as_tree(params0, ds, hidden)
+        if not all(np.isfinite(v).all() for layer in params0 for v in layer.values()):
+            raise ValueError("params0 has values that are not finite")
+
+    # the learning rate of every step: α · s(t), as optimizers.runner computes it
+    n_chunks = -(-steps // eval_every)
+    padded = n_chunks * eval_every
+    lrs = np.asarray(jnp.float32(hp["learning_rate"])
+                     * schedules.multipliers(schedule, _f32(sched), padded), np.float32)
+
+    static = _Static(rule, switches, activation)
+    data = tuple(jax.device_put(a) for a in (ds.x_train, ds.y_train, ds.x_val, ds.y_val))
+    params = tmap(jnp.array, params0)  # copies: the chunks donate their buffers
+    state = rule.init(params)
+    hp_t, numbers_t = _f32(hp), _f32(numbers)
+    key = jax.random.key(seed)
+    n_total = np.int32(steps)
+    batches = network.batch_stream(ds.n_train, batch_size, seed)
+
+    def chunk_args(c):
+        t0 = c * eval_every
+        ts = np.arange(t0, t0 + eval_every, dtype=np.int32)
+        idx = np.stack([next(batches) for _ in range(min(eval_every, steps - t0))])
+        if len(idx) < eval_every:  # padding of the last chunk (masked out inside)
+            idx = np.concatenate([idx, np.zeros((eval_every - len(idx), batch_size), np.int32)])
+        return (params, state, hp_t, numbers_t, key, lrs[t0:t0 + eval_every], ts, idx, n_total, *data)
+
+    evaluate, compile_time = _compiled("eval", static, (params, *data))
+    first = chunk_args(0)
+    run_chunk, ct = _compiled("chunk", static, first)
+    compile_time += ct
+
+    n_par = network.n_params(ds.n_features, hidden, ds.n_classes)
+    stride = max(1, math.ceil((n_chunks + 1) * n_par * 4 / MAX_TRAJECTORY_BYTES))
+
+    metrics0, flat0 = jax.device_get(evaluate(params, *data))
+    rows_steps, rows_metrics, times = [0], [metrics0], [0.0]
+    weights, weight_steps = [np.asarray(flat0, np.float32)], [0]
+    batch_losses = []
+    best_val, since_best, in_target = math.inf, 0, 0
+    steps_to_target = stopped_at = stop_reason = diverged_at = None
+    elapsed, flat = 0.0, flat0
+
+    def observe(step, m):
+        """Update the stopping counters with one evaluation; return the reason to stop, if any."""
+        nonlocal best_val, since_best, in_target, steps_to_target
+        val_loss, val_acc = float(m[1]), float(m[3])
+        if val_loss < best_val:
+            best_val, since_best = val_loss, 0
+        else:
+            since_best += 1
+        if stop["target"] is not None and val_acc >= stop["target"]:
+            in_target += 1
+            if steps_to_target is None:
+                steps_to_target = step
+        else:
+            in_target = 0
+        if stop["converge_after"] is not None and in_target >= stop["converge_after"]:
+            return "converged"
+        if stop["patience"] is not None and since_best >= stop["patience"]:
+            return "patience"
+        return None
+
+    observe(0, metrics0)
+    args = first
+    for c in range(n_chunks):
+        if c:
+            args = chunk_args(c)
+        t0 = time.perf_counter()
+        params, state, metrics, flat, bl = run_chunk(*args)
+        metrics, flat, bl = jax.device_get((metrics, flat, bl))
+        elapsed += time.perf_counter() - t0
+        done = min((c + 1) * eval_every, steps)
+        bl = np.asarray(bl[: done - c * eval_every], np.float32)
+        batch_losses.append(bl)
+        rows_steps.append(done)
+        rows_metrics.append(metrics)
+        times.append(elapsed)
+        if (c + 1) % stride == 0:
+            weights.append(np.asarray(flat, np.float32))
+            weight_steps.append(done)
+        bad = ~np.isfinite(bl)
+        if bad.any() or not np.isfinite(metrics).all():
+            diverged_at = c * eval_every + int(np.argmax(bad)) if bad.any() else done
+            stopped_at, stop_reason = done, "diverged"
+            break
+        reason = observe(done, metrics)
+        if reason is not None:
+            stopped_at, stop_reason = done, reason
+            break
+    if weight_steps[-1] != rows_steps[-1]:
+        weights.append(np.asarray(flat, np.float32))
+        weight_steps.append(rows_steps[-1])
+
+    m = np.asarray(rows_metrics, np.float32)
+    m[~np.isfinite(m)] = np.nan
+    w = np.stack(weights)
+    w[~np.isfinite(w)] = np.nan
+    final = network.unflatten(w[-1].copy(), network.shapes_of(params0))
+    n_done = rows_steps[-1]
+    bl = np.concatenate(batch_losses) if batch_losses else np.zeros(0, np.float32)
+    bl[~np.isfinite(bl)] = np.nan
+    return TrainResult(
+        steps=np.asarray(rows_steps, np.int32), train_loss=m[:, 0], val_loss=m[:, 1],
+        train_acc=m[:, 2], val_acc=m[:, 3], wall_time=np.asarray(times, np.float64),
+        batch_loss=bl, lr=lrs[:n_done].copy(), steps_to_target=steps_to_target,
+        stopped_at=stopped_at, stop_reason=stop_reason, diverged_at=diverged_at,
+        params=final, weights=w, weight_steps=np.asarray(weight_steps, np.int32),
+        compile_time=compile_time, optimizer=rule.name, hyperparams=hp, dataset=ds.name,
+        hidden=hidden, activation=activation, batch_size=batch_size, seed=seed,
+        eval_every=eval_every)
