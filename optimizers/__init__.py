@@ -32,7 +32,7 @@ from optimizers.sgd import MOMENTUM_RULE, NESTEROV_RULE, SGD
 from optimizers.transforms import CLIP_NORM, CLIP_VALUE, NOISE, SEED, GradientSwitches
 
 __all__ = ["names", "get", "run", "run_batch", "Rule", "Trajectory", "BatchResult",
-           "schedule_names", "SCHEDULES", "lookahead", "resolve"]
+           "schedule_names", "SCHEDULES", "lookahead", "resolve", "sweep", "SweepResult", "tune"]
 
 _RULES: dict[str, Rule] = {r.name: r for r in [
     SGD, MOMENTUM_RULE, NESTEROV_RULE, ADAGRAD, RMSPROP, ADADELTA,
@@ -218,3 +218,5 @@ def run_batch(landscape: str | Landscape, optimizer: str, starts=None, steps: in
     ls[mask] = np.nan
     gs[mask] = np.nan
     return BatchResult(xs, ls, gs, diverged)
+
+from optimizers.sweep import SweepResult, sweep, tune  # noqa: E402 (last: it imports from here)

@@ -14,22 +14,29 @@ Three pictures come out of it:
     >>> res.final_loss.shape        # [i, j]: learning_rate[i], momentum[j]
     (64, 64)
 
-Cell ``[i, j]`` equals ``optimizers.run`` with the same settings: the update is the
-runner's own scan body (:func:`optimizers.runner.make_step`), so there is no second
-implementation of any rule.  What differs is what is kept: instead of the
-``(steps + 1)`` rows of a trajectory, the loop carries per run only
+Cell ``[i, j]`` equals ``optimizers.run`` with the same settings, to float32 rounding
+(a vmapped program is vectorised differently from a single run, as ``run_batch`` is).
+The update is built from the runner's own pieces (``rule.update``, ``transforms.transform``,
+``schedules.multipliers``, ``landscape.objective``), so there is no second implementation
+of any rule.  What differs is what is kept: instead of the ``steps + 1`` rows of a
+trajectory, the loop carries per run only
 
-    (xy, rule state, best loss, first row within tol, row of divergence, Σ log-gap)
+    (xy, rule state, best loss, first row within tol, row of divergence, Σ log2-gap)
 
-so a 256 x 256 grid of 100,000-step runs needs no more memory than its summaries.
+plus the losses of the current chunk of CHUNK steps, so a 256 x 256 grid of 10,000-step
+runs needs no more memory than its summaries.
 
 What is compiled (static): the landscape's function, the Program (rule, schedule kind,
-gradient switches), the size bucket of the step count (as the runner's), and which
-names are swept.  Everything else is traced: changing the grid's *values* (same
-shape), the step count within its bucket, the fixed hyperparameters, the start, the
-seed, tol, reuses the compiled program.  Hyperparameters that are not swept enter
-unbatched (``in_axes=None``), so scalar work such as Adam's ``b1 ** t`` is done once
-per step for the whole sweep, not once per cell.
+gradient switches), the size bucket of the step count (as the runner's) and which names
+are swept.  Everything else is traced: changing the grid's *values* (same shape), the
+step count within its bucket, the fixed hyperparameters, the start, the seed or tol
+reuses the compiled program.  Each axis is its own ``vmap`` and the arguments that are
+not swept enter unbatched (``in_axes=None``): scalar work such as Adam's ``b1 ** t`` is
+done once per step for the whole sweep, and when ``b1`` is swept, once per value of
+``b1``, not once per cell.
+
+Note: ``optimizers.sweep`` is this module's function (the package exports it); reach
+the module's other names with ``from optimizers.sweep import ...``.
 
 Definitions (row ``k`` is the point after ``k`` updates, rows 0..steps, as in a
 Trajectory; arithmetic in float32, as the runner's):
@@ -47,9 +54,12 @@ Trajectory; arithmetic in float32, as the runner's):
 - ``f_min``: the landscape's ``f_min``; for a landscape that has none, the lowest value
   of ``f`` on a 200 x 200 grid over its domain (an estimate; the result says which).
 - ``tol``: 1e-3 by default, on ``loss - f_min``.
-- ``nearest_minimum``: the index into ``landscape.minima`` of the minimum closest to
-  ``final_xy``; -1 where the run diverged or the landscape lists no minima.  (It is
-  the nearest one, however far: ``nearest_distance`` says how far.)
+- ``nearest_minimum``: the index into ``result.minima`` of the known minimum closest to
+  ``final_xy``; -1 where the run diverged or the landscape lists no minima.
+  ``result.minima`` is ``landscape.minima`` (same indices), followed, for the built-in
+  landscapes that have them, by their known local minima (``landscapes.LOCAL_MINIMA``):
+  on ``two_basin`` index 1 is the shallow basin.  It is the nearest one however far:
+  ``nearest_distance`` says how far.
 """
 
 from __future__ import annotations
@@ -63,81 +73,129 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+import landscapes
+from landscapes import LOCAL_MINIMA
 from optimizers import (_landscape, _start, _steps, _switches_and_numbers, get, resolve,
                         schedules)
 from optimizers.runner import Program, as_f32, bucket_for
-from optimizers.transforms import GradientSwitches, transform
+from optimizers.transforms import transform
 
 __all__ = ["sweep", "SweepResult", "tune", "TOL", "MAX_CELLS", "MAX_AXIS", "MAX_WORK"]
 
 TOL = 1e-3  # default tolerance on loss - f_min
 MAX_AXIS = 256  # values along one grid axis
 MAX_CELLS = 65_536  # runs in one sweep (256 x 256)
-MAX_WORK = 2**30  # runs x steps in one sweep (~1e9 updates: about a second or two here)
+MAX_WORK = 2**30  # runs x steps in one sweep (~1e9 updates: a few seconds on 2 cores)
 MAX_AXES = 2
 START = "start"  # the name of the start-point axis in `axes`
 AUC_FLOOR = 1e-12  # added to the gap before log10, so a run that hits f_min exactly is finite
+CHUNK = 16  # steps per scan between two folds of the summary (measured: 16 ~ 32 > 8)
+LOG10_2 = math.log10(2.0)
 OBJECTIVES = ("final_loss", "steps_to_tol", "auc")
 
 
 # --- the compiled program --------------------------------------------------------------
 
+def _log2(x):
+    """``log2(x) = e + log2(m)`` split for a positive, finite, normal float32 ``x``:
+    returns the exponent ``e`` (int32) and the mantissa ``m`` in [1, 2), by bit arithmetic."""
+    bits = jax.lax.bitcast_convert_type(x, jnp.int32)
+    e = (bits >> 23) - 127
+    m = jax.lax.bitcast_convert_type((bits & 0x007FFFFF) | 0x3F800000, jnp.float32)
+    return e, m
+
+
 def _summarise(objective, program: Program, bucket: int, obj_params, hp, sched, numbers,
                xy0, seed, steps, f_min, tol):
-    """One run, summarised: the runner's scan body in a loop that keeps only running sums.
+    """One run, summarised: the runner's step in a loop that keeps only running summaries.
 
     Returns ``(final_xy (2,), final_loss, best_loss, steps_to_tol, diverged_at, auc)``,
     before the NaN/inf masking done on the host.
+
+    How (each choice measured, see benchmarks/results/sweep.md):
+      1. The steps run in chunks of CHUNK: a ``lax.scan`` whose only output per step is
+         one number, ``r_k = f_k + 0·x_k + 0·y_k``: the loss while the row is finite,
+         NaN or ±inf when its point or loss is not (``0·inf`` is NaN; XLA keeps it).
+      2. After each chunk, its CHUNK numbers are folded into the summary by element-wise
+         code written out row by row (one pass over the chunk per summary quantity,
+         instead of four read-modify-writes of the summary in every step).
+      3. The auc's logarithms: ``Σ_k log2 g_k = Σ_k e_k + log2 Π_k m_k`` with
+         ``g_k = 2^e_k · m_k``, so one ``log2`` per chunk instead of one per step
+         (the product of CHUNK mantissas in [1, 2) stays below 2^CHUNK).
+      4. The last ``steps % CHUNK`` steps run one by one (a chunk of one), so no step is
+         computed past ``steps`` and the step count stays a traced value.
     """
     xy0 = jnp.asarray(xy0, jnp.float32)
     key = jax.random.key(seed)
     # s(t) for the bucket, as the runner computes it; α_t = learning_rate · s(t)
     mult = schedules.multipliers(program.schedule, sched, bucket)  # (bucket,), unbatched
     rule = program.rule
+    value_and_grad = jax.value_and_grad(objective)
 
-    # The rule sees the point as the pytree (x, y) rather than the 2-vector: its
-    # arithmetic is element-wise (tmap), so the numbers are the same, but batched
-    # it keeps x, y and each state leaf in arrays of their own (no stride-2 access).
-    def f_xy(p):
-        return objective(jnp.stack(p), obj_params)
+    def step(carry, k):
+        # optimizers.runner.make_step's update, from the same pieces
+        xy, state = carry
+        loss, g = value_and_grad(xy, obj_params)
+        g = transform(g, k, key, numbers, program.switches)
+        lr_t = hp["learning_rate"] * jax.lax.dynamic_index_in_dim(mult, k, keepdims=False)
+        updates, state = rule.update(g, state, xy, {**hp, "learning_rate": lr_t})
+        return (xy + updates, state), _row_value(xy, loss)
 
-    value_and_grad = jax.value_and_grad(f_xy)
-
-    def observe(summary, k, p, loss):
-        """Fold row k (its point and loss) into (best, first_tol, div_at, log_sum)."""
+    def fold(summary, k0, rows):
+        """Fold rows k0, k0+1, ... (their values ``rows``, a list) into the summary."""
         best, first, div_at, log_sum = summary
-        bad = ~(jnp.isfinite(loss) & jnp.isfinite(p[0]) & jnp.isfinite(p[1]))
-        alive = (div_at < 0) & ~bad  # row k is before the first non-finite row
-        div_at = jnp.where((div_at < 0) & bad, k, div_at)
-        gap = loss - f_min
-        best = jnp.where(alive & (loss < best), loss, best)
-        first = jnp.where(alive & (first < 0) & (gap <= tol), k, first)
-        # rows after divergence add NaN/inf here; the host replaces auc by inf for them
-        log_sum = log_sum + jnp.log10(jnp.maximum(gap, 0.0) + AUC_FLOOR)
+        n = len(rows)
+        live = div_at < 0  # not diverged before this chunk
+        first_bad = jnp.int32(n)  # index in the chunk of the first non-finite row, n if none
+        for j in reversed(range(n)):
+            first_bad = jnp.where(jnp.isfinite(rows[j]), first_bad, j)
+        div_at = jnp.where(live & (first_bad < n), k0 + first_bad, div_at)
+        hit = jnp.int32(n)  # index of the first row within tol
+        e_sum, m_prod = jnp.int32(0), jnp.float32(1.0)
+        for j in reversed(range(n)):
+            alive = live & (j < first_bad)
+            gap = rows[j] - f_min
+            hit = jnp.where(alive & (gap <= tol), j, hit)
+            best = jnp.where(alive & (rows[j] < best), rows[j], best)
+            # log2 of max(gap, 0) + floor; rows past divergence give junk here, and the
+            # host replaces the auc of a diverged run by inf
+            e, m = _log2(jnp.maximum(gap, 0.0) + AUC_FLOOR)
+            e_sum, m_prod = e_sum + e, m_prod * m
+        first = jnp.where((first < 0) & (hit < n), k0 + hit, first)
+        log_sum = log_sum + (e_sum.astype(jnp.float32) + jnp.log2(m_prod))
         return best, first, div_at, log_sum
 
-    def body(k, carry):
-        # the runner's step (optimizers.runner.make_step), keeping a summary instead of a row
-        (p, state), summary = carry
-        loss, g = value_and_grad(p)
-        summary = observe(summary, k, p, loss)
-        if program.switches != GradientSwitches():  # on the 2-vector, as run does
-            g = transform(jnp.stack(g), k, key, numbers, program.switches)
-            g = (g[0], g[1])
-        lr_t = hp["learning_rate"] * jax.lax.dynamic_index_in_dim(mult, k, keepdims=False)
-        updates, state = rule.update(g, state, p, {**hp, "learning_rate": lr_t})
-        return (jax.tree.map(jnp.add, p, updates), state), summary
+    # jitted so that the loop-batching fixpoints reuse its batched form (trace time)
+    fold_chunk = jax.jit(lambda summary, k0, r: fold(summary, k0, [r[j] for j in range(CHUNK)]))
+
+    def chunk(c, carry):
+        xy_state, summary = carry
+        k0 = c * CHUNK
+        xy_state, r = jax.lax.scan(step, xy_state, k0 + jnp.arange(CHUNK, dtype=jnp.int32))
+        return xy_state, fold_chunk(summary, k0, r)
+
+    def single(k, carry):
+        xy_state, summary = carry
+        xy_state, r = step(xy_state, k)
+        return xy_state, fold(summary, k, [r])
 
     minus1 = jnp.int32(-1)
-    summary = (jnp.float32(jnp.inf), minus1, minus1, jnp.float32(0.0))
-    p0 = (xy0[0], xy0[1])
-    carry = ((p0, rule.init(p0)), summary)
-    (p, _), summary = jax.lax.fori_loop(jnp.int32(0), steps, body, carry)
+    summary = (jnp.float32(jnp.inf), minus1, minus1, jnp.float32(0.0))  # best, first, div, Σlog2
+    carry = ((xy0, rule.init(xy0)), summary)
+    n_chunks = steps // CHUNK
+    carry = jax.lax.fori_loop(jnp.int32(0), n_chunks, chunk, carry)
+    carry = jax.lax.fori_loop(n_chunks * CHUNK, steps, single, carry)
+    (xy, _), summary = carry
     # row `steps`: its loss as the runner computes it (the value of value_and_grad)
-    loss, _ = value_and_grad(p)
-    best, first, div_at, log_sum = observe(summary, steps, p, loss)
-    auc = log_sum / (steps + 1).astype(jnp.float32)
-    return jnp.stack(p), loss, best, first, div_at, auc
+    loss, _ = value_and_grad(xy, obj_params)
+    best, first, div_at, log_sum = fold(summary, steps, [_row_value(xy, loss)])
+    auc = log_sum * (LOG10_2 / (steps + 1).astype(jnp.float32))  # mean of log10
+    return xy, loss, best, first, div_at, auc
+
+
+def _row_value(xy, loss):
+    """The loss, made NaN when the point is not finite (0·x is NaN only for a non-finite x)."""
+    return loss + (0.0 * xy[0] + 0.0 * xy[1])
 
 
 @partial(jax.jit, static_argnames=("objective", "program", "bucket", "axes"))
@@ -192,7 +250,7 @@ class SweepResult:
     f_min: float
     f_min_estimated: bool  # True when f_min was estimated on a grid (landscape had none)
     steps: int
-    minima: tuple[tuple[float, float], ...]  # the minima nearest_minimum indexes
+    minima: tuple[tuple[float, float], ...]  # global (landscape.minima) then known local ones
     landscape: str = ""
     optimizer: str = ""
     hyperparams: dict[str, float] = field(default_factory=dict)  # the fixed (unswept) ones
@@ -292,7 +350,6 @@ def sweep(landscape, optimizer: str, start: Sequence[float] | None = None, steps
 
     # 1. the axes: starts first, then the grid in its order
     axes: list[str] = []
-    values: list[np.ndarray] = []
     starts_arr = None
     if starts is not None:
         if start is not None:
@@ -360,13 +417,14 @@ def sweep(landscape, optimizer: str, start: Sequence[float] | None = None, steps
     xy = np.where(diverged[..., None], np.float32(np.nan), xy)
     best = np.where(np.isfinite(best), best, np.float32(np.nan))
     auc = np.where(diverged, np.float32(np.inf), auc)
-    nearest, distance = _nearest(L.minima, xy, diverged)
+    minima = _known_minima(L)
+    nearest, distance = _nearest(minima, xy, diverged)
     return SweepResult(
         final_loss=loss, final_xy=xy, best_loss=best, steps_to_tol=first, diverged=diverged,
         diverged_at=div_at, auc=auc, nearest_minimum=nearest, nearest_distance=distance,
         grid={k: v.copy() for k, v in grid_vals.items()},
         starts=None if starts_arr is None else starts_arr.copy(), axes=tuple(axes), tol=tol,
-        f_min=f_min, f_min_estimated=f_min_estimated, steps=steps, minima=tuple(L.minima),
+        f_min=f_min, f_min_estimated=f_min_estimated, steps=steps, minima=minima,
         landscape=L.name, optimizer=rule.name, hyperparams=fixed)
 
 
@@ -390,6 +448,14 @@ def _run_chunks(call, values, rest, on_progress):
         pieces.append([np.asarray(o)[: size - pad] for o in out])
         on_progress(min(1.0, (c + size) / n))
     return [np.concatenate(parts) for parts in zip(*pieces)]
+
+
+def _known_minima(L) -> tuple[tuple[float, float], ...]:
+    """The landscape's minima, then (built-in landscapes only) its listed local minima."""
+    local = ()
+    if L.name in LOCAL_MINIMA and L.name in landscapes.names() and landscapes.get(L.name) is L:
+        local = tuple((float(x), float(y)) for x, y in LOCAL_MINIMA[L.name])
+    return tuple(L.minima) + local
 
 
 def _nearest(minima, xy, diverged):
@@ -423,8 +489,9 @@ def tune(landscape, optimizer: str, start: Sequence[float] | None = None, steps:
     when they reached tol before diverging); neither does a run that never got within
     tol when the objective is ``steps_to_tol`` — unless no run did, in which case
     ``value`` is inf and the tie among them is broken as below.  Ties are broken by the
-    lower ``auc``, then by the lower final loss, then by the smaller learning rate (the
-    first cell).  If every run diverged, raises ValueError.
+    lower ``auc``, then by the lower final loss, then by the first cell in ``lr_grid``
+    order (the smaller rate for an ascending grid).  If every run diverged, raises
+    ValueError saying so.
 
     Returns a dict: ``learning_rate``, the extra hyperparameter's value under its name
     (if any), ``objective``, ``value`` (the winner's objective; an int step for
@@ -448,9 +515,10 @@ def tune(landscape, optimizer: str, start: Sequence[float] | None = None, steps:
             raise ValueError(f"tune sweeps the grid itself; {k}= is not accepted")
     res = sweep(landscape, optimizer, start, steps, grid=grid, **fixed)
     if res.diverged.all():
+        also = f" and every {name} value" if extra is not None else ""
         raise ValueError(f"{res.optimizer} diverged on {res.landscape} for every learning rate "
                          f"tried ({float(np.min(res.grid['learning_rate'])):g} to "
-                         f"{float(np.max(res.grid['learning_rate'])):g}); try smaller ones")
+                         f"{float(np.max(res.grid['learning_rate'])):g}){also}; try smaller rates")
     primary = {
         "final_loss": res.final_loss.astype(np.float64),
         "steps_to_tol": np.where(res.steps_to_tol >= 0, res.steps_to_tol, np.inf).astype(np.float64),
