@@ -8,7 +8,10 @@ single place where a user's value is checked.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
+
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -25,10 +28,11 @@ class Param:
         """Return ``value`` as a float, or raise ValueError naming it and the valid range."""
         where = f" for {owner}" if owner else ""
         if self.kind == "bool":
-            if isinstance(value, (bool, int, float)) and float(value) in (0.0, 1.0):
+            # bool, int, float and their NumPy kinds (np.bool_ is not a numbers.Number)
+            if isinstance(value, (numbers.Real, np.bool_)) and float(value) in (0.0, 1.0):
                 return float(value)
             raise ValueError(f"{self.name}{where} must be true or false, got {value!r:.40}")
-        if isinstance(value, bool):
+        if isinstance(value, (bool, np.bool_)):
             raise ValueError(f"{self.name}{where} must be a number, got {value!r}")
         try:
             v = float(value)

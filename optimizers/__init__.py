@@ -175,7 +175,16 @@ def run_batch(landscape: str | Landscape, optimizer: str, starts=None, steps: in
     # how many runs: the longest array among starts, seeds and hyperparameters
     arrays = {k: np.atleast_1d(np.asarray(v, np.float64)) for k, v in hyperparams.items()
               if np.ndim(v) > 0}
-    starts_arr = None if starts is None else np.asarray(starts, np.float64).reshape(-1, 2)
+    starts_arr = None
+    if starts is not None:
+        try:
+            starts_arr = np.asarray(starts, np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(f"starts must be an (n, 2) array of numbers, got {starts!r:.60}") from None
+        if starts_arr.ndim == 1 and starts_arr.shape == (2,):
+            starts_arr = starts_arr[None]
+        if starts_arr.ndim != 2 or starts_arr.shape[1] != 2:
+            raise ValueError(f"starts must be an (n, 2) array, got shape {starts_arr.shape}")
     sizes = {len(a) for a in arrays.values()}
     if starts_arr is not None:
         sizes.add(len(starts_arr))
@@ -192,7 +201,9 @@ def run_batch(landscape: str | Landscape, optimizer: str, starts=None, steps: in
     hp = {k: np.full(n, v, np.float32) for k, v in base.items()}
     for k, a in arrays.items():
         spec = rule.spec(k)
-        for v in (a.min(), a.max()):
+        # the range needs only the extremes; whole numbers and booleans need every value
+        values = np.unique(a) if spec.kind != "float" else (a.min(), a.max())
+        for v in values:
             spec.validate(v, rule.name)
         hp[k] = np.broadcast_to(a, (n,)).astype(np.float32)
     if starts_arr is None:
@@ -202,8 +213,13 @@ def run_batch(landscape: str | Landscape, optimizer: str, starts=None, steps: in
     starts_arr = np.broadcast_to(starts_arr, (n, 2)).astype(np.float32)
     sched = schedules.validate(schedule, schedule_params)
     switches, numbers, seed0 = _switches_and_numbers(clip_value, clip_norm, noise, 0)
-    seeds_arr = np.zeros(n, np.uint32) + seed0 if seeds is None else np.broadcast_to(
-        np.asarray(seeds, np.int64), (n,)).astype(np.uint32)
+    if seeds is None:
+        seeds_arr = np.zeros(n, np.uint32) + seed0
+    else:
+        seeds_in = np.atleast_1d(np.asarray(seeds, dtype=object))
+        for v in set(seeds_in.tolist()):
+            SEED.validate(v)
+        seeds_arr = np.broadcast_to(seeds_in.astype(np.int64), (n,)).astype(np.uint32)
     program = Program(rule=rule, schedule=schedule, switches=switches)
     axes = (None, 0, None, None, 0, 0, None)
     rows = simulate_batch(

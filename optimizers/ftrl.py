@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import jax
 import jax.numpy as jnp
 
 from landscapes.params import Param
@@ -43,11 +44,10 @@ def ftrl_update(grads, state, params, hp):
         new_theta = (jnp.clip(z, -l1, l1) - z) / quadratic
         return new_theta - theta, new_s, z
 
-    out = tmap(one, grads, state.s, state.z, params)
-    is_triple = lambda x: isinstance(x, tuple) and len(x) == 3
-    updates = tmap(lambda o: o[0], out, is_leaf=is_triple)
-    s = tmap(lambda o: o[1], out, is_leaf=is_triple)
-    z = tmap(lambda o: o[2], out, is_leaf=is_triple)
+    out = tmap(one, grads, state.s, state.z, params)  # a triple at each leaf of `grads`
+    # Split by the structure of `grads`: a test on the triples (is_leaf) would also
+    # match a 3-tuple node of the parameters themselves.
+    updates, s, z = jax.tree.transpose(jax.tree.structure(grads), jax.tree.structure((0, 0, 0)), out)
     return updates, FtrlState(s=s, z=z)
 
 

@@ -12,6 +12,7 @@ Each ``s`` matches optax's schedule of the same name with ``init_value=1``
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Callable
 
@@ -135,6 +136,9 @@ def validate(kind: str, params: dict | None) -> dict[str, float]:
     if not isinstance(kind, str) or kind not in SCHEDULES:
         raise ValueError(f"unknown schedule {kind!r:.40}; choose one of: {', '.join(SCHEDULES)}")
     sk = SCHEDULES[kind]
+    if params is not None and not isinstance(params, Mapping):
+        raise ValueError(f"schedule {kind!r}: its parameters must be a mapping of name to number, "
+                         f"got {params!r:.40}")
     params = dict(params or {})
     specs = {p.name: p for p in sk.params}
     for k in params:
