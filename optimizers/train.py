@@ -1,10 +1,10 @@
 """Train the small MLP of ``landscapes.network`` with any update rule: the jitted loop.
 
     >>> from optimizers.train import train
-    >>> r = train("digits", hidden=(64,), optimizer="adam", steps=2000, learning_rate=1e-3,
+    >>> r = train("digits", hidden=(64,), optimizer="adam", steps=2000, learning_rate=3e-3,
     ...           stopping={"patience": 20, "target": 0.97, "converge_after": 20})
-    >>> r.steps[-1], r.val_acc[-1], r.stop_reason, r.weights.shape
-    (..., ..., 'converged', (n_evals + 1, 4810))
+    >>> r.stop_reason, r.steps_to_target, r.stopped_at, r.weights.shape
+    ('converged', 500, 1450, (30, 4810))
 
 The same rules as the 2-D landscapes: ``optimizers.get(name, lookahead).update``
 is called on the parameter tree, after ``optimizers.transforms.transform``
@@ -20,11 +20,14 @@ and the flat weights.  Between chunks the host reads those four numbers, which
 is where the stopping rules can end training early.  Parameter and optimiser
 state buffers are donated from chunk to chunk.
 
-What is compiled (static): the rule (so lookahead), which gradient transforms
-are on, the activation, ``eval_every``, ``batch_size`` and the array shapes
-(architecture, dataset).  Traced: the hyperparameters, the learning rates (so
-the schedule, kind and numbers), clipping and noise numbers, the seed, the
-minibatch indices and the data.  ``compile_count()`` counts the compilations.
+What is compiled (static): the rule's update function (rules that share one,
+like momentum and nesterov, share programs; lookahead is another function),
+which gradient transforms are on, the activation, ``eval_every``,
+``batch_size`` and the array shapes (architecture, dataset).  Traced: the
+hyperparameters, the learning rates (so the schedule, its kind and numbers),
+clipping and noise numbers, the seed, the minibatch indices, the data and the
+step count.  ``compile_count()`` counts the compilations; compiling is timed
+apart from training (``TrainResult.compile_time``).
 
 Minibatches: a fresh permutation of the training set per epoch, cut into
 ``n_train // batch_size`` batches (``landscapes.network.batch_stream``; NumPy
@@ -37,6 +40,7 @@ in the optimizer start from the same weights and see the same batches.
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -48,7 +52,7 @@ import numpy as np
 
 from landscapes import network
 from optimizers import schedules
-from optimizers.base import Rule, tmap
+from optimizers.base import tmap
 from optimizers.transforms import CLIP_NORM, CLIP_VALUE, NOISE, GradientSwitches, transform
 
 __all__ = ["train", "TrainResult", "compile_count", "trace_count", "DEFAULT_STOPPING",
@@ -56,6 +60,7 @@ __all__ = ["train", "TrainResult", "compile_count", "trace_count", "DEFAULT_STOP
 
 MAX_STEPS = 200_000
 MAX_BATCH = 4096
+MAX_EVAL_EVERY = 10_000
 # The weight trajectory keeps at most this many bytes: past it, every k-th evaluation's
 # weights are kept (and always the last), see ``TrainResult.weight_steps``.
 MAX_TRAJECTORY_BYTES = 64 * 2**20
@@ -79,8 +84,10 @@ class TrainResult:
     steps_to_target  the first evaluated step with val_acc >= target (None: no target, or never)
     stopped_at, stop_reason  the step and why training ended early: "patience", "converged",
                               "diverged"; None and None when it ran all its steps
-    diverged_at      the first update whose minibatch loss was not finite, else None; training
-                     stops at the evaluation after it and non-finite values become NaN
+    diverged_at      the first update whose minibatch loss was not finite (or, if the losses
+                     stayed finite, the evaluated step whose weights or metrics were not);
+                     None if all stayed finite.  Training stops at the evaluation after it,
+                     and non-finite values are returned as NaN
     params      final weights, a list of {"w", "b"} NumPy float32 dicts (the network's tree)
     weights     (R, n_params) float32: the flat weights (``network.flatten``) at each
                 evaluation, R = E unless that would pass MAX_TRAJECTORY_BYTES
@@ -128,6 +135,7 @@ _TRACES = 0
 _COMPILES = 0
 _CACHE: OrderedDict = OrderedDict()
 _CACHE_SIZE = 64
+_LOCK = threading.Lock()  # the app serves several sessions from threads
 
 
 def trace_count() -> int:
@@ -142,45 +150,52 @@ def compile_count() -> int:
 
 @dataclass(frozen=True)
 class _Static:
-    rule: Rule
+    update: Any  # the rule's update function (rules sharing one, e.g. momentum and nesterov,
+    #              share programs; their hyperparameters are traced)
     switches: GradientSwitches
     activation: str
+    n_train: int  # rows of the data that are the training split (the rest: validation)
 
 
-def _chunk(static: _Static, params, state, hp, numbers, key, lrs, ts, idx, n_total, x, y, xv, yv):
+def _chunk(static: _Static, params, state, hp, numbers, key, lrs, ts, idx, n_total, x, y):
     """``len(ts)`` updates, then the evaluation: one compiled program.
 
-    Updates at steps ``t >= n_total`` (padding in the last chunk) leave params and state alone.
+    ``x, y``: the training split followed by the validation split; minibatch indices
+    ``idx`` point into the first ``static.n_train`` rows.  Updates at steps
+    ``t >= n_total`` (padding of the last chunk) leave the parameters alone (the
+    optimiser state after the last chunk is not used).
     """
     global _TRACES
     _TRACES += 1  # runs only while tracing
-    rule, act = static.rule, static.activation
+    update, act = static.update, static.activation
     value_and_grad = jax.value_and_grad(network.loss)
 
     def step(carry, xs):
         params, state = carry
         lr_t, t, ib = xs
-        loss, g = value_and_grad(params, x[ib], y[ib], act)
+        xb = jnp.take(x, ib, axis=0, mode="clip")
+        yb = jnp.take(y, ib, axis=0, mode="clip")
+        loss, g = value_and_grad(params, xb, yb, act)
         g = transform(g, t, key, numbers, static.switches)
-        updates, new_state = rule.update(g, state, params, {**hp, "learning_rate": lr_t})
-        new_params = tmap(lambda p, u: p + u, params, updates)
+        updates, state = update(g, state, params, {**hp, "learning_rate": lr_t})
         live = t < n_total
-        keep = lambda new, old: tmap(lambda a, b: jnp.where(live, a, b), new, old)
-        return (keep(new_params, params), keep(new_state, state)), loss
+        params = tmap(lambda p, u: jnp.where(live, p + u, p), params, updates)
+        return (params, state), loss
 
     (params, state), batch_loss = jax.lax.scan(step, (params, state), (lrs, ts, idx))
-    metrics = _metrics(params, x, y, xv, yv, act)
-    return params, state, metrics, network.ravel(params), batch_loss
+    metrics, flat = _evaluate(static, params, x, y)
+    return params, state, metrics, flat, batch_loss
 
 
-def _metrics(params, x, y, xv, yv, act):
-    tl, ta = network.loss_and_accuracy(params, x, y, act)
-    vl, va = network.loss_and_accuracy(params, xv, yv, act)
-    return jnp.stack([tl, vl, ta, va])
-
-
-def _evaluate(static: _Static, params, x, y, xv, yv):
-    return _metrics(params, x, y, xv, yv, static.activation), network.ravel(params)
+def _evaluate(static: _Static, params, x, y):
+    """[train loss, val loss, train acc, val acc] (one forward pass over both splits) and
+    the flat weights."""
+    logits = network.forward(params, x, static.activation)
+    nll = -jnp.take_along_axis(jax.nn.log_softmax(logits, axis=-1), y[:, None], axis=-1)[:, 0]
+    ok = (jnp.argmax(logits, axis=-1) == y).astype(jnp.float32)
+    n = static.n_train
+    metrics = jnp.stack([nll[:n].mean(), nll[n:].mean(), ok[:n].mean(), ok[n:].mean()])
+    return metrics, network.ravel(params)
 
 
 _CHUNK_JIT = jax.jit(_chunk, static_argnums=0, donate_argnums=(1, 2))
@@ -193,19 +208,22 @@ def _compiled(which: str, static: _Static, args) -> tuple[Any, float]:
     global _COMPILES
     leaves, treedef = jax.tree.flatten(args)
     key = (which, static, treedef, tuple((np.shape(a), str(jnp.asarray(a).dtype) if isinstance(a, jax.Array) else np.asarray(a).dtype.str) for a in leaves))
-    hit = _CACHE.get(key)
-    if hit is not None:
-        _CACHE.move_to_end(key)
-        return hit, 0.0
+    with _LOCK:
+        hit = _CACHE.get(key)
+        if hit is not None:
+            _CACHE.move_to_end(key)
+            return hit, 0.0
     t0 = time.perf_counter()
     jitted = _CHUNK_JIT if which == "chunk" else _EVAL_JIT
     compiled = jitted.lower(static, *args).compile()
-    if which == "chunk":
-        _COMPILES += 1
-    _CACHE[key] = compiled
-    while len(_CACHE) > _CACHE_SIZE:
-        _CACHE.popitem(last=False)
-    return compiled, time.perf_counter() - t0
+    seconds = time.perf_counter() - t0
+    with _LOCK:
+        if which == "chunk":
+            _COMPILES += 1
+        _CACHE[key] = compiled
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return compiled, seconds
 
 
 # --- validation ---------------------------------------------------------------------------
@@ -270,8 +288,9 @@ def train(dataset="digits", hidden: Sequence[int] = (64,), activation: str = "re
       steps: updates to make, 1 to 200,000 (fewer if a stopping rule ends training).
       batch_size: examples per update, 1 to min(4096, n_train).
       seed: initial weights, minibatch order and gradient noise.
-      eval_every: updates between evaluations (clamped to ``steps``); it is the length of the
-        compiled chunk, so changing it recompiles.
+      eval_every: updates between evaluations, 1 to 10,000.  It is the length of the compiled
+        chunk, so changing it recompiles (changing ``steps`` does not: when ``steps`` is not a
+        multiple, the last chunk's extra updates are computed and discarded).
       schedule, schedule_params: learning-rate schedule (``optimizers.schedule_names()``).
       clip_value, clip_norm, noise: gradient transforms, as in ``optimizers.run``.
       stopping: None (run all steps) or a dict with any of
@@ -284,7 +303,7 @@ def train(dataset="digits", hidden: Sequence[int] = (64,), activation: str = "re
 
     Non-finite losses stop training at the next evaluation (``stop_reason="diverged"``).
     """
-    import optimizers  # the package imports this module's siblings; import late
+    import optimizers  # late: keeps this module importable while the package initialises
 
     ds = network.as_dataset(dataset)
     hidden, activation = network.validate_architecture(hidden, activation)
@@ -293,7 +312,7 @@ def train(dataset="digits", hidden: Sequence[int] = (64,), activation: str = "re
     steps = _whole(steps, 1, MAX_STEPS, "steps")
     batch_size = _whole(batch_size, 1, min(MAX_BATCH, ds.n_train), "batch_size")
     seed = _whole(seed, *network.SEED_RANGE, "seed")
-    eval_every = min(_whole(eval_every, 1, MAX_STEPS, "eval_every"), steps)
+    eval_every = _whole(eval_every, 1, MAX_EVAL_EVERY, "eval_every")
     sched = schedules.validate(schedule, schedule_params)
     switches, numbers = _gradient_switches(clip_value, clip_norm, noise)
     stop = _stopping(stopping)
@@ -310,10 +329,11 @@ def train(dataset="digits", hidden: Sequence[int] = (64,), activation: str = "re
     lrs = np.asarray(jnp.float32(hp["learning_rate"])
                      * schedules.multipliers(schedule, _f32(sched), padded), np.float32)
 
-    static = _Static(rule, switches, activation)
-    data = tuple(jax.device_put(a) for a in (ds.x_train, ds.y_train, ds.x_val, ds.y_val))
+    static = _Static(rule.update, switches, activation, ds.n_train)
+    data = (jax.device_put(np.concatenate([ds.x_train, ds.x_val])),
+            jax.device_put(np.concatenate([ds.y_train, ds.y_val])))
     params = tmap(jnp.array, params0)  # copies: the chunks donate their buffers
-    state = rule.init(params)
+    state = tmap(jnp.array, rule.init(params))  # copies: Lookahead's slow weights alias params
     hp_t, numbers_t = _f32(hp), _f32(numbers)
     key = jax.random.key(seed)
     n_total = np.int32(steps)
@@ -327,7 +347,8 @@ def train(dataset="digits", hidden: Sequence[int] = (64,), activation: str = "re
             idx = np.concatenate([idx, np.zeros((eval_every - len(idx), batch_size), np.int32)])
         return (params, state, hp_t, numbers_t, key, lrs[t0:t0 + eval_every], ts, idx, n_total, *data)
 
-    evaluate, compile_time = _compiled("eval", static, (params, *data))
+    evaluate, compile_time = _compiled("eval", _Static(None, GradientSwitches(), activation, ds.n_train),
+                                       (params, *data))
     first = chunk_args(0)
     run_chunk, ct = _compiled("chunk", static, first)
     compile_time += ct
