@@ -67,7 +67,7 @@ MOMENTUM_RULE = Rule(
     references=("Polyak, 1964", "Sutskever et al., 2013", "optax.sgd(momentum=...)"),
     conventions="optax, PyTorch and Keras accumulate v ← μv + g; with ema=True the seeds' and "
                 "TF docs' average v ← μv + (1-μ)g is used, whose steps are (1-μ) times smaller "
-                "(PyTorch's dampening=μ).",
+                "(PyTorch's dampening=μ, except that PyTorch starts its buffer at g₁, not (1-μ)g₁).",
 )
 
 NESTEROV_RULE = Rule(
