@@ -1,0 +1,348 @@
+"""The page, driven by streamlit.testing.v1.AppTest: every control path, every ready scene,
+the URL round trip, and a corpus of malformed or hostile URLs.
+
+AppTest runs app.py in this process (no browser, Plotly is not drawn); the figure's JSON is
+``at.get("plotly_chart")[i].proto.spec``.  Widgets are found by their ``key=``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from viz import presets
+from viz.scene import Scene, decode, encode
+
+os.environ["LANDSCAPE_NO_WARMUP"] = "1"  # no background compile thread in tests
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+MAX_BYTES = 1_500_000
+
+
+def page(query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def scene_of(at: AppTest) -> Scene:
+    return at.session_state["_scene"]
+
+
+def url_of(at: AppTest) -> dict:
+    return {k: (v[-1] if isinstance(v, list) else v) for k, v in at.query_params.items()}
+
+
+def charts(at: AppTest):
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def ok(at: AppTest) -> AppTest:
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def texts(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [i.value for i in at.info] + [w.value for w in at.warning]
+    parts += [e.value for e in at.error] + [c.value for c in at.caption]
+    return "\n".join(str(p) for p in parts)
+
+
+# --- the default page ----------------------------------------------------------------------
+
+def test_default_page():
+    at = page()
+    scene = scene_of(at)
+    assert len(scene.runs) == 8 and scene.steps == 10_000
+    (main,) = at.get("plotly_chart")
+    assert len(main.proto.spec) < MAX_BYTES
+    spec = json.loads(main.proto.spec)
+    assert len(spec["frames"]) == 100 and spec["layout"]["images"][0]["source"].startswith("data:image/png")
+    assert spec["layout"]["yaxis2"]["type"] == "log"  # the side plots, in the same figure
+    assert not at.warning
+    assert url_of(at) == encode(scene)  # the URL encodes the page
+    assert "The classic race" in texts(at)
+    df = at.table[0].value
+    assert len(df) == 8 and any("steps to" in c for c in df.columns)
+    assert len(at.get("download_button")) == 2
+    assert any("v=1&ls=rosenbrock" in c.value for c in at.code)  # the share link
+    assert at.button(key="add_run").disabled  # 8 runs: the maximum
+
+
+def test_a_rerun_without_changes_keeps_everything():
+    at = page()
+    before = scene_of(at), at.get("plotly_chart")[0].proto.spec
+    ok(at.run())
+    assert (scene_of(at), at.get("plotly_chart")[0].proto.spec) == before
+
+
+@pytest.mark.parametrize("key", list(presets.PRESETS))
+def test_each_preset_from_its_link(key):
+    at = page({"scene": key})
+    p = presets.PRESETS[key]
+    assert scene_of(at) == p.scene
+    assert p.title in texts(at)
+    spec = charts(at)[0]
+    assert len(at.get("plotly_chart")[0].proto.spec) < MAX_BYTES
+    assert "frames" in spec
+    assert not at.warning
+
+
+def test_preset_selectbox_replaces_the_scene_and_url():
+    at = page()
+    ok(at.selectbox(key="scene_preset").set_value("noise_escape").run())
+    assert scene_of(at) == presets.PRESETS["noise_escape"].scene
+    assert url_of(at)["noise"] == "6" and url_of(at)["ls"] == "two_basin"
+    assert at.number_input(key="noise").value == 6.0
+    assert at.selectbox(key="landscape").value == "two_basin"
+
+
+# --- every control path ----------------------------------------------------------------------
+
+def test_landscape_and_its_parameter():
+    at = page()
+    ok(at.selectbox(key="landscape").set_value("quadratic").run())
+    s = scene_of(at)
+    assert s.landscape == "quadratic" and s.start is None and len(s.runs) == 8
+    assert url_of(at)["ls"] == "quadratic"
+    ok(at.select_slider(key="lp_quadratic_condition").set_value(100.0).run())
+    assert scene_of(at).landscape_params[0] == ("condition", 100.0)
+    assert url_of(at)["ls"] == "quadratic:condition=100"
+    ok(at.number_input(key="lp_quadratic_angle").set_value(-45.0).run())
+    assert url_of(at)["ls"] == "quadratic:condition=100,angle=-45"
+    assert "Quadratic bowl" in texts(at)
+
+
+def test_custom_formula_valid_invalid_example_and_domain():
+    at = page()
+    ok(at.selectbox(key="landscape").set_value("custom").run())
+    assert scene_of(at).landscape == "custom"
+    ok(at.text_input(key="formula").input("x**2 + 3*y**2").run())
+    assert scene_of(at).formula == "x**2 + 3*y**2" and url_of(at)["f"] == "x**2 + 3*y**2"
+    ok(at.text_input(key="formula").input("x**2 + sin(").run())
+    assert at.error and "column" in at.error[0].value  # position and reason
+    assert scene_of(at).formula == "x**2 + 3*y**2"  # the last valid formula stays
+    ok(at.text_input(key="formula").input("__import__('os').system('echo hi')").run())
+    assert at.error and scene_of(at).formula == "x**2 + 3*y**2"
+    example = at.selectbox(key="formula_example").options[1]
+    ok(at.selectbox(key="formula_example").set_value(example).run())
+    assert scene_of(at).formula != "x**2 + 3*y**2"
+    ok(at.number_input(key="dom_x1").set_value(5.0).run())
+    assert scene_of(at).domain[1] == 5.0 and url_of(at)["dom"].startswith("-3,5,")
+    ok(at.number_input(key="dom_x0").set_value(6.0).run())  # xmin > xmax: refused, visible
+    assert at.error and scene_of(at).domain[0] == -3.0
+
+
+def test_add_remove_runs_and_change_optimizer():
+    at = page({"scene": "nesterov_vs_momentum"})
+    ok(at.button(key="add_run").click().run())
+    assert len(scene_of(at).runs) == 3 and "r2" in url_of(at)
+    ok(at.selectbox(key="run2_opt").set_value("adagrad").run())
+    r = scene_of(at).runs[2]
+    assert r.optimizer == "adagrad" and url_of(at)["r2"].startswith("adagrad:learning_rate=")
+    ok(at.radio(key="edit_run").set_value(0).run())
+    ok(at.button(key="run0_remove").click().run())
+    s = scene_of(at)
+    assert [r.optimizer for r in s.runs] == ["nesterov", "adagrad"] and "r2" not in url_of(at)
+    ok(at.button(key="run0_remove").click().run())
+    ok(at.button(key="run0_remove").click().run())
+    assert scene_of(at).runs == () and url_of(at)["runs"] == "none"
+    assert any("No runs yet" in i.value for i in at.info)
+
+
+def test_hyperparameters_lookahead_raw_and_label():
+    at = page({"scene": "nesterov_vs_momentum"})
+    ok(at.select_slider(key="run0_momentum_learning_rate").set_value(0.05).run())
+    assert scene_of(at).runs[0].learning_rate == 0.05
+    assert url_of(at)["r0"] == "momentum:learning_rate=0.05"
+    ok(at.select_slider(key="run0_momentum_momentum").set_value(0.99).run())
+    assert url_of(at)["r0"] == "momentum:learning_rate=0.05,momentum=0.99"
+    ok(at.toggle(key="run0_momentum_nesterov").set_value(True).run())
+    assert "nesterov=1" in url_of(at)["r0"]
+    ok(at.radio(key="edit_run").set_value(1).run())  # open run 2's editor
+    assert at.session_state["run1_nesterov_momentum"] == 0.9
+    ok(at.toggle(key="run1_la").set_value(True).run())
+    assert scene_of(at).runs[1].lookahead and url_of(at)["r1"].startswith("nesterov~lookahead:")
+    ok(at.number_input(key="run1_nesterov_sync_period").set_value(3).run())
+    assert "sync_period=3" in url_of(at)["r1"]
+    ok(at.toggle(key="run1_raw").set_value(True).run())
+    assert url_of(at)["r1"].startswith("nesterov~lookahead~raw:")
+    ok(at.text_input(key="run1_label").input("my <b>run</b>").run())
+    assert scene_of(at).runs[1].label == "my brun/b" and url_of(at)["l1"] == "my brun/b"
+    spec = charts(at)[0]
+    assert any(t.get("name") == "my brun/b" for t in spec["data"])
+
+
+def test_steps_start_and_reset():
+    at = page({"scene": "saddle_escape"})
+    ok(at.number_input(key="steps").set_value(2500).run())
+    assert scene_of(at).steps == 2500 and url_of(at)["steps"] == "2500"
+    assert int(charts(at)[0]["frames"][-1]["name"]) == 2500
+    ok(at.number_input(key="start_x").set_value(1.0).run())
+    ok(at.number_input(key="start_y").set_value(0.5).run())
+    assert scene_of(at).start == (1.0, 0.5) and url_of(at)["start"] == "1,0.5"
+    ok(at.button(key="reset_start").click().run())
+    assert scene_of(at).start is None and "start" not in url_of(at)
+    assert at.number_input(key="start_x").value == 1.8
+
+
+def test_schedule_clipping_noise_and_seed():
+    at = page({"scene": "adam_vs_sgd"})
+    ok(at.selectbox(key="schedule").set_value("cosine").run())
+    assert url_of(at)["sched"] == "cosine"
+    ok(at.number_input(key="sched_cosine_decay_steps").set_value(2000).run())
+    assert url_of(at)["sched"] == "cosine:decay_steps=2000"
+    ok(at.radio(key="clip_kind").set_value("norm").run())
+    assert url_of(at)["clip"] == "norm:1"
+    ok(at.select_slider(key="clip_at").set_value(0.5).run())
+    assert url_of(at)["clip"] == "norm:0.5"
+    ok(at.number_input(key="noise").set_value(0.3).run())
+    ok(at.number_input(key="seed").set_value(42).run())
+    s = scene_of(at)
+    assert (s.noise, s.seed) == (0.3, 42) and url_of(at)["noise"] == "0.3" and url_of(at)["seed"] == "42"
+    ok(at.selectbox(key="schedule").set_value("warmup_cosine").run())
+    ok(at.number_input(key="sched_warmup_cosine_warmup_steps").set_value(6000).run())
+    assert at.warning  # decay_steps must exceed warmup_steps: shown, previous scene kept
+    assert scene_of(at).schedule_params[0] == ("warmup_steps", 500.0)
+
+
+def test_view_controls():
+    at = page({"scene": "lr_too_large"})
+    ok(at.radio(key="view").set_value("3d").run())
+    assert url_of(at)["view"] == "3d"
+    spec = charts(at)[0]
+    assert spec["data"][0]["type"] == "surface"
+    ok(at.multiselect(key="panels").select("elr").run())
+    assert url_of(at)["panels"] == "loss,dist,elr"
+    side = [t for t in charts(at)[0]["data"] if t.get("yaxis")]
+    assert len(side) == 4 * 2 + 4 * 2  # loss, dist + elr's two coordinates
+    ok(at.slider(key="span").set_value((0, 100)).run())
+    assert url_of(at)["span"] == "0,100"
+    ok(at.radio(key="view").set_value("2d").run())
+    assert int(charts(at)[0]["frames"][-1]["name"]) == 100
+    ok(at.select_slider(key="tol").set_value(1e-6).run())
+    assert url_of(at)["tol"] == "1e-06" and any("1e-06" in c for c in at.table[0].value.columns)
+    ok(at.toggle(key="log_steps").set_value(True).run())
+    assert url_of(at)["xlog"] == "1" and charts(at)[0]["layout"]["xaxis2"]["type"] == "log"
+
+
+def test_click_on_the_plot_sets_the_start():
+    """AppTest cannot click a Plotly chart; the callback's logic is viz.scene.start_from_click
+    (tested in test_scene.py) and the chart must be selectable by points."""
+    at = page()
+    chart = at.get("plotly_chart")[0]
+    assert list(chart.proto.selection_mode)  # selection ("rerun" on click) is on
+    spec = json.loads(chart.proto.spec)
+    grid = spec["data"][1]
+    assert grid["mode"] == "markers" and "click" in grid["hovertemplate"]
+
+
+def test_update_rules_are_shown():
+    at = page({"scene": "adagrad_stalls"})
+    body = texts(at)
+    assert "Update rules" in body and body.count("$$") >= 6  # three rules in LaTeX
+    assert "AdaGrad" in body and "RMSProp" in body
+
+
+# --- sharing: the URL round trip ---------------------------------------------------------------
+
+def test_url_round_trip_through_a_new_session():
+    at = page()
+    ok(at.selectbox(key="landscape").set_value("ravine").run())
+    ok(at.select_slider(key="run6_adam_learning_rate").set_value(0.1).run())
+    ok(at.radio(key="edit_run").set_value(1).run())
+    ok(at.button(key="run1_remove").click().run())
+    ok(at.number_input(key="steps").set_value(3000).run())
+    ok(at.radio(key="clip_kind").set_value("value").run())
+    ok(at.number_input(key="noise").set_value(0.5).run())
+    ok(at.slider(key="span").set_value((10, 500)).run())
+    ok(at.multiselect(key="panels").unselect("dist").run())
+    ok(at.radio(key="edit_run").set_value(0).run())
+    ok(at.text_input(key="run0_label").input("slow one").run())
+    first = scene_of(at)
+    query = url_of(at)
+
+    other = page(query)  # a new visitor opens the link
+    assert scene_of(other) == first
+    assert not other.warning
+    assert url_of(other) == query
+    for key in ("landscape", "schedule"):
+        assert other.selectbox(key=key).value == at.selectbox(key=key).value
+    assert other.slider(key="span").value == (10, 500)
+    assert other.get("plotly_chart")[0].proto.spec == at.get("plotly_chart")[0].proto.spec
+
+
+def test_changing_numbers_never_recompiles():
+    """A hyperparameter, the start or the step count within its size bucket: no new program."""
+    from optimizers.runner import simulate
+
+    at = page({"scene": "adam_vs_sgd"})
+    before = simulate._cache_size()
+    ok(at.select_slider(key="run2_adam_learning_rate").set_value(0.025).run())
+    ok(at.radio(key="edit_run").set_value(2).run())
+    ok(at.select_slider(key="run2_adam_b1").set_value(0.8).run())
+    ok(at.number_input(key="start_x").set_value(-1.0).run())
+    ok(at.number_input(key="steps").set_value(4500).run())  # 5000 and 4500: one bucket
+    ok(at.number_input(key="seed").set_value(3).run())  # the seed is a number too
+    assert simulate._cache_size() == before
+    assert scene_of(at).runs[2].hp["b1"] == 0.8
+
+
+def test_sessions_do_not_leak_into_each_other():
+    a = page()
+    b = page()
+    ok(a.number_input(key="steps").set_value(777).run())
+    ok(b.run())
+    assert scene_of(b).steps == 10_000 and url_of(b)["steps"] == "10000"
+
+
+# --- malformed and hostile URLs -------------------------------------------------------------
+
+MALFORMED = [
+    {"junk": "x" * 10_000},
+    {"ls": "nope"},
+    {"ls": "rosenbrock", "r0": "sgdx:learning_rate=0.1", "r1": "adam"},
+    {"r0": "adam:learning_rate=nan"},
+    {"r0": "adam:learning_rate=inf,b1=-inf"},
+    {"r0": "adam:learning_rate=-0.1"},
+    {"r0": "adam:learning_rate=abc"},
+    {"steps": "-5"},
+    {"steps": str(10 ** 12)},
+    {"steps": "NaN"},
+    {"ls": "custom", "f": "__import__('os').system('touch /tmp/pwned')"},
+    {"ls": "custom", "f": "().__class__.__bases__[0].__subclasses__()"},
+    {"ls": "custom", "f": "9**9**9"},  # parses, but is not finite anywhere
+    {"ls": "custom", "f": "x**2", "dom": "0,0,0,0"},
+    {"steps": ["100", "200"]},  # duplicated key
+    {"ls": "rosenbröck", "🙂": "∞"},  # unicode
+    {"start": "1e308,-1e308"},
+    {"sched": "cosine:decay_steps=-4"},
+    {"clip": "norm:abc"},
+    {"noise": "1e99", "seed": "-7"},
+    {"span": "500,5"},
+    {"view": "<script>"},
+    {"v": "2", "scene": "../../etc/passwd"},
+    {f"k{i}": str(i) for i in range(80)},
+    {"r0": "adam", "l0": "[click](javascript:alert(1))"},
+    {"panels": "loss,,,\x00"},
+]
+
+
+@pytest.mark.parametrize("query", MALFORMED, ids=[str(i) for i in range(len(MALFORMED))])
+def test_malformed_url_warns_and_renders(query):
+    at = page(query)
+    assert at.warning, "a visible warning"
+    assert "could not be used" in at.warning[0].value
+    assert len(at.get("plotly_chart")) == 1
+    assert len(at.get("plotly_chart")[0].proto.spec) < MAX_BYTES
+    s = scene_of(at)
+    assert decode(encode(s)) == (s, [])  # the cleaned URL is valid
+    assert url_of(at) == encode(s)  # ... and replaces the bad one
+    assert not Path("/tmp/pwned").exists()
+    ok(at.run())  # and the page keeps working

@@ -1,0 +1,245 @@
+"""Tests for viz.figures and viz.export: the figures are valid Plotly, small, animated the
+fast way (frames name only the run traces, redraw off, fixed axes), and never carry a
+non-finite number; the exports hold every step and play offline."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+
+import numpy as np
+import plotly.graph_objects as go
+import plotly.io as pio
+import pytest
+
+from viz import compute, export, figures, metrics, presets
+from viz.compute import RunResult
+from viz.scene import CUSTOM, PANELS, Run, Scene
+
+MAX_BYTES = 1_500_000
+
+
+def _build(scene: Scene, **kw):
+    L = compute.landscape_of(scene)
+    results = compute.run_scene(scene, L)
+    grid = compute.grid_of(scene.landscape_key())
+    ref = metrics.reference(L, results, float(np.nanmin(grid[2])))
+    return L, results, grid, ref
+
+
+def _decode(arr):
+    """A typed array (or plain list) from a spec, as a float64 NumPy array."""
+    if isinstance(arr, dict):
+        dtype = {"f4": np.float32, "f8": np.float64, "i4": np.int32}[arr["dtype"]]
+        return np.frombuffer(base64.b64decode(arr["bdata"]), dtype=dtype).astype(np.float64)
+    return np.asarray([np.nan if v is None else v for v in arr], np.float64)
+
+
+@pytest.fixture(scope="module")
+def default_fig():
+    scene = presets.PRESETS["race"].scene
+    L, results, grid, ref = _build(scene)
+    return scene, L, results, figures.main_figure(scene, L, grid, results, scene.labels(), ref)
+
+
+def test_default_figure_is_valid_plotly(default_fig):
+    *_, fig = default_fig
+    checked = go.Figure(fig.spec)  # full graph_objects validation: raises on any invalid property
+    assert len(checked.frames) == len(fig.spec["frames"])
+    assert isinstance(fig, go.Figure)  # st.plotly_chart gets a Figure, not a dict
+    assert fig.to_dict()["data"] is fig.spec["data"]
+
+
+def test_default_figure_size_and_animation(default_fig):
+    scene, L, results, fig = default_fig
+    text = pio.to_json(fig, validate=False)
+    assert len(text.encode()) < MAX_BYTES
+    spec = fig.spec
+    frames = spec["frames"]
+    assert 50 <= len(frames) <= 100
+    assert int(frames[-1]["name"]) == scene.steps and int(frames[0]["name"]) == 0
+    run_traces = [i for i, t in enumerate(spec["data"]) if t.get("legendgroup", "").startswith("run")]
+    for f in frames:
+        assert set(f["traces"]) <= set(run_traces)  # never the landscape
+        assert len(f["traces"]) == len(f["data"])
+    (image,) = spec["layout"]["images"]  # the landscape is a picture, drawn once
+    assert image["source"].startswith("data:image/png;base64,") and image["layer"] == "below"
+    assert (image["x"], image["y"], image["sizex"], image["sizey"]) == (-2.0, 3.0, 4.0, 4.0)
+    lay = spec["layout"]
+    assert lay["xaxis"]["range"] == [-2.0, 2.0] and lay["yaxis"]["range"] == [-1.0, 3.0]
+    play = lay["updatemenus"][0]["buttons"][0]
+    assert play["args"][1]["frame"]["redraw"] is False
+    assert all(s["args"][1]["frame"]["redraw"] is False for s in lay["sliders"][0]["steps"])
+    steps = lay["sliders"][0]["steps"]
+    assert lay["sliders"][0]["active"] == len(steps) - 1  # opens on the full path
+    assert steps[-1]["args"][0] == [frames[-1]["name"]] and steps[0]["args"][0] == [frames[0]["name"]]
+
+
+def test_one_trace_per_run_in_the_legend_with_distinct_colours(default_fig):
+    scene, *_, fig = default_fig
+    paths = [t for t in fig.spec["data"] if t.get("mode") == "lines" and "xaxis" not in t]
+    assert [t["name"] for t in paths] == scene.labels()
+    assert len({t["line"]["color"] for t in paths}) == len(paths)
+
+
+def test_full_path_resolution_in_the_final_picture(default_fig):
+    *_, fig = default_fig
+    spec = fig.spec
+    last = spec["frames"][-1]["data"]
+    mid = spec["frames"][len(spec["frames"]) // 2]["data"]
+    final_path = _decode(spec["data"][2]["x"])
+    assert len(final_path) >= 500
+    assert len(_decode(last[0]["x"])) == len(final_path)  # the last frame is the full path
+    assert len(_decode(mid[0]["x"])) < len(final_path)
+
+
+def test_arrays_are_float32_and_finite(default_fig):
+    *_, fig = default_fig
+    for trace in fig.spec["data"]:
+        for k in ("x", "y"):
+            v = trace.get(k)
+            if isinstance(v, dict):
+                assert v["dtype"] in ("f4", "i4")
+    for frame in fig.spec["frames"]:
+        for d in frame["data"]:
+            for k in ("x", "y"):
+                if k in d:
+                    assert np.all(np.isfinite(_decode(d[k])))
+
+
+def test_every_frame_names_every_subplot(default_fig):
+    """Plotly drops the drawing of a subplot (and of a trace type) a redraw-free frame does not
+    name: each frame names one trace of every subplot, the side plots' unchanged ({})."""
+    *_, fig = default_fig
+    data = fig.spec["data"]
+    subplots = {t.get("yaxis", "y") for t in data}
+    for frame in fig.spec["frames"]:
+        named = {data[i].get("yaxis", "y") for i in frame["traces"]}
+        assert named == subplots
+        assert all(d == {} for i, d in zip(frame["traces"], frame["data"]) if data[i].get("yaxis"))
+    assert {t["type"] for t in data} == {"scatter"}  # only scatter traces: all redraw-free
+
+
+def test_divergence_is_marked_in_view():
+    scene = presets.PRESETS["lr_too_large"].scene
+    L, results, grid, ref = _build(scene)
+    fig = figures.main_figure(scene, L, grid, results, scene.labels(), ref)
+    go.Figure(fig.spec)
+    crosses = [t for t in fig.spec["data"] if t.get("marker", {}).get("symbol") == "x"]
+    shown = [t for t in crosses if t["x"]]
+    assert len(shown) == 1 and "diverged at step" in shown[0]["hovertemplate"]
+    x, y = shown[0]["x"][0], shown[0]["y"][0]
+    assert -3 <= x <= 3 and -3 <= y <= 3  # in view, where it left
+    for t in fig.spec["data"]:
+        for k in ("x", "y"):
+            if k in t and t[k]:
+                assert np.all(np.isfinite(_decode(t[k])))
+
+
+def test_worst_case_size_eight_runs_of_100k_steps():
+    """Synthetic zig-zagging walks: the figure stays under budget at the largest scene."""
+    rng = np.random.default_rng(0)
+    n = 100_000
+    runs = tuple(Run("sgd", {"learning_rate": 0.001 * (i + 1)}) for i in range(8))
+    scene = Scene(landscape="rosenbrock", steps=n, runs=runs)
+    L = compute.landscape_of(scene)
+    results = []
+    for i in range(8):
+        walk = np.cumsum(rng.normal(0, 0.01, size=(n + 1, 2)), axis=0).astype(np.float32)
+        walk[:, 1] += np.where(np.arange(n + 1) % 2, 0.05, -0.05)
+        loss = (1 + np.abs(walk).sum(axis=1)).astype(np.float32)
+        results.append(RunResult(xy=walk, loss=loss, grad=walk, lr=np.full(n, 0.01, np.float32),
+                                 diverged_at=None))
+    grid = compute.grid_of(scene.landscape_key())
+    ref = metrics.reference(L, results)
+    fig = figures.main_figure(scene, L, grid, results, scene.labels(), ref)
+    assert len(pio.to_json(fig, validate=False)) < MAX_BYTES
+    side = figures.side_figure(scene.replace(panels=PANELS), L, results, scene.labels(), ref)
+    assert len(pio.to_json(side, validate=False)) < 400_000
+
+
+def test_span_limits_the_animation():
+    scene = presets.PRESETS["race"].scene.replace(span=(0, 300))
+    L, results, grid, ref = _build(scene)
+    fig = figures.main_figure(scene, L, grid, results, scene.labels(), ref)
+    names = [int(f["name"]) for f in fig.spec["frames"]]
+    assert names[0] == 0 and names[-1] == 300 and len(names) == 100
+
+
+def test_colorbar_is_labelled_in_real_units(default_fig):
+    *_, fig = default_fig
+    cbar = fig.spec["data"][0]["marker"]["colorbar"]
+    assert "f − f*" in cbar["title"]["text"]
+    assert "1" in cbar["ticktext"] and any("e" in t or "0.0" in t for t in cbar["ticktext"])
+    vals, text = figures.log_colorbar_ticks(-2.2, 3.1)
+    assert text[0] in ("0.01", "0.03") and "1000" in text
+
+
+def test_side_plots_sit_beside_the_landscape(default_fig):
+    scene, *_, fig = default_fig
+    lay = fig.spec["layout"]
+    side = [t for t in fig.spec["data"] if t.get("xaxis")]
+    assert len(side) == 3 * len(scene.runs)  # loss, distance, step length
+    assert {t["yaxis"] for t in side} == {"y2", "y3", "y4"}
+    assert [lay[f"yaxis{k}"]["type"] for k in (2, 3, 4)] == ["log"] * 3
+    assert lay["xaxis"]["domain"][1] < lay["xaxis2"]["domain"][0]
+    named = fig.spec["frames"][0]
+    for i, d in zip(named["traces"], named["data"]):
+        if fig.spec["data"][i].get("xaxis"):
+            assert d == {}  # the side plots are static: named, unchanged
+
+
+def test_surface_and_side_figures_are_valid():
+    scene = presets.PRESETS["adagrad_stalls"].scene.replace(view="3d", panels=PANELS)
+    L, results, grid, ref = _build(scene)
+    surf = figures.surface_figure(scene, L, grid, results, scene.labels(), ref)
+    go.Figure(surf.spec)
+    assert surf.spec["data"][0]["type"] == "surface" and "frames" not in surf.spec
+    side = figures.side_figure(scene, L, results, scene.labels(), ref)
+    go.Figure(side.spec)
+    lay = side.spec["layout"]
+    assert [lay[k]["type"] for k in ("yaxis", "yaxis2", "yaxis3", "yaxis4")] == ["log"] * 4
+    assert len(side.spec["data"]) == 3 * 3 + 3 * 2  # elr: two coordinates per run
+    assert figures.side_figure(scene.replace(panels=()), L, results, scene.labels(), ref).spec["data"] == []
+
+
+def test_custom_formula_and_no_runs():
+    scene = Scene(landscape=CUSTOM, formula="log(x) + y**2", domain=(-1, 3, -2, 2), runs=())
+    L, results, grid, ref = _build(scene)
+    fig = figures.main_figure(scene, L, grid, results, scene.labels(), ref)
+    go.Figure(fig.spec)
+    assert "frames" not in fig.spec and "sliders" not in fig.spec["layout"]
+
+
+def test_export_csv_has_every_step():
+    scene = presets.PRESETS["lr_too_large"].scene
+    L, results, _, _ = _build(scene)
+    text = export.trajectories_csv(scene, results, scene.labels())
+    lines = text.splitlines()
+    assert lines[0].startswith("# v=1&ls=quadratic")
+    assert lines[1] == ",".join(export.CSV_COLUMNS)
+    assert len(lines) == 2 + sum(len(r.xy) for r in results)
+    first = lines[2].split(",")
+    assert first[0] == "0" and first[3] == "0" and float(first[4]) == pytest.approx(-2.5)
+    assert "nan" in text  # after the divergence
+    assert export._csv_field("=cmd()") == "\"'=cmd()\""
+
+
+def test_export_html_plays_offline(default_fig):
+    scene, L, results, fig = default_fig
+    html = export.standalone_html(fig, "The race", subtitle="8 runs", link="https://x.test/?v=1")
+    assert html.startswith("<html>") or html.lstrip().lower().startswith("<!doctype") or "<html" in html[:200]
+    assert not re.findall(r"<script[^>]*\bsrc=", html)  # no external script: plotly.js is embedded
+    assert "Plotly.newPlot" in html
+    assert len(html) > 3_000_000
+    assert '"frames"' in html or "frames" in html
+    assert "The race" in html and "https://x.test/?v=1" in html
+    assert fig.spec["layout"].get("title") is None  # the page's figure is untouched
+
+
+def test_figures_module_does_not_import_streamlit():
+    import viz.figures
+    src = open(viz.figures.__file__).read() + open(export.__file__).read()
+    assert "import streamlit" not in src
+    json.dumps(figures.PALETTE)

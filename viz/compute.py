@@ -1,0 +1,100 @@
+"""Scene -> landscape and trajectories, as plain NumPy arrays.
+
+Everything here takes plain, hashable arguments (the keys a Scene hands out),
+so the page can cache it with ``st.cache_data`` and a test can call it
+directly.  Nothing is jitted here: ``optimizers.run`` owns the compiled
+programs and reuses them whenever only numbers change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+import landscapes
+import optimizers
+from landscapes import Landscape
+from viz.scene import CUSTOM, Scene
+
+GRID_N = 300  # landscape resolution: drawn as a ~10-30 kB PNG, so detail is cheap
+
+
+def landscape_from_key(key: tuple) -> Landscape:
+    """``Scene.landscape_key()`` -> Landscape.  Raises ValueError for a formula that
+    compiles but is unusable (e.g. not finite anywhere on its domain)."""
+    kind, name_or_formula, extra = key
+    if kind == CUSTOM:
+        x0, x1, y0, y1 = extra
+        return landscapes.from_expression(name_or_formula, domain=((x0, x1), (y0, y1)))
+    return landscapes.get(name_or_formula, **dict(extra))
+
+
+def landscape_of(scene: Scene) -> Landscape:
+    return landscape_from_key(scene.landscape_key())
+
+
+def start_of(scene: Scene, L: Landscape) -> tuple[float, float]:
+    return scene.start if scene.start is not None else L.start
+
+
+@dataclass(frozen=True, eq=False)
+class RunResult:
+    """One run's arrays (see optimizers.Trajectory): row k is the point after k updates."""
+
+    xy: np.ndarray  # (steps+1, 2) float32, NaN from diverged_at on
+    loss: np.ndarray  # (steps+1,)
+    grad: np.ndarray  # (steps+1, 2)
+    lr: np.ndarray  # (steps,)
+    diverged_at: int | None
+
+    @property
+    def steps(self) -> int:
+        return len(self.xy) - 1
+
+    @property
+    def step_length(self) -> np.ndarray:
+        return np.linalg.norm(np.diff(self.xy, axis=0), axis=1)
+
+    @property
+    def effective_lr(self) -> np.ndarray:
+        dx = np.diff(self.xy, axis=0)
+        g = self.grad[:-1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = np.abs(dx / g)
+        out[~np.isfinite(out)] = np.nan
+        return out
+
+
+def run_one(landscape_key: tuple, run_key: tuple, shared_key: tuple, start: tuple[float, float],
+            steps: int) -> RunResult:
+    """One run from plain values: ``Run.key()``, ``Scene.shared_key()``."""
+    optimizer, lookahead, raw, hyperparams = run_key
+    schedule, schedule_params, clip, clip_at, noise, seed = shared_key
+    L = landscape_from_key(landscape_key)
+    kw = dict(schedule=schedule, schedule_params=dict(schedule_params), seed=seed,
+              lookahead=lookahead and optimizer != "ranger")
+    if not raw:
+        if clip == "value":
+            kw["clip_value"] = clip_at
+        elif clip == "norm":
+            kw["clip_norm"] = clip_at
+        kw["noise"] = noise
+    tr = optimizers.run(L, optimizer, start=start, steps=steps, **kw, **dict(hyperparams))
+    return RunResult(xy=tr.xy, loss=tr.loss, grad=tr.grad, lr=tr.lr, diverged_at=tr.diverged_at)
+
+
+def run_scene(scene: Scene, L: Landscape | None = None) -> list[RunResult]:
+    """All of a scene's runs (uncached: tests and notebooks)."""
+    L = L or landscape_of(scene)
+    start = start_of(scene, L)
+    return [run_one(scene.landscape_key(), r.key(), scene.shared_key(), start, scene.steps)
+            for r in scene.runs]
+
+
+def grid_of(landscape_key: tuple, n: int = GRID_N):
+    """``(xs (n,), ys (n,), z (n, n))`` float32, ``z[iy, ix]``; NaN where not finite."""
+    L = landscape_from_key(landscape_key)
+    xs, ys, z = L.grid(n)
+    return xs.astype(np.float32), ys.astype(np.float32), z.astype(np.float32)
+

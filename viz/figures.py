@@ -1,0 +1,575 @@
+"""Pure Plotly figure builders: Scene + arrays in, figure out.  No Streamlit here.
+
+How the figures are built, and why
+----------------------------------
+Each builder assembles the figure as one plain dict (the JSON Plotly.js
+reads) and wraps it once in :class:`SpecFigure`, a ``go.Figure`` whose
+``to_dict()`` returns that dict.  Measured on the default page (contour,
+8 runs x 10,000 steps, 100 frames): building the same figure through
+``go.Figure(data=..., frames=[go.Frame(...)])`` validates ~1,000 objects and
+costs 150-250 ms; passing a dict to ``st.plotly_chart`` makes Streamlit
+validate it all again through ``go.Figure(**dict)``.  A ``go.Figure`` instance
+is taken as already valid (Streamlit calls ``to_dict()`` then serialises
+with orjson), so :class:`SpecFigure` costs nothing beyond building the dict
+(~15 ms).  Validity is checked in the tests, where
+``go.Figure(fig.spec)`` must accept every figure.
+
+Arrays go out as Plotly's base64 typed arrays (``{"dtype": "f4", "bdata": ...}``),
+float32: 5.3 bytes a number on the wire.
+
+The main figure: the contour is drawn once (trace 0) and never animated; a
+transparent grid of markers over it catches clicks (Streamlit reports clicks
+on scatter points only) and shows f on hover; each run has three traces (its
+path, a head marker, a divergence cross) and each frame names only those
+(``traces=[...]``) and plays with ``redraw: False`` on fixed axes.  Frames
+are log-and-uniformly spaced steps; a frame's path is the run's points on a
+coarse, shape-keeping grid up to that step; the last frame and the initial
+picture carry the full path (up to 2,000 points a run, shape-preserving).
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from typing import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from landscapes import Landscape
+from viz import raster, sampling
+from viz.compute import RunResult
+from viz.metrics import Reference
+from viz.scene import Scene
+
+# Okabe & Ito's colour-blind-safe palette (yellow swapped for Tol's wine: readable on white).
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#882255")
+SYMBOLS = ("circle", "square", "diamond", "triangle-up", "triangle-down", "pentagon", "hexagon",
+           "star-triangle-up")
+# Light, low-saturation colours for the landscape, so that the runs stand out.
+COLORSCALE = [[0.0, "#ffffff"], [0.2, "#f0f3f7"], [0.45, "#dce4ee"], [0.75, "#c3d0e0"],
+              [1.0, "#a9bbd2"]]
+FONT = dict(family="Arial, Helvetica, sans-serif", size=16, color="#111111")
+N_FRAMES = 100
+LEVELS = 22  # colour bands of the landscape picture
+FULL_PATH_POINTS = 2000  # per run at most, in the final picture ...
+FULL_PATH_TOTAL = 8000  # ... and for all runs together
+FRAME_BUDGET_BYTES = 380_000  # raw float32 bytes of all frames' paths together
+CLICK_GRID = 18  # 324 transparent markers: each one is an SVG node the browser redraws
+SLIDER_STEPS = 50  # of the ~100 frames: every slider tick is text Plotly measures on each draw
+
+
+class SpecFigure(go.Figure):
+    """A ``go.Figure`` whose JSON is the prebuilt dict ``spec`` (see the module docstring).
+
+    ``fig.spec`` is the dict; ``to_dict()`` (what Streamlit, ``to_json`` and
+    ``to_html`` call) returns a shallow copy of it.  The graph-object
+    properties (``fig.data``, ``fig.layout``) are left empty on purpose.
+    """
+
+    def __init__(self, spec: dict):
+        super().__init__()
+        self._spec = spec
+
+    @property
+    def spec(self) -> dict:
+        return self._spec
+
+    def to_dict(self) -> dict:
+        return dict(self._spec)
+
+    def to_plotly_json(self) -> dict:
+        return self.to_dict()
+
+
+# --- encoding helpers ---------------------------------------------------------------------
+
+def f4(a) -> dict:
+    """A float32 typed array (1-D, or 2-D with its shape)."""
+    a = np.ascontiguousarray(np.asarray(a, dtype=np.float32))
+    out = {"dtype": "f4", "bdata": base64.b64encode(a.tobytes()).decode("ascii")}
+    if a.ndim > 1:
+        out["shape"] = ", ".join(str(s) for s in a.shape)
+    return out
+
+
+def i4(a) -> dict:
+    a = np.ascontiguousarray(np.asarray(a, dtype=np.int32))
+    return {"dtype": "i4", "bdata": base64.b64encode(a.tobytes()).decode("ascii")}
+
+
+def _r(v: float) -> float | None:
+    """A rounded plain float for a tiny JSON list (None for NaN)."""
+    v = float(v)
+    return round(v, 6) if math.isfinite(v) else None
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.4g}"
+
+
+# --- the landscape's colours --------------------------------------------------------------
+
+def color_transform(z: np.ndarray, f_star: float | None, log: bool, decades: float):
+    """``(values, base, floor)``: what the contour colours show.
+
+    ``values = log10(max(f - base, floor))`` when ``log``, else ``f - base``, where
+    ``base`` is f* (or the grid's minimum if lower or unknown) and
+    ``floor = max(f - base) * 10**-decades``.
+    """
+    finite = z[np.isfinite(z)]
+    if finite.size == 0:
+        return np.zeros_like(z), 0.0, 1.0
+    base = float(finite.min())
+    if f_star is not None and math.isfinite(f_star):
+        base = min(base, float(f_star))
+    top = float(finite.max()) - base
+    if not log or top <= 0:
+        return (z - base).astype(np.float32), base, 0.0
+    floor = max(top * 10.0 ** -decades, 1e-30)
+    with np.errstate(invalid="ignore"):
+        vals = np.log10(np.maximum(z - base, floor))
+    return vals.astype(np.float32), base, floor
+
+
+def _tick_text(v: float) -> str:
+    if v == 0:
+        return "0"
+    e = math.floor(math.log10(abs(v)) + 1e-9)
+    m = v / 10**e
+    if -3 <= e <= 3:
+        return f"{v:g}"
+    return (f"{m:g}e{e}" if abs(m - 1) > 1e-9 else f"1e{e}")
+
+
+def log_colorbar_ticks(vmin: float, vmax: float) -> tuple[list[float], list[str]]:
+    """Tick positions (log10 values) and their labels in real units."""
+    lo, hi = math.floor(vmin), math.ceil(vmax)
+    mults = (1,) if hi - lo >= 4 else ((1, 3) if hi - lo >= 2 else (1, 2, 5))
+    vals, text = [], []
+    for e in range(lo, hi + 1):
+        for m in mults:
+            p = e + math.log10(m)
+            if vmin - 1e-9 <= p <= vmax + 1e-9:
+                vals.append(round(p, 6))
+                text.append(_tick_text(m * 10.0**e))
+    return vals, text
+
+
+def landscape_colors(L: Landscape, z: np.ndarray, ref: Reference):
+    """``(values, colorbar dict, base, floor, log)`` for the contour or surface."""
+    log = True
+    decades = 6.0 if L.log_scale else 3.0
+    vals, base, floor = color_transform(z, ref.f_star, log, decades)
+    finite = vals[np.isfinite(vals)]
+    vmin, vmax = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    title = "f − f*" if ref.known else "f − min f"
+    if log and floor > 0:
+        tickvals, ticktext = log_colorbar_ticks(vmin, vmax)
+        cbar = dict(title=dict(text=title, side="top"), tickvals=tickvals, ticktext=ticktext,
+                    thickness=16, len=0.85, outlinewidth=0, y=0.45)
+    else:
+        cbar = dict(title=dict(text=title, side="top"), thickness=16, len=0.85, outlinewidth=0, y=0.45)
+    return vals, cbar, base, floor, log
+
+
+def _domain(L: Landscape):
+    (x0, x1), (y0, y1) = L.domain
+    return x0, x1, y0, y1
+
+
+# --- the main 2-D figure -----------------------------------------------------------------
+
+def _run_style(i: int) -> tuple[str, str]:
+    return PALETTE[i % len(PALETTE)], SYMBOLS[i % len(SYMBOLS)]
+
+
+def _path_at(xy: np.ndarray, grid: np.ndarray, step: int, diverged_at: int | None):
+    """Rows of the path from 0 to ``step`` on ``grid`` (plus ``step`` itself), cut before
+    the run diverged.  Returns (indices, end) where ``end`` is the row shown as the head.
+    (Rows before ``diverged_at`` are finite: optimizers.run blanks only from there on.)"""
+    end = step if diverged_at is None or step < diverged_at else max(diverged_at - 1, 0)
+    k = np.searchsorted(grid, end, side="right")
+    idx = grid[:k]
+    if not len(idx) or idx[-1] != end:
+        idx = np.append(idx, end)
+    return idx, end
+
+
+def _thin(names: list, n: int) -> list:
+    """About ``n`` of ``names``, evenly spaced, the first and the last included."""
+    if len(names) <= n:
+        return list(names)
+    keep = np.unique(np.round(np.linspace(0, len(names) - 1, n)).astype(int))
+    return [names[k] for k in keep]
+
+
+def divergence_mark(xy: np.ndarray, diverged_at: int | None, box) -> tuple[int, tuple[float, float]]:
+    """Where to draw a run's divergence cross: its last finite point if that is in view,
+    else the last point in view before it left for good (else the last finite point, clamped
+    to the view).  Returns (row, (x, y))."""
+    if diverged_at is None:
+        return len(xy) - 1, (float(xy[-1, 0]), float(xy[-1, 1]))
+    last = max(diverged_at - 1, 0)
+    x0, x1, y0, y1 = box
+    pts = xy[: last + 1]
+    inside = (pts[:, 0] >= x0) & (pts[:, 0] <= x1) & (pts[:, 1] >= y0) & (pts[:, 1] <= y1)
+    if inside[last]:
+        return last, (float(xy[last, 0]), float(xy[last, 1]))
+    rows = np.flatnonzero(inside)
+    if len(rows):  # where the path crosses the border of the view for the last time
+        k = int(rows[-1])
+        p0, p1 = xy[k].astype(np.float64), xy[k + 1].astype(np.float64)
+        d = p1 - p0
+        t = 1.0
+        for axis, (lo, hi) in enumerate(((x0, x1), (y0, y1))):
+            if d[axis] > 0:
+                t = min(t, (hi - p0[axis]) / d[axis])
+            elif d[axis] < 0:
+                t = min(t, (lo - p0[axis]) / d[axis])
+        q = p0 + max(t, 0.0) * d
+        return k, (float(q[0]), float(q[1]))
+    return last, (float(np.clip(xy[last, 0], x0, x1)), float(np.clip(xy[last, 1], y0, y1)))
+
+
+def main_height(L: Landscape) -> int:
+    """Figure height for the landscape's aspect ratio (equal scales; ~560 px of plot width)."""
+    x0, x1, y0, y1 = _domain(L)
+    return int(min(max(560 * (y1 - y0) / (x1 - x0) + 230, 540), 780))
+
+
+def main_figure(scene: Scene, L: Landscape, grid, results: Sequence[RunResult], labels: Sequence[str],
+                ref: Reference, *, n_frames: int = N_FRAMES, height: int | None = None,
+                with_side: bool = True) -> SpecFigure:
+    """The contour with the runs, animated, and (``with_side``) the scene's side plots to its
+    right in the same figure: one chart for the browser to draw (see the module docstring)."""
+    xs, ys, z = grid
+    x0, x1, y0, y1 = _domain(L)
+    height = height or main_height(L)
+    vals, cbar, base, floor, log = landscape_colors(L, z, ref)
+    lo, hi = scene.effective_span()
+    start = scene.start if scene.start is not None else L.start
+    n_runs = len(results)
+
+    data: list[dict] = []
+    # the landscape: a picture of filled contour bands (viz.raster says why not a contour
+    # trace); trace 0 only carries its colour bar
+    finite = vals[np.isfinite(vals)]
+    vmin, vmax = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    image = raster.data_uri(raster.png(raster.bands_rgba(vals, COLORSCALE, LEVELS, vmin, vmax)))
+    data.append(dict(type="scatter", mode="markers", x=[_r(x0), _r(x0)], y=[_r(y0), _r(y0)],
+                     marker=dict(color=[vmin, vmax], cmin=vmin, cmax=vmax, colorscale=COLORSCALE,
+                                 showscale=True, colorbar=cbar, opacity=0, size=1),
+                     hoverinfo="skip", name="landscape", showlegend=False))
+    # click grid: transparent markers that report clicks and show f on hover
+    gx = np.linspace(x0, x1, CLICK_GRID, dtype=np.float32)
+    gy = np.linspace(y0, y1, CLICK_GRID, dtype=np.float32)
+    GX, GY = np.meshgrid(gx, gy)
+    ix = np.clip(np.round((GX - xs[0]) / (xs[-1] - xs[0]) * (len(xs) - 1)).astype(int), 0, len(xs) - 1)
+    iy = np.clip(np.round((GY - ys[0]) / (ys[-1] - ys[0]) * (len(ys) - 1)).astype(int), 0, len(ys) - 1)
+    data.append(dict(type="scatter", mode="markers", x=f4(GX.ravel()), y=f4(GY.ravel()),
+                     customdata=f4(z[iy, ix].ravel()), name="click to start here",
+                     marker=dict(size=26, color="rgba(0,0,0,0)", opacity=0),
+                     selected=dict(marker=dict(opacity=0)), unselected=dict(marker=dict(opacity=0)),
+                     hovertemplate="x = %{x:.3g}, y = %{y:.3g}<br>f = %{customdata:.4g}"
+                                   "<br><i>click to start here</i><extra></extra>",
+                     showlegend=False))
+    keep = dict(marker=dict(opacity=1))
+    first_run = len(data)
+
+    # sample grids
+    frame_list = sampling.frame_steps(lo, hi, n_frames) if n_runs else np.array([hi])
+    n_fr = len(frame_list)
+    per_frame = FRAME_BUDGET_BYTES / max(1, n_runs * n_fr * 8)  # average points a frame can carry
+    anim_points = int(min(max(2 * per_frame, 60), 1200))
+    full_points = max(300, min(FULL_PATH_POINTS, FULL_PATH_TOTAL // max(n_runs, 1)))
+    grids, fulls = [], []
+    for r in results:
+        grids.append(sampling.path_indices(r.xy, hi, anim_points, head=min(40, anim_points // 4)))
+        fulls.append(sampling.path_indices(r.xy, hi, full_points, head=min(200, full_points // 5)))
+    any_div = [r.diverged_at is not None and r.diverged_at <= hi for r in results]
+    marks = [divergence_mark(r.xy, r.diverged_at, (x0, x1, y0, y1)) for r in results]
+
+    def run_traces(i: int, r: RunResult, step: int, final: bool, style: bool) -> list[dict]:
+        color, symbol = _run_style(i)
+        idx, end = _path_at(r.xy, fulls[i] if final else grids[i], step, r.diverged_at)
+        path = dict(x=f4(r.xy[idx, 0]), y=f4(r.xy[idx, 1]))
+        head = dict(x=[_r(r.xy[end, 0])], y=[_r(r.xy[end, 1])],
+                    customdata=[[int(end), _r(r.loss[end])]])
+        div = r.diverged_at is not None and step >= r.diverged_at
+        mk = marks[i]
+        cross = dict(x=[_r(mk[1][0])] if div else [], y=[_r(mk[1][1])] if div else [])
+        if style:
+            group = f"run{i}"
+            path.update(type="scatter", mode="lines", name=labels[i], legendgroup=group,
+                        line=dict(color=color, width=3), hoverinfo="skip")
+            head.update(type="scatter", mode="markers", name=labels[i], legendgroup=group,
+                        showlegend=False, unselected=keep,
+                        marker=dict(symbol=symbol, size=14, color=color,
+                                    line=dict(color="#ffffff", width=1.5)),
+                        hovertemplate=f"<b>{labels[i]}</b><br>step %{{customdata[0]}}"
+                                      "<br>f = %{customdata[1]:.4g}<extra></extra>")
+            div_text = (f"<b>{labels[i]}</b><br>diverged at step {r.diverged_at}"
+                        if r.diverged_at is not None else "")
+            if r.diverged_at is not None and mk[0] < r.diverged_at - 1:
+                div_text += f"<br>(left the view at step {mk[0] + 1})"
+            cross.update(type="scatter", mode="markers", name=f"{labels[i]}: diverged",
+                         legendgroup=group, showlegend=False, unselected=keep,
+                         marker=dict(symbol="x", size=20, color=color,
+                                     line=dict(color="#111111", width=1.5)),
+                         hovertemplate=div_text + "<extra></extra>")
+        return [path, head, cross] if style or any_div[i] else [path, head]
+
+    for i, r in enumerate(results):
+        data.extend(run_traces(i, r, hi, final=True, style=True))
+    # minima and start on top of the paths (still before the side plots: trace ids stay put)
+    if L.minima:
+        mx, my = zip(*L.minima)
+        data.append(dict(type="scatter", mode="markers", x=[_r(v) for v in mx], y=[_r(v) for v in my],
+                         name="minimum (estimated)" if L.minima_estimated else "global minimum",
+                         marker=dict(symbol="star", size=20, color="#ffd400",
+                                     line=dict(color="#111111", width=1.5)),
+                         unselected=keep,
+                         hovertemplate="minimum<br>(%{x:.4g}, %{y:.4g})<extra></extra>"))
+    else:
+        data.append(dict(type="scatter", x=[], y=[], showlegend=False, hoverinfo="skip"))
+    data.append(dict(type="scatter", mode="markers", x=[_r(start[0])], y=[_r(start[1])], name="start",
+                     marker=dict(symbol="circle", size=13, color="#ffffff",
+                                 line=dict(color="#111111", width=2.5)),
+                     unselected=keep,
+                     hovertemplate="start (%{x:.4g}, %{y:.4g})<extra></extra>"))
+
+    side = with_side and bool(scene.panels) and n_runs > 0
+    anchors = []
+    if side:
+        traces, axes, notes = side_panels(scene, L, results, labels, ref, first_axis=2,
+                                          x_domain=SIDE_DOMAIN)
+        for t in traces:  # one trace per side plot is named (unchanged) in every frame: Plotly
+            if t["yaxis"] not in {data[k]["yaxis"] for k in anchors}:  # drops the drawing of
+                anchors.append(len(data))  # any subplot a frame does not name
+            data.append(t)
+
+    # each frame names only the traces it changes (a run's cross only if that run diverges)
+    trace_ids = []
+    for i in range(n_runs):
+        base_id = first_run + 3 * i
+        trace_ids += [base_id, base_id + 1] + ([base_id + 2] if any_div[i] else [])
+    frames = []
+    for j, s in enumerate(frame_list):
+        s = int(s)
+        final = j == n_fr - 1
+        fdata = []
+        for i, r in enumerate(results):
+            fdata.extend(run_traces(i, r, s, final=final, style=False))
+        frames.append(dict(name=str(s), data=fdata + [{} for _ in anchors], traces=trace_ids + anchors))
+
+    play = dict(frame=dict(duration=50, redraw=False), transition=dict(duration=0),
+                mode="immediate", fromcurrent=False)
+    resume = dict(play, fromcurrent=True)
+    still = dict(frame=dict(duration=0, redraw=False), transition=dict(duration=0), mode="immediate")
+    names = [f["name"] for f in frames]
+    layout = dict(
+        font=FONT, paper_bgcolor="#ffffff", plot_bgcolor="#ffffff", height=height,
+        margin=dict(l=64, r=24, t=16, b=16),
+        # equal scales (gradients look perpendicular to the contours); the plot hugs its colour bar
+        xaxis=dict(range=[x0, x1], title=dict(text="x"),
+                   constrain="domain", constraintoward="right", showgrid=False,
+                   zeroline=False, ticks="outside", mirror=True, showline=True, linecolor="#444"),
+        yaxis=dict(range=[y0, y1], title=dict(text="y", standoff=4), scaleanchor="x", scaleratio=1,
+                   constrain="domain", constraintoward="top", showgrid=False, zeroline=False,
+                   ticks="outside", mirror=True, showline=True, linecolor="#444"),
+        legend=dict(orientation="h", x=0, xanchor="left", y=1.0, yanchor="bottom", font=dict(size=15),
+                    itemclick="toggle", itemdoubleclick="toggleothers", itemwidth=30,
+                    bgcolor="rgba(255,255,255,0.8)"),
+        hovermode="closest", hoverlabel=dict(font=dict(size=15)),
+        clickmode="event+select", dragmode="zoom",
+        uirevision=repr(scene.landscape_key()),
+        updatemenus=[dict(type="buttons", direction="left", showactive=False, x=0.0, y=0.0,
+                          xanchor="left", yanchor="top", pad=dict(t=58, r=8),
+                          font=dict(size=15),
+                          buttons=[dict(label="▶ Play", method="animate", args=[names, play]),
+                                   dict(label="Pause", method="animate", args=[[None], still]),
+                                   dict(label="Resume", method="animate", args=[None, resume])])],
+        sliders=[dict(active=len(_thin(names, SLIDER_STEPS)) - 1, x=0.3, len=0.7, y=0.0, yanchor="top", pad=dict(t=52, b=0),
+                      currentvalue=dict(prefix="step ", font=dict(size=16), xanchor="left"),
+                      font=dict(size=11, color="rgba(0,0,0,0)"), ticklen=3, tickcolor="#888",
+                      transition=dict(duration=0),
+                      steps=[dict(label=n, method="animate", args=[[n], still])
+                             for n in _thin(names, SLIDER_STEPS)])],
+    )
+    layout["images"] = [dict(source=image, xref="x", yref="y", x=x0, y=y1, sizex=x1 - x0,
+                             sizey=y1 - y0, sizing="stretch", xanchor="left", yanchor="top",
+                             layer="below")]
+    # the colour bar as tall as the (equal-scaled, top-aligned) landscape is expected to be
+    frac = min(1.0, 560 * (y1 - y0) / (x1 - x0) / max(height - 146, 1))
+    data[0]["marker"]["colorbar"].update(len=0.9 * frac, y=1 - frac / 2, yanchor="middle")
+    if side:
+        layout.update(axes)
+        layout["annotations"] = notes
+        layout["xaxis"]["domain"] = list(MAIN_DOMAIN)
+        data[0]["marker"]["colorbar"].update(x=MAIN_DOMAIN[1] + 0.01, xanchor="left")
+        layout["sliders"][0].update(x=0.2, len=MAIN_DOMAIN[1] - 0.2)
+        layout["height"] = max(layout["height"], 560)
+    if not n_runs:  # nothing to animate
+        del layout["updatemenus"], layout["sliders"]
+        layout["margin"]["b"] = 50
+        return SpecFigure(dict(data=data, layout=layout))
+    layout["margin"]["b"] = 130
+    return SpecFigure(dict(data=data, layout=layout, frames=frames))
+
+
+# --- 3-D surface --------------------------------------------------------------------------
+
+def surface_figure(scene: Scene, L: Landscape, grid, results: Sequence[RunResult],
+                   labels: Sequence[str], ref: Reference, *, height: int = 700, stride: int = 4,
+                   with_side: bool = True) -> SpecFigure:
+    """The landscape as a surface of the contour's colour values, with the full paths (static),
+    and the side plots to its right."""
+    xs, ys, z = grid
+    vals, cbar, base, floor, log = landscape_colors(L, z, ref)
+    x0, x1, y0, y1 = _domain(L)
+    lo, hi = scene.effective_span()
+    ztitle = cbar["title"]["text"] + (" (log₁₀)" if log else "")
+    data = [dict(type="surface", x=f4(xs[::stride]), y=f4(ys[::stride]), z=f4(vals[::stride, ::stride]),
+                 colorscale=COLORSCALE, showscale=False, opacity=0.92, hoverinfo="skip",
+                 contours=dict(z=dict(show=True, usecolormap=False, color="rgba(40,50,70,0.35)",
+                                      width=1)), name="landscape")]
+
+    def height_of(loss):
+        d = np.asarray(loss, np.float64) - base
+        if log:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return np.log10(np.maximum(d, floor))
+        return d
+
+    for i, r in enumerate(results):
+        color, _ = _run_style(i)
+        idx = sampling.path_indices(r.xy, hi, 1500, head=200)
+        end = sampling.last_finite(r.xy, hi if r.diverged_at is None else max(r.diverged_at - 1, 0))
+        idx = idx[idx <= end]
+        data.append(dict(type="scatter3d", mode="lines", x=f4(r.xy[idx, 0]), y=f4(r.xy[idx, 1]),
+                         z=f4(height_of(r.loss[idx]) + 0.02), name=labels[i],
+                         line=dict(color=color, width=6), hoverinfo="skip"))
+    if L.minima:
+        mx, my = zip(*L.minima)
+        mz = height_of([float(L.f(np.asarray(m, np.float32))) for m in L.minima])
+        data.append(dict(type="scatter3d", mode="markers", x=list(mx), y=list(my),
+                         z=[_r(v) for v in mz], name="minimum",
+                         marker=dict(symbol="diamond", size=6, color="#ffd400",
+                                     line=dict(color="#111", width=1))))
+    ratio = (y1 - y0) / (x1 - x0)
+    side = with_side and bool(scene.panels) and bool(results)
+    axes, notes = {}, []
+    if side:
+        traces, axes, notes = side_panels(scene, L, results, labels, ref, first_axis=1,
+                                          x_domain=SIDE_DOMAIN)
+        data.extend(traces)
+    layout = dict(
+        font=FONT, paper_bgcolor="#ffffff", plot_bgcolor="#ffffff", height=height,
+        margin=dict(l=0, r=16, t=30, b=50), annotations=notes, **axes,
+        legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom", font=dict(size=15)),
+        uirevision=repr(scene.landscape_key()),
+        scene=dict(domain=dict(x=list(MAIN_DOMAIN) if side else [0, 1], y=[0, 1]),
+                   xaxis=dict(title=dict(text="x"), range=[x0, x1]),
+                   yaxis=dict(title=dict(text="y"), range=[y0, y1]),
+                   zaxis=dict(title=dict(text=ztitle)),
+                   aspectmode="manual",
+                   aspectratio=dict(x=1.0, y=max(min(ratio, 2.0), 0.3), z=0.6),
+                   camera=dict(eye=dict(x=1.4, y=-1.5, z=1.1))),
+    )
+    return SpecFigure(dict(data=data, layout=layout))
+
+
+# --- side plots ---------------------------------------------------------------------------
+
+def _panel_series(panel: str, r: RunResult, L: Landscape, ref: Reference):
+    """(x steps, list of (y values, dash)) for one run in one panel."""
+    if panel == "loss":
+        floor = max(1e-15, 2.0**-23 * abs(ref.f_star))
+        y = np.maximum(r.loss.astype(np.float64) - ref.f_star, floor)
+        return np.arange(len(y)), [(y, "solid")]
+    if panel == "dist":
+        y = L.nearest_minimum_distance(r.xy)
+        return np.arange(len(y)), [(np.maximum(y, 1e-12), "solid")]
+    if panel == "step":
+        y = r.step_length
+        return np.arange(1, len(y) + 1), [(np.where(y > 0, y, np.nan), "solid")]
+    if panel == "elr":
+        e = r.effective_lr
+        return np.arange(1, len(e) + 1), [(e[:, 0], "solid"), (e[:, 1], "dot")]
+    raise ValueError(panel)
+
+
+SIDE_DOMAIN = (0.75, 1.0)  # x-range of the side plots in a combined figure (paper units)
+MAIN_DOMAIN = (0.0, 0.58)  # ... and of the landscape next to them
+
+
+def side_panels(scene: Scene, L: Landscape, results: Sequence[RunResult], labels: Sequence[str],
+                ref: Reference, *, first_axis: int = 1, x_domain=(0.0, 1.0), budget: int = 400):
+    """The side plots' traces, axes and titles: loss, distance to the nearest minimum, step
+    length, effective learning rate vs step, one row each (log y), sharing the step axis.
+    Returns ``(traces, layout_axes, annotations)``; axes are numbered from ``first_axis``."""
+    panels = [p for p in scene.panels if not (p == "dist" and not L.minima)]
+    n = len(panels)
+    lo, hi = scene.effective_span()
+    gap = 0.1 if n > 1 else 0.0
+    h = (1.0 - gap * (n - 1)) / max(n, 1)
+    traces, axes, notes = [], {}, []
+    first = "" if first_axis == 1 else str(first_axis)
+    for row, panel in enumerate(panels):
+        k = first_axis + row
+        ax = "" if k == 1 else str(k)
+        top = 1.0 - row * (h + gap)
+        xtype = "log" if scene.log_steps else "linear"
+        xr = [math.log10(max(lo, 1)), math.log10(max(hi, 2))] if scene.log_steps else [lo, hi]
+        axes[f"xaxis{ax}"] = dict(anchor=f"y{ax}", domain=list(x_domain), type=xtype, range=xr,
+                                  showgrid=True, gridcolor="#e6e6e6", zeroline=False, showline=True,
+                                  linecolor="#444", ticks="outside", tickfont=dict(size=13),
+                                  matches=None if row == 0 else f"x{first}",
+                                  showticklabels=row == n - 1,
+                                  title=dict(text="step", font=dict(size=14)) if row == n - 1 else None)
+        axes[f"yaxis{ax}"] = dict(anchor=f"x{ax}", domain=[max(top - h, 0.0), top], type="log",
+                                  showgrid=True, gridcolor="#e6e6e6", showline=True, linecolor="#444",
+                                  ticks="outside", exponentformat="power", tickfont=dict(size=13))
+        # the panel's title names its quantity (no axis title: room for the colour bar)
+        title = {"loss": f"{ref.label} vs step", "dist": "distance to a minimum",
+                 "step": "step length ‖Δθ‖",
+                 "elr": "effective rate |Δθᵢ/gᵢ| (solid x, dotted y)"}[panel]
+        notes.append(dict(text=f"<b>{title}</b>", x=x_domain[1], xref="paper", xanchor="right",
+                          y=top, yref="paper", yanchor="top", showarrow=False, font=dict(size=13),
+                          bgcolor="rgba(255,255,255,0.85)"))
+        for i, r in enumerate(results):
+            color, _ = _run_style(i)
+            x, series = _panel_series(panel, r, L, ref)
+            window = (x >= lo) & (x <= hi)
+            xw = x[window]
+            for y, dash in series:
+                yw = np.asarray(y, np.float64)[window]
+                keep = np.isfinite(yw) & (yw > 0)  # nothing non-finite reaches a figure
+                xk, yk = xw[keep], yw[keep]
+                if not len(yk):
+                    continue
+                idx = sampling.series_indices(np.log10(yk), budget)
+                traces.append(dict(type="scatter", mode="lines", x=i4(xk[idx]), y=f4(yk[idx]),
+                                   xaxis=f"x{ax}", yaxis=f"y{ax}", name=labels[i], legendgroup=f"run{i}",
+                                   showlegend=False, line=dict(color=color, width=2, dash=dash),
+                                   hovertemplate=f"{labels[i]}<br>step %{{x}}: %{{y:.3g}}<extra></extra>"))
+    return traces, axes, notes
+
+
+def side_figure(scene: Scene, L: Landscape, results: Sequence[RunResult], labels: Sequence[str],
+                ref: Reference, *, height: int = 700, budget: int = 400) -> SpecFigure:
+    """The side plots alone (the page draws them inside the main figure, see main_figure)."""
+    traces, axes, notes = side_panels(scene, L, results, labels, ref, budget=budget)
+    n = len([k for k in axes if k.startswith("y")])
+    layout = dict(font=dict(FONT, size=14), paper_bgcolor="#ffffff", plot_bgcolor="#ffffff",
+                  height=max(height, 170 * n + 80), margin=dict(l=70, r=16, t=34, b=50),
+                  showlegend=False, hovermode="closest", hoverlabel=dict(font=dict(size=13)),
+                  annotations=notes, uirevision=repr(scene.landscape_key()), **axes)
+    if not n:
+        layout["annotations"] = [dict(text="no side plots selected", x=0.5, y=0.5, xref="paper",
+                                      yref="paper", showarrow=False)]
+        layout["xaxis"] = dict(visible=False)
+        layout["yaxis"] = dict(visible=False)
+        layout["height"] = 120
+    return SpecFigure(dict(data=traces, layout=layout))

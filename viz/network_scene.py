@@ -1,0 +1,658 @@
+r"""The NetScene: one plain, hashable, validated description of the "Real network" page.
+
+Widgets edit a NetScene, the URL encodes it, tests build NetScenes.
+``NetScene(...)`` validates and canonicalises its arguments (it raises
+``ValueError`` for anything invalid); :func:`decode` reads an untrusted URL
+query and never raises: each problem becomes a warning and a safe default.
+
+Runs are ``viz.scene.Run`` objects, the very runs of the 2-D page (optimizer,
+hyperparameters by optax's names, ``~lookahead``, ``~raw``, a label), written
+in the URL the same way.
+
+URL schema, version 1 (page ``/network``)
+=========================================
+
+Only ``v``, ``data``, ``steps`` and the runs are always written; every other
+key only when it differs from its default::
+
+    v=1                               schema version
+    data=digits                       dataset: digits (scikit-learn's bundled 8x8 digits),
+                                      moons or spirals (generated); nothing is downloaded
+    hidden=64,32                      hidden layer widths: 1 to 4 layers of 4 to 256 units (default 64)
+    act=tanh                          activation: relu (default), tanh, gelu, sigmoid
+    batch=64                          minibatch size, 1 to 512 (default 64)
+    steps=600                         updates per run, 1 to 5000
+    eval=25                           evaluate (train/val loss, accuracy) every 25 steps, 1 to 1000
+    seed=0                            initial weights, minibatch order and gradient noise
+    r0=sgd:learning_rate=0.1          run 0 .. r5: optimizer, then hyperparameters (as on the
+    r1=adam~lookahead:learning_rate=0.003   2-D page); ~lookahead wraps it in Lookahead,
+    r2=rmsprop~raw:learning_rate=0.001      ~raw ignores the shared clipping and noise
+    l0=Plain%20SGD                    run 0's legend label
+    runs=none                         no runs
+    sched=cosine:decay_steps=600      learning-rate schedule and its numbers (default: constant)
+    clip=norm:1                       clip gradients by global norm (or value:0.5)
+    noise=0.01                        Gaussian gradient noise sigma (seeded by seed)
+    target=0.97                       target validation accuracy ("steps to target"), 0.05 to 1
+    patience=20                       stop a run after 20 evaluations without a lower validation
+                                      loss (absent: never), 1 to 1000
+    converge=20                       call a run converged and stop it after 20 evaluations in a
+                                      row at or above the target (absent: never), 1 to 1000
+    dirs=pca                          slice plane: pca (first two principal components of the
+                                      centre run's weight path, default) or random (two
+                                      filter-normalised random directions)
+    center=2                          which run's final weights are the slice's centre (default 0)
+    span=1.5                          the slice covers alpha, beta in [-1.5, 1.5] (default: auto,
+                                      framing the trajectories), 0.01 to 100
+    grid=41                           slice grid points per axis, 11 to 61 (default 41)
+
+Numbers are plain decimals with 6 significant digits; booleans ``1``/``0``.
+Reading a link never fails: unknown keys, datasets, activations, optimizers,
+hyperparameters and schedules, out-of-range, non-numeric or non-finite values
+and duplicated keys each give a warning and a safe default (an unknown
+optimizer drops its run, an out-of-range number is clamped).  A query over
+4,096 characters or with more than 40 keys is ignored as a whole.  Reading is
+linear in the query's length and evaluates nothing.
+"""
+
+from __future__ import annotations
+
+import math
+import urllib.parse
+from dataclasses import dataclass, field, replace
+from typing import Any, Mapping, Sequence
+
+import optimizers
+from landscapes import network
+from landscapes.params import Param
+from optimizers import schedules
+from optimizers.transforms import CLIP_NORM, CLIP_VALUE, NOISE
+from viz.scene import Run, clean_label, fmt, num, run_token
+
+SCHEMA_VERSION = 1
+MAX_RUNS = 6
+MAX_STEPS = 5000
+MAX_LAYERS = 4
+MIN_UNITS, MAX_UNITS = 4, 256
+MAX_BATCH = 512
+MAX_EVAL_EVERY = 1000
+GRID_RANGE = (11, 61)
+SPAN_RANGE = (0.01, 100.0)
+MAX_QUERY_CHARS = 4096
+MAX_KEYS = 40
+MAX_VALUE_CHARS = 600
+MAX_WARNINGS = 12
+DATASETS = tuple(network.dataset_names())
+ACTIVATIONS = tuple(network.ACTIVATIONS)
+DIRECTIONS = ("pca", "random")
+CLIP_KINDS = ("off", "value", "norm")
+
+DEFAULT_HIDDEN = (64,)
+DEFAULT_STEPS = 600
+DEFAULT_EVAL = 25
+DEFAULT_BATCH = 64
+DEFAULT_GRID = 41
+
+# the numbers a person types, as specs (range, default, doc): one place checks them
+STEPS = Param("steps", DEFAULT_STEPS, 1, MAX_STEPS, kind="int", doc="updates per run")
+EVAL = Param("eval", DEFAULT_EVAL, 1, MAX_EVAL_EVERY, kind="int", doc="steps between two evaluations")
+BATCH = Param("batch", DEFAULT_BATCH, 1, MAX_BATCH, kind="int", log=True, doc="examples per update")
+SEED = Param("seed", 0, 0, 2**31 - 1, kind="int", doc="initial weights, minibatch order, gradient noise")
+UNITS = Param("hidden", 64, MIN_UNITS, MAX_UNITS, kind="int", doc="units in a hidden layer")
+TARGET = Param("target", 0.97, 0.05, 1.0, doc="target validation accuracy")
+PATIENCE = Param("patience", 20, 1, 1000, kind="int",
+                 doc="stop after this many evaluations without a lower validation loss")
+CONVERGE = Param("converge", 20, 1, 1000, kind="int",
+                 doc="converged after this many evaluations in a row at or above the target")
+CENTER = Param("center", 0, 0, MAX_RUNS - 1, kind="int", doc="the run whose final weights are the centre")
+SPAN = Param("span", 1.0, *SPAN_RANGE, log=True, doc="the slice covers α, β in [-span, span]")
+GRID = Param("grid", DEFAULT_GRID, *GRID_RANGE, kind="int", doc="grid points per axis")
+
+# Learning rates that train the default MLP (digits, 64 relu units, batch 64, seed 0) to
+# 96-98 % validation accuracy in 600 steps, chosen on a 1-3-10 grid (1e-4 .. 3) with
+# optimizers.train: on the plateau of good rates, away from its divergent edge.
+DEFAULT_LR = {
+    "sgd": 0.1, "momentum": 0.02, "nesterov": 0.02, "adagrad": 0.1, "rmsprop": 0.001,
+    "adadelta": 1.0, "adam": 0.003, "nadam": 0.003, "adamax": 0.01, "ftrl": 0.1,
+    "amsgrad": 0.01, "radam": 0.01, "adamw": 0.003, "ranger": 0.03,
+}
+DEFAULT_OPTIMIZERS = ("sgd", "momentum", "adam", "rmsprop", "nadam", "adagrad")
+
+
+def default_lr(optimizer: str) -> float:
+    if optimizer in DEFAULT_LR:
+        return DEFAULT_LR[optimizer]
+    return float(optimizers.get(optimizer).spec("learning_rate").default)
+
+
+def default_run(optimizer: str, lookahead: bool = False, raw: bool = False) -> Run:
+    return Run(optimizer, {"learning_rate": default_lr(optimizer)}, lookahead=lookahead, raw=raw)
+
+
+def default_runs() -> tuple[Run, ...]:
+    return tuple(default_run(o) for o in DEFAULT_OPTIMIZERS[:4])
+
+
+Pairs = tuple[tuple[str, float], ...]
+
+
+def _whole(value, p: Param, what: str | None = None) -> int:
+    what = what or p.name
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        else:
+            raise ValueError(f"{what} must be a whole number, got {value!r:.40}")
+    if not p.low <= value <= p.high:
+        raise ValueError(f"{what}={value} is out of range: valid range is [{p.low:g}, {p.high:g}]")
+    return int(value)
+
+
+def _schedule_pairs(kind: str, params: Mapping[str, Any]) -> Pairs:
+    specs = {p.name: p for p in schedules.SCHEDULES[kind].params} if kind in schedules.SCHEDULES else {}
+    params = {k: (num(v) if k in specs and specs[k].kind == "float" else v) for k, v in params.items()}
+    return tuple(schedules.validate(kind, params).items())
+
+
+@dataclass(frozen=True)
+class NetScene:
+    """Everything the "Real network" page shows.  See the module docstring for its URL form."""
+
+    dataset: str = "digits"
+    hidden: tuple[int, ...] = DEFAULT_HIDDEN
+    activation: str = "relu"
+    batch_size: int = DEFAULT_BATCH
+    steps: int = DEFAULT_STEPS
+    eval_every: int = DEFAULT_EVAL
+    seed: int = 0
+    runs: tuple[Run, ...] = field(default_factory=default_runs)
+    schedule: str = "constant"
+    schedule_params: Pairs | Mapping[str, float] = ()
+    clip: str = "off"
+    clip_at: float = 1.0
+    noise: float = 0.0
+    target: float = 0.97
+    patience: int | None = None  # None: the rule is off
+    converge_after: int | None = None  # None: the rule is off
+    directions: str = "pca"
+    center: int = 0
+    span: float | None = None  # None: auto (frame the trajectories)
+    grid: int = DEFAULT_GRID
+    version: int = SCHEMA_VERSION
+
+    def __post_init__(self):
+        put = object.__setattr__
+        if self.version != SCHEMA_VERSION:
+            raise ValueError(f"unsupported scene version {self.version!r:.20}")
+        if self.dataset not in DATASETS:
+            raise ValueError(f"unknown dataset {self.dataset!r:.40}; choose one of {', '.join(DATASETS)}")
+        if isinstance(self.hidden, (str, bytes)):
+            raise ValueError("hidden must be a sequence of layer widths")
+        hidden = tuple(self.hidden)
+        if not 1 <= len(hidden) <= MAX_LAYERS:
+            raise ValueError(f"hidden must have 1 to {MAX_LAYERS} layers")
+        put(self, "hidden", tuple(_whole(h, UNITS, "hidden layer width") for h in hidden))
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {self.activation!r:.40}")
+        put(self, "batch_size", _whole(self.batch_size, BATCH, "batch size"))
+        put(self, "steps", _whole(self.steps, STEPS))
+        put(self, "eval_every", _whole(self.eval_every, EVAL, "eval every"))
+        put(self, "seed", _whole(self.seed, SEED))
+        runs = tuple(self.runs)
+        if len(runs) > MAX_RUNS:
+            raise ValueError(f"at most {MAX_RUNS} runs")
+        if not all(isinstance(r, Run) for r in runs):
+            raise ValueError("runs must be viz.scene.Run objects")
+        put(self, "runs", runs)
+        put(self, "schedule_params", _schedule_pairs(self.schedule, dict(self.schedule_params)))
+        if self.clip not in CLIP_KINDS:
+            raise ValueError(f"clip must be one of {CLIP_KINDS}")
+        spec = CLIP_NORM if self.clip == "norm" else CLIP_VALUE
+        put(self, "clip_at", spec.validate(num(spec.validate(self.clip_at))))
+        put(self, "noise", NOISE.validate(num(NOISE.validate(self.noise))))
+        put(self, "target", TARGET.validate(num(TARGET.validate(self.target))))
+        if self.patience is not None:
+            put(self, "patience", _whole(self.patience, PATIENCE))
+        if self.converge_after is not None:
+            put(self, "converge_after", _whole(self.converge_after, CONVERGE, "converge"))
+        if self.directions not in DIRECTIONS:
+            raise ValueError(f"directions must be one of {DIRECTIONS}")
+        center = _whole(self.center, CENTER)
+        if center >= max(len(runs), 1):
+            raise ValueError(f"center={center}: there is no run {center + 1}")
+        put(self, "center", center)
+        if self.span is not None:
+            put(self, "span", SPAN.validate(num(SPAN.validate(self.span))))
+        put(self, "grid", _whole(self.grid, GRID))
+
+    # --- derived, plain values -------------------------------------------------------
+    def replace(self, **changes) -> "NetScene":
+        return replace(self, **changes)
+
+    def stopping(self) -> dict[str, Any]:
+        """The ``stopping=`` argument of ``optimizers.train.train``."""
+        return {"patience": self.patience, "target": self.target, "converge_after": self.converge_after}
+
+    def model_key(self) -> tuple:
+        return (self.dataset, self.hidden, self.activation)
+
+    def train_key(self, i: int) -> tuple:
+        """Plain and hashable: everything run ``i``'s training depends on (not its label)."""
+        return (self.model_key(), self.batch_size, self.steps, self.eval_every, self.seed,
+                self.schedule, self.schedule_params, self.clip, self.clip_at, self.noise,
+                self.target, self.patience, self.converge_after, self.runs[i].key())
+
+    def train_keys(self) -> tuple:
+        return tuple(self.train_key(i) for i in range(len(self.runs)))
+
+    def slice_key(self) -> tuple:
+        """Everything the landscape slice depends on (all runs' training, the plane, the grid)."""
+        return (self.train_keys(), self.directions, self.center, self.span, self.grid, self.seed)
+
+    def labels(self) -> list[str]:
+        """Each run's legend label, made unique with a ' #2' suffix where two coincide."""
+        out, seen = [], {}
+        for r in self.runs:
+            text = r.display_label()
+            seen[text] = seen.get(text, 0) + 1
+            out.append(text if seen[text] == 1 else f"{text} #{seen[text]}")
+        return out
+
+
+# --- encoding ---------------------------------------------------------------------------
+
+def _pairs_text(specs: Sequence[Param], values: Pairs) -> str:
+    return ",".join(f"{name}={fmt(v) if p.kind != 'bool' else int(v)}"
+                    for p, (name, v) in zip(specs, values) if v != p.default)
+
+
+def encode(scene: NetScene) -> dict[str, str]:
+    """The scene as query parameters (an ordered dict of strings)."""
+    q: dict[str, str] = {"v": str(SCHEMA_VERSION), "data": scene.dataset}
+    if scene.hidden != DEFAULT_HIDDEN:
+        q["hidden"] = ",".join(str(h) for h in scene.hidden)
+    if scene.activation != "relu":
+        q["act"] = scene.activation
+    if scene.batch_size != DEFAULT_BATCH:
+        q["batch"] = str(scene.batch_size)
+    q["steps"] = str(scene.steps)
+    if scene.eval_every != DEFAULT_EVAL:
+        q["eval"] = str(scene.eval_every)
+    if scene.seed:
+        q["seed"] = str(scene.seed)
+    for i, run in enumerate(scene.runs):
+        q[f"r{i}"] = run_token(run)
+        if run.label:
+            q[f"l{i}"] = run.label
+    if not scene.runs:
+        q["runs"] = "none"
+    if scene.schedule != "constant":
+        text = _pairs_text(schedules.SCHEDULES[scene.schedule].params, scene.schedule_params)
+        q["sched"] = scene.schedule + (":" + text if text else "")
+    if scene.clip != "off":
+        q["clip"] = f"{scene.clip}:{fmt(scene.clip_at)}"
+    if scene.noise > 0:
+        q["noise"] = fmt(scene.noise)
+    if scene.target != TARGET.default:
+        q["target"] = fmt(scene.target)
+    if scene.patience is not None:
+        q["patience"] = str(scene.patience)
+    if scene.converge_after is not None:
+        q["converge"] = str(scene.converge_after)
+    if scene.directions != "pca":
+        q["dirs"] = scene.directions
+    if scene.center:
+        q["center"] = str(scene.center)
+    if scene.span is not None:
+        q["span"] = fmt(scene.span)
+    if scene.grid != DEFAULT_GRID:
+        q["grid"] = str(scene.grid)
+    return q
+
+
+def to_query_string(scene: NetScene) -> str:
+    """``v=1&data=digits&...``: readable (``, : = ~`` are not escaped)."""
+    return urllib.parse.urlencode(encode(scene), safe=",:=~", quote_via=urllib.parse.quote)
+
+
+# --- decoding ---------------------------------------------------------------------------
+
+class _Problems:
+    def __init__(self):
+        self.items: list[str] = []
+
+    def add(self, text: str):
+        self.items.append(text)
+
+    def result(self) -> list[str]:
+        if len(self.items) > MAX_WARNINGS:
+            extra = len(self.items) - (MAX_WARNINGS - 1)
+            return self.items[: MAX_WARNINGS - 1] + [f"... and {extra} more problems in the link"]
+        return list(self.items)
+
+
+def _show(text: str) -> str:
+    """A piece of user text, short and quoted, for a warning."""
+    text = str(text)
+    return repr(text[:40] + ("…" if len(text) > 40 else ""))
+
+
+def _parse_float(text: str) -> float:
+    text = text.strip()
+    if not text or len(text) > 40:
+        raise ValueError("not a number")
+    v = float(text)  # ValueError for anything else
+    if not math.isfinite(v):
+        raise ValueError("not finite")
+    return v
+
+
+def _parse_value(p: Param, text: str) -> float:
+    if p.kind == "bool":
+        t = text.strip().lower()
+        if t in ("1", "true", "yes", "on"):
+            return 1.0
+        if t in ("0", "false", "no", "off"):
+            return 0.0
+        raise ValueError("not a boolean")
+    return _parse_float(text)
+
+
+def _fit(p: Param, v: float) -> tuple[float, str]:
+    """``v`` clamped into ``p``'s range (whole for int specs) and what changed."""
+    if p.kind == "bool":
+        w = 1.0 if v >= 0.5 else 0.0
+        return w, "" if w == v else "rounded"
+    v6 = float(round(v)) if p.kind == "int" else num(v)
+    w = min(max(v6, p.low), p.high)
+    if w != v6:
+        return w, "out of range"
+    return w, "rounded" if (p.kind == "int" and v6 != v) else ""
+
+
+def _read_number(text: str, p: Param, what: str, problems: _Problems) -> float:
+    fallback = p.default
+    try:
+        v = _parse_float(text)
+    except (ValueError, OverflowError):
+        problems.add(f"{what}={_show(text)} is not a number; using {fmt(fallback)}")
+        return float(fallback)
+    w, change = _fit(p, v)
+    if change == "out of range":
+        problems.add(f"{what}={fmt(v)} is out of range [{p.low:g}, {p.high:g}]; using {fmt(w)}")
+    elif change:
+        problems.add(f"{what}={fmt(v)} is not a whole number; using {fmt(w)}")
+    return w
+
+
+def _read_pairs(text: str, specs: Sequence[Param], owner: str, problems: _Problems,
+                fallback: Mapping[str, float] | None = None) -> dict[str, float]:
+    """``k=v,k=v`` against ``specs``: unknown names dropped, bad numbers defaulted (to
+    ``fallback``'s value, else the spec's default; the caller fills it in), others clamped."""
+    fallback = fallback or {}
+    by_name = {p.name: p for p in specs}
+    out: dict[str, float] = {}
+    for item in text.split(",")[:40]:
+        if not item.strip():
+            continue
+        name, eq, value = item.partition("=")
+        name = name.strip()
+        if name not in by_name:
+            problems.add(f"{owner}: unknown parameter {_show(name)} ignored")
+            continue
+        p = by_name[name]
+        try:
+            v = _parse_value(p, value) if eq else None
+        except (ValueError, OverflowError):
+            v = None
+        if v is None:
+            problems.add(f"{owner}: {name}={_show(value)} is not a valid value; "
+                         f"using {fmt(fallback.get(name, p.default))}")
+            continue
+        w, what = _fit(p, v)
+        if what == "out of range":
+            problems.add(f"{owner}: {name}={fmt(v)} is out of range [{p.low:g}, {p.high:g}]; using {fmt(w)}")
+        elif what:
+            problems.add(f"{owner}: {name}={fmt(v)} is not a whole number; using {fmt(w)}")
+        out[name] = w
+    return out
+
+
+def _single(params: Mapping[str, Any], problems: _Problems) -> dict[str, str] | None:
+    """Plain ``{key: last value}``; None when the query is too large to read at all."""
+    items: list[tuple[str, str]] = []
+    total = 0
+    try:
+        entries = list(params.items())[: 4 * MAX_KEYS]
+    except Exception:  # noqa: BLE001  (not a mapping at all)
+        problems.add("the link could not be read; showing the default view")
+        return None
+    for k, v in entries:
+        values = list(v)[: 4 * MAX_KEYS] if isinstance(v, (list, tuple)) else [v]
+        for one in values:
+            k_text, v_text = str(k)[: MAX_QUERY_CHARS + 1], str(one)[: MAX_QUERY_CHARS + 1]
+            total += len(k_text) + len(v_text) + 2
+            if total > MAX_QUERY_CHARS:
+                problems.add(f"the link is too long (over {MAX_QUERY_CHARS:,} characters) "
+                             "and was ignored; showing the default view")
+                return None
+            items.append((k_text, v_text))
+    if len(items) > MAX_KEYS:
+        problems.add(f"the link has too many parameters ({len(items)} > {MAX_KEYS}) and was "
+                     "ignored; showing the default view")
+        return None
+    out: dict[str, str] = {}
+    for k, v in items:
+        if k in out and out[k] != v:
+            problems.add(f"{_show(k)} appears more than once; using the last value")
+        out[k] = v
+    return out
+
+
+_KNOWN = {"v", "data", "hidden", "act", "batch", "steps", "eval", "seed", "runs", "sched", "clip",
+          "noise", "target", "patience", "converge", "dirs", "center", "span", "grid"}
+IGNORED_KEYS = frozenset({"embed", "embed_options"})  # Streamlit's own
+
+
+def _is_run_key(k: str) -> bool:
+    return len(k) == 2 and k[0] in "rl" and k[1].isdigit() and k[1].isascii()
+
+
+def decode(params: Mapping[str, Any]) -> tuple[NetScene, list[str]]:
+    """Read a (possibly hostile) query: ``(scene, warnings)``.  Never raises."""
+    problems = _Problems()
+    try:
+        scene = _decode(params, problems)
+    except Exception as err:  # a bug must not turn a link into a traceback  # noqa: BLE001
+        problems.add(f"the link could not be read ({type(err).__name__}); showing the default view")
+        scene = NetScene()
+    return scene, problems.result()
+
+
+def from_query_string(qs: str) -> tuple[NetScene, list[str]]:
+    """:func:`decode` of a raw query string (``?`` optional)."""
+    if not isinstance(qs, str):
+        return decode({})
+    if len(qs) > 3 * MAX_QUERY_CHARS:
+        return decode({"_": "x" * (MAX_QUERY_CHARS + 1)})
+    pairs = urllib.parse.parse_qsl(qs.lstrip("?"), keep_blank_values=True, max_num_fields=10_000)
+    grouped: dict[str, list[str]] = {}
+    for k, v in pairs:
+        grouped.setdefault(k, []).append(v)
+    return decode(grouped)
+
+
+def _decode(params: Mapping[str, Any], problems: _Problems) -> NetScene:
+    q = _single(params, problems)
+    if not q:
+        return NetScene()
+    for k in q:
+        if len(k) > 40 or (k not in _KNOWN and k not in IGNORED_KEYS and not _is_run_key(k)):
+            problems.add(f"unknown key {_show(k)} ignored")
+    for k in [k for k, v in q.items() if len(v) > MAX_VALUE_CHARS]:
+        problems.add(f"the value of {_show(k)} is too long and was ignored")
+        del q[k]
+    v = q.get("v", str(SCHEMA_VERSION))
+    if v.strip() != str(SCHEMA_VERSION):
+        problems.add(f"unknown link version v={_show(v)}; reading it as version {SCHEMA_VERSION}")
+
+    kw: dict[str, Any] = {}
+    if "data" in q:
+        name = q["data"].strip().lower()
+        if name in DATASETS:
+            kw["dataset"] = name
+        else:
+            problems.add(f"unknown dataset {_show(q['data'])}; using digits "
+                         f"(choose from {', '.join(DATASETS)})")
+    if "hidden" in q:
+        kw["hidden"] = _read_hidden(q["hidden"], problems)
+    if "act" in q:
+        act = q["act"].strip().lower()
+        if act in ACTIVATIONS:
+            kw["activation"] = act
+        else:
+            problems.add(f"unknown activation {_show(q['act'])}; using relu")
+    for key, field_name, spec in (("batch", "batch_size", BATCH), ("steps", "steps", STEPS),
+                                  ("eval", "eval_every", EVAL), ("seed", "seed", SEED)):
+        if key in q:
+            kw[field_name] = int(_read_number(q[key], spec, key, problems))
+
+    # runs
+    run_keys = sorted((k for k in q if _is_run_key(k) and k[0] == "r"), key=lambda k: int(k[1:]))
+    if run_keys:
+        runs = []
+        for k in run_keys:
+            i = int(k[1:])
+            if i >= MAX_RUNS:
+                problems.add(f"at most {MAX_RUNS} runs (r0..r{MAX_RUNS - 1}); {k} ignored")
+                continue
+            run = _read_run(q[k], q.get(f"l{i}", ""), k, problems)
+            if run is not None:
+                runs.append(run)
+        if not runs:
+            problems.add("no valid run in the link; using the default runs")
+            runs = list(default_runs())
+        kw["runs"] = tuple(runs)
+    elif q.get("runs", "").strip() == "none":
+        kw["runs"] = ()
+    for k in q:
+        if _is_run_key(k) and k[0] == "l" and f"r{k[1:]}" not in q:
+            problems.add(f"label {k} has no run r{k[1:]}; ignored")
+
+    # shared switches
+    if "sched" in q:
+        kw["schedule"], kw["schedule_params"] = _read_schedule(q["sched"], problems)
+    if "clip" in q:
+        kw["clip"], kw["clip_at"] = _read_clip(q["clip"], problems)
+    if "noise" in q:
+        kw["noise"] = _read_number(q["noise"], NOISE, "noise", problems)
+
+    # stopping
+    if "target" in q:
+        kw["target"] = _read_number(q["target"], TARGET, "target", problems)
+    for key, field_name, spec in (("patience", "patience", PATIENCE),
+                                  ("converge", "converge_after", CONVERGE)):
+        if key in q:
+            text = q[key].strip().lower()
+            if text in ("off", "none", ""):
+                continue
+            kw[field_name] = int(_read_number(q[key], spec, key, problems))
+
+    # slice
+    if "dirs" in q:
+        d = q["dirs"].strip().lower()
+        if d in DIRECTIONS:
+            kw["directions"] = d
+        else:
+            problems.add(f"unknown slice directions {_show(q['dirs'])}; using pca")
+    if "center" in q:
+        c = int(_read_number(q["center"], CENTER, "center", problems))
+        n_runs = len(kw.get("runs", default_runs()))
+        if c >= max(n_runs, 1):
+            problems.add(f"center={c}: there is no run {c + 1}; using run 1")
+            c = 0
+        kw["center"] = c
+    if "span" in q:
+        text = q["span"].strip().lower()
+        if text != "auto":
+            try:
+                _parse_float(text)
+                kw["span"] = _read_number(text, SPAN, "span", problems)
+            except (ValueError, OverflowError):
+                problems.add(f"span={_show(q['span'])} is not a number; framing the trajectories (auto)")
+    if "grid" in q:
+        kw["grid"] = int(_read_number(q["grid"], GRID, "grid", problems))
+    try:
+        return NetScene(**kw)
+    except ValueError as err:  # a combination the parts allow but the whole does not
+        problems.add(f"the link's settings do not fit together ({str(err)[:120]}); "
+                     "showing the default view")
+        return NetScene()
+
+
+def _read_hidden(text: str, problems: _Problems) -> tuple[int, ...]:
+    parts = [t for t in text.replace(" ", ",").replace("x", ",").split(",") if t.strip()]
+    if len(parts) > MAX_LAYERS:
+        problems.add(f"hidden: at most {MAX_LAYERS} layers; the first {MAX_LAYERS} are used")
+        parts = parts[:MAX_LAYERS]
+    out = []
+    for t in parts:
+        out.append(int(_read_number(t, UNITS, "hidden layer width", problems)))
+    if not out:
+        problems.add(f"hidden={_show(text)} has no layer width; using {DEFAULT_HIDDEN[0]}")
+        return DEFAULT_HIDDEN
+    return tuple(out)
+
+
+def _read_run(text: str, label: str, key: str, problems: _Problems) -> Run | None:
+    head, _, rest = text.partition(":")
+    name, *flags = head.replace("+", "~").replace(" ", "~").split("~")
+    name = name.strip().lower()
+    if name not in optimizers.names():
+        problems.add(f"{key}: unknown optimizer {_show(name)}; run dropped")
+        return None
+    lookahead = raw = False
+    for flag in flags[:8]:
+        flag = flag.strip().lower()
+        if flag in ("lookahead", "la"):
+            lookahead = True
+        elif flag == "raw":
+            raw = True
+        elif flag:
+            problems.add(f"{key}: unknown flag {_show(flag)} ignored")
+    rule = optimizers.get(name, lookahead=lookahead and name != "ranger")
+    hp = _read_pairs(rest, rule.hyperparams, f"{key} ({name})", problems,
+                     fallback={"learning_rate": default_lr(name)})
+    hp.setdefault("learning_rate", default_lr(name))
+    if label and clean_label(label) != label:
+        problems.add(f"l{key[1:]}: the label was shortened or had characters removed")
+    try:
+        return Run(name, hp, lookahead=lookahead, raw=raw, label=label)
+    except ValueError as err:
+        problems.add(f"{key}: {str(err)[:120]}; run dropped")
+        return None
+
+
+def _read_schedule(text: str, problems: _Problems):
+    head, _, rest = text.partition(":")
+    kind = head.strip()
+    if kind not in schedules.SCHEDULES:
+        problems.add(f"unknown schedule {_show(kind)}; using constant")
+        return "constant", ()
+    params = _read_pairs(rest, schedules.SCHEDULES[kind].params, f"schedule {kind}", problems)
+    try:
+        return kind, _schedule_pairs(kind, params)
+    except ValueError as err:
+        problems.add(f"schedule {kind}: {str(err)[:120]}; using its defaults")
+        return kind, _schedule_pairs(kind, {})
+
+
+def _read_clip(text: str, problems: _Problems):
+    kind, _, value = text.partition(":")
+    kind = kind.strip().lower()
+    if kind in ("off", "none", ""):
+        return "off", 1.0
+    if kind not in ("value", "norm"):
+        problems.add(f"unknown clipping {_show(kind)}; clipping is off")
+        return "off", 1.0
+    spec = CLIP_NORM if kind == "norm" else CLIP_VALUE
+    return kind, _read_number(value or fmt(spec.default), spec, f"clip {kind}", problems)

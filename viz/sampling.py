@@ -1,0 +1,98 @@
+"""Which steps go into a figure: a few hundred of 100,000, keeping the shape.
+
+Early steps matter most (that is where optimizers differ), so every sampler
+mixes log-spaced steps (dense at the start) with evenly spaced ones, and the
+path samplers add points evenly spaced in *arc length*, so the parts where the
+iterate actually moves get the detail.  The CSV export keeps every step.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _log_uniform(lo: int, hi: int, n: int) -> np.ndarray:
+    """About ``n`` integers in [lo, hi], half log-spaced from lo, half uniform, lo and hi included."""
+    if hi - lo + 1 <= n:
+        return np.arange(lo, hi + 1)
+    half = max(n // 2, 2)
+    logs = lo + np.unique(np.round(np.geomspace(1, hi - lo + 1, half) - 1).astype(np.int64))
+    lin = np.round(np.linspace(lo, hi, n - half)).astype(np.int64)
+    return np.unique(np.concatenate([logs, lin, [lo, hi]]))
+
+
+def frame_steps(lo: int, hi: int, n: int = 100) -> np.ndarray:
+    """Exactly ``min(n, hi - lo + 1)`` animation frame steps in [lo, hi], lo and hi included:
+    log-spaced at the start, uniform later."""
+    count = min(n, hi - lo + 1)
+    if count <= 2:
+        return np.array(sorted({lo, hi}), np.int64)
+    cand = _log_uniform(lo, hi, count)
+    k = count
+    while len(cand) < count and k < 8 * count:  # log-spacing collides at the start: ask for more
+        k += count // 4 + 1
+        cand = _log_uniform(lo, hi, k)
+    if len(cand) > count:  # keep lo and hi, thin the rest evenly
+        keep = np.round(np.linspace(0, len(cand) - 1, count)).astype(np.int64)
+        cand = cand[np.unique(keep)]
+    return cand
+
+
+def path_indices(xy: np.ndarray, hi: int, budget: int, head: int = 0) -> np.ndarray:
+    """At most ``budget`` row indices in [0, hi] of a path ``xy`` (rows, 2) that keep its shape.
+
+    A mix of: the first ``head`` rows, log-spaced rows, rows evenly spaced in
+    arc length (where the iterate moves, it gets points) and evenly spaced rows;
+    0 and ``hi`` always included.  Rows that are NaN (after divergence) still
+    count; callers cut at the last finite row.
+    """
+    hi = int(hi)
+    if hi + 1 <= budget:
+        return np.arange(hi + 1)
+    budget = max(budget, 8)
+    parts = [np.arange(min(head, hi + 1))]
+    rest = budget - len(parts[0])
+    parts.append(_log_uniform(0, hi, rest // 2))
+    seg = xy[1: hi + 1] - xy[:hi]
+    d = np.sqrt((seg * seg).sum(axis=1))
+    d = np.where(np.isfinite(d), d, 0.0)
+    cum = np.concatenate([[0.0], np.cumsum(d)])
+    if cum[-1] > 0:
+        targets = np.linspace(0.0, cum[-1], rest - rest // 2)
+        parts.append(np.searchsorted(cum, targets).clip(0, hi))
+    idx = np.unique(np.concatenate(parts + [np.array([0, hi])]))
+    if len(idx) > budget:
+        keep = np.round(np.linspace(0, len(idx) - 1, budget)).astype(np.int64)
+        idx = idx[np.unique(keep)]
+    return idx
+
+
+def series_indices(values: np.ndarray, budget: int = 800) -> np.ndarray:
+    """Indices of a 1-D series (loss, step length, ...) for a line plot of about ``budget`` points:
+    log-spaced steps plus, per bucket of the rest, the rows of its min and max (so oscillations
+    keep their envelope instead of aliasing)."""
+    n = len(values)
+    if n <= budget:
+        return np.arange(n)
+    logs = _log_uniform(0, n - 1, budget // 4)
+    buckets = max((budget - len(logs)) // 2, 1)
+    width = -(-n // buckets)  # ceil
+    table = np.full(buckets * width, np.nan)
+    table[:n] = np.where(np.isfinite(values), values, np.nan)
+    table = table.reshape(buckets, width)  # (buckets, width), NaN-padded
+    idx = [logs, np.array([0, n - 1])]
+    rows = np.flatnonzero(~np.all(np.isnan(table), axis=1))
+    if len(rows):
+        t = table[rows]
+        idx.append(rows * width + np.nanargmin(t, axis=1))
+        idx.append(rows * width + np.nanargmax(t, axis=1))
+    return np.unique(np.concatenate(idx)).clip(0, n - 1)
+
+
+def last_finite(xy: np.ndarray, hi: int) -> int:
+    """The last row <= hi whose point is finite (0 if none)."""
+    ok = np.isfinite(xy[: hi + 1]).all(axis=1)
+    if ok.all():
+        return hi
+    good = np.flatnonzero(ok)
+    return int(good[-1]) if len(good) else 0

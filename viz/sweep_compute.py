@@ -1,0 +1,149 @@
+"""SweepScene -> optimizers.sweep / optimizers.tune, from plain hashable keys.
+
+The page caches these with ``st.cache_data`` keyed on the ``*_key`` tuples; tests call them
+directly.  Nothing is jitted here (optimizers.sweep owns the compiled programs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+import optimizers
+from viz.compute import landscape_from_key, start_of
+from viz.sweep_scene import SweepScene
+
+
+def _shared_kwargs(run_key: tuple, shared_key: tuple) -> dict[str, Any]:
+    """The run's switches as optimizers.sweep takes them (as viz.compute.run_one)."""
+    optimizer, lookahead, raw, _ = run_key
+    schedule, schedule_params, clip, clip_at, noise, seed = shared_key
+    kw: dict[str, Any] = dict(schedule=schedule, schedule_params=dict(schedule_params), seed=seed,
+                              lookahead=lookahead and optimizer != "ranger")
+    if not raw:
+        if clip == "value":
+            kw["clip_value"] = clip_at
+        elif clip == "norm":
+            kw["clip_norm"] = clip_at
+        kw["noise"] = noise
+    return kw
+
+
+def _start(ss: SweepScene) -> tuple[float, float]:
+    L = landscape_from_key(ss.scene.landscape_key())
+    s = start_of(ss.scene, L)
+    return (float(s[0]), float(s[1]))
+
+
+# --- keys (plain, hashable) ---------------------------------------------------------------
+
+def hyper_key(ss: SweepScene) -> tuple:
+    run = ss.run_obj
+    ys = ss.y_values()
+    return ("hyper", ss.scene.landscape_key(), run.key(), ss.scene.shared_key(), _start(ss),
+            ss.scene.steps, ss.scene.tol, ss.x, tuple(ss.x_values().tolist()), ss.y,
+            None if ys is None else tuple(ys.tolist()))
+
+
+def basin_key(ss: SweepScene) -> tuple:
+    return ("basin", ss.scene.landscape_key(), ss.run_obj.key(), ss.scene.shared_key(),
+            ss.scene.steps, ss.scene.tol, tuple(ss.x_values().tolist()),
+            tuple(ss.y_values().tolist()))
+
+
+def tune_keys(ss: SweepScene) -> list[tuple]:
+    """One key per run: each optimizer is tuned on its own (and cached on its own)."""
+    lrs = tuple(ss.x_values().tolist())
+    out = []
+    for run in ss.scene.runs:
+        ev = ss.extra_values(run)
+        extra = None if ev is None else (ss.extra, tuple(ev.tolist()))
+        out.append(("tune", ss.scene.landscape_key(), run.key(), ss.scene.shared_key(), _start(ss),
+                    ss.scene.steps, ss.scene.tol, ss.obj, lrs, extra))
+    return out
+
+
+# --- the computations -----------------------------------------------------------------------
+
+def run_hyper(key: tuple, on_progress: Callable[[float], Any] | None = None) -> optimizers.SweepResult:
+    """The hyperparameter map: ``result[i_y, i_x]`` (y first; a 1-D sweep has shape (1, n))."""
+    _, lkey, run_key, shared_key, start, steps, tol, x, xs, y, ys = key
+    optimizer, _, _, hyperparams = run_key
+    L = landscape_from_key(lkey)
+    fixed = {k: v for k, v in hyperparams if k not in (x, y)}
+    grid = {x: np.asarray(xs)} if ys is None else {y: np.asarray(ys), x: np.asarray(xs)}
+    res = optimizers.sweep(L, optimizer, start=start, steps=steps, grid=grid, tol=tol,
+                           on_progress=on_progress, **_shared_kwargs(run_key, shared_key), **fixed)
+    if ys is None:  # one row, so the page and figures always see (n_y, n_x)
+        res = _add_row_axis(res)
+    return res
+
+
+def _add_row_axis(res: optimizers.SweepResult) -> optimizers.SweepResult:
+    from dataclasses import replace
+
+    arrays = {k: getattr(res, k)[None] for k in ("final_loss", "final_xy", "best_loss", "steps_to_tol",
+                                                 "diverged", "diverged_at", "auc", "nearest_minimum",
+                                                 "nearest_distance")}
+    return replace(res, **arrays)
+
+
+def run_basin(key: tuple, on_progress: Callable[[float], Any] | None = None) -> optimizers.SweepResult:
+    """The basin map: ``result[i_y, i_x]`` started from ``(xs[i_x], ys[i_y])``."""
+    _, lkey, run_key, shared_key, steps, tol, xs, ys = key
+    optimizer, _, _, hyperparams = run_key
+    L = landscape_from_key(lkey)
+    gx, gy = np.meshgrid(np.asarray(xs), np.asarray(ys))  # (n_y, n_x)
+    starts = np.stack([gx, gy], axis=-1)
+    return optimizers.sweep(L, optimizer, starts=starts, steps=steps, tol=tol,
+                            on_progress=on_progress, **_shared_kwargs(run_key, shared_key),
+                            **dict(hyperparams))
+
+
+@dataclass(frozen=True, eq=False)
+class TuneOutcome:
+    """One optimizer's tuning: its best values, the objective per learning rate, or an error."""
+
+    optimizer: str
+    best: dict[str, float] | None  # learning_rate (+ extra) -> value; None if it failed
+    value: float  # the winner's objective (inf if none reached tol)
+    lrs: np.ndarray  # (n,)
+    curve: np.ndarray  # (n,) the objective per learning rate (best over the extra); inf = diverged
+    diverged: np.ndarray  # (n,) bool: diverged for every extra value
+    error: str = ""
+
+
+def objective_array(res: optimizers.SweepResult, objective: str) -> np.ndarray:
+    """The objective per cell, lower is better, +inf where diverged or never within tol."""
+    a = {"final_loss": res.final_loss.astype(np.float64),
+         "steps_to_tol": np.where(res.steps_to_tol >= 0, res.steps_to_tol, np.inf).astype(np.float64),
+         "auc": res.auc.astype(np.float64)}[objective]
+    return np.where(res.diverged | np.isnan(a), np.inf, a)
+
+
+def run_tune(key: tuple) -> TuneOutcome:
+    _, lkey, run_key, shared_key, start, steps, tol, objective, lrs, extra = key
+    optimizer, _, _, hyperparams = run_key
+    L = landscape_from_key(lkey)
+    extra_dict = None if extra is None else {extra[0]: np.asarray(extra[1])}
+    skip = {"learning_rate"} | (set(extra_dict) if extra_dict else set())
+    fixed = {k: v for k, v in hyperparams if k not in skip}
+    lrs_arr = np.asarray(lrs, np.float64)
+    try:
+        out = optimizers.tune(L, optimizer, start=start, steps=steps, objective=objective,
+                              lr_grid=lrs_arr, extra=extra_dict, tol=tol,
+                              **_shared_kwargs(run_key, shared_key), **fixed)
+    except ValueError as err:
+        n = len(lrs_arr)
+        return TuneOutcome(optimizer, None, float("inf"), lrs_arr, np.full(n, np.inf),
+                           np.ones(n, bool), error=str(err)[:300])
+    res = out["result"]
+    obj = objective_array(res, objective)
+    curve = obj if obj.ndim == 1 else obj.min(axis=1)
+    div = res.diverged if res.diverged.ndim == 1 else res.diverged.all(axis=1)
+    best = {"learning_rate": out["learning_rate"]}
+    if extra_dict:
+        best[extra[0]] = out[extra[0]]
+    return TuneOutcome(optimizer, best, float(out["value"]), lrs_arr, curve, np.asarray(div, bool))
