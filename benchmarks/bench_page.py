@@ -1,0 +1,349 @@
+"""Page speed in headless Chromium: the app against a minimal Streamlit page, in the same run.
+
+    python benchmarks/bench_page.py [--reps N]
+
+Writes benchmarks/results/page.json and page.md and prints the table.
+
+(a) change-to-updated-chart.  On the app (default scene: Rosenbrock, 8 runs x 10,000 steps):
+    - "lr": focus run k's learning-rate select-slider (k = rep mod 8, under the figure) and press
+      ArrowRight: one notch up, a value never seen before in this run (each run only moves up),
+      so the run really recomputes (one run; a fragment rerun; the figure is rebuilt and redrawn);
+    - "start": type a new start x (-1.49, -1.48, ...: never seen before) and press Enter: a full
+      rerun that recomputes all 8 runs.
+    Timed from the keydown event (a capture listener stores performance.now()) to the first
+    animation frame where the chart's trajectory data in the DOM (Plotly's _fullData: every run's
+    name, point count and last point) differs from before and the paths are drawn (a
+    wait_for_function predicate, polled on requestAnimationFrame, stores performance.now()).
+    The minimal page: click the button, until the text shows the new count (same clock: the
+    click event to the predicate).
+(b) first load of a shared link: a fresh browser context per load (no cache), the app already
+    warm (every program compiled, see --help); timed from navigation start (performance.now()
+    in the new page) to the chart drawn with its paths (the minimal page: the text visible).
+    "cached": a ready scene's link whose results the server holds (another visitor saw it);
+    "uncached": the same scene with a start point never seen before (every run recomputes).
+    The budget compares the cached case (a link shared to a drawn chart); both are reported.
+Repetitions are interleaved (app, minimal, app, ...).  The Python-side wall time around each
+action + wait is recorded too.  Budgets (issue 3): change <= 3x the minimal page (aim 1.5x);
+shared-link first load <= 2x the minimal page's first load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+OUT = ROOT / "benchmarks" / "results"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHART = ".st-key-main_chart .js-plotly-plot"
+VIEWPORT = {"width": 1500, "height": 1100}
+
+JS_SIG = """(sel) => {
+  const g = document.querySelector(sel);
+  if (!g || !g._fullData || !g._fullLayout) return null;
+  const p = g._fullData.filter(t => t.xaxis === 'x' && t.mode === 'lines'
+                                && String(t.legendgroup || '').startsWith('run'));
+  const image = g.querySelector('.imagelayer image, .layer-below image');
+  const lines = g.querySelectorAll('.scatterlayer .trace path.js-line').length;
+  if (!p.length || !image || lines < p.length) return null;
+  return p.map(t => t.name + '|' + t.x.length + '|' + t.x[t.x.length - 1] + ',' + t.y[t.y.length - 1]).join(';');
+}"""
+JS_ARM = """() => { window.__t0 = null; window.__t1 = null;
+  if (!window.__armed) { window.__armed = true;
+    for (const ev of ['keydown', 'click'])
+      document.addEventListener(ev, () => { if (window.__t0 === null) window.__t0 = performance.now(); }, true); } }"""
+JS_CHANGED = f"""([sel, prev]) => {{ const s = ({JS_SIG})(sel);
+  if (s !== null && s !== prev) {{ window.__t1 = performance.now(); return true; }} return false; }}"""
+JS_DRAWN = f"""(sel) => {{ if (({JS_SIG})(sel) !== null) {{ window.__t1 = performance.now(); return true; }} return false; }}"""
+JS_TEXT = """(want) => { for (const p of document.querySelectorAll('[data-testid="stMarkdownContainer"] p'))
+  if (p.textContent.trim() === want) { window.__t1 = performance.now(); return true; } return false; }"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(script: Path, log: Path, env: dict) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(script),
+                             "--server.headless", "true", "--server.port", str(port),
+                             "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+                            cwd=ROOT, env=env, stdout=open(log, "wb"), stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{script.name}: streamlit exited ({proc.returncode}), see {log}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return proc, f"http://127.0.0.1:{port}/"
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            proc.terminate()
+            raise RuntimeError(f"{script.name}: no answer on /_stcore/health within 60 s, see {log}")
+        time.sleep(0.25)
+
+
+def stop(proc):
+    proc.terminate()
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
+class Bytes:
+    """Bytes the page received over Streamlit's websocket."""
+
+    def __init__(self, page):
+        self.n = 0
+        page.on("websocket", lambda ws: ws.on("framereceived", self._add))
+
+    def _add(self, payload):
+        self.n += len(payload)
+
+
+def timed(page, action, predicate: str, arg, timeout=120_000) -> tuple[float, float]:
+    """(in-page ms from the input event to the predicate, Python-side wall ms)."""
+    page.evaluate(JS_ARM)
+    t = time.perf_counter()
+    action()
+    page.wait_for_function(predicate, arg=arg, polling="raf", timeout=timeout)
+    wall = 1e3 * (time.perf_counter() - t)
+    t0, t1 = page.evaluate("() => [window.__t0, window.__t1]")
+    return t1 - t0, wall
+
+
+def first_load(browser, url: str, predicate: str, arg) -> dict:
+    ctx = browser.new_context(viewport=VIEWPORT)
+    page = ctx.new_page()
+    got = Bytes(page)
+    t = time.perf_counter()
+    page.goto(url, wait_until="commit")
+    page.wait_for_function(predicate, arg=arg, polling="raf", timeout=180_000)
+    wall = 1e3 * (time.perf_counter() - t)
+    ms = page.evaluate("() => window.__t1")
+    ctx.close()
+    return {"ms": ms, "wall_ms": wall, "ws_bytes": got.n}
+
+
+def summary(xs):
+    return {"median": statistics.median(xs), "min": min(xs), "max": max(xs), "n": len(xs),
+            "all": [round(x, 1) for x in xs]}
+
+
+def figure_size() -> dict:
+    """The default page's main-figure JSON, rebuilt with the app's own functions (timed)."""
+    import numpy as np
+
+    from viz import compute, figures, metrics
+    from viz.defaults import default_scene
+
+    scene = default_scene()
+    L = compute.landscape_of(scene)
+    grid = compute.grid_of(scene.landscape_key())
+    compute.run_scene(scene, L)  # compile
+    t = time.perf_counter()
+    results = compute.run_scene(scene, L)
+    t_runs = time.perf_counter() - t
+    start = compute.start_of(scene, L)
+    r0 = scene.runs[0].with_hp(learning_rate=scene.runs[0].learning_rate * 1.2345)
+    t = time.perf_counter()
+    compute.run_one(scene.landscape_key(), r0.key(), scene.shared_key(), tuple(start), scene.steps)
+    t_one = time.perf_counter() - t
+    ref = metrics.reference(L, results, float(np.nanmin(grid[2])))
+    t = time.perf_counter()
+    fig = figures.main_figure(scene, L, grid, results, scene.labels(), ref)
+    t_fig = time.perf_counter() - t
+    import plotly.io as pio
+
+    t = time.perf_counter()
+    text = pio.to_json(fig, validate=False)
+    t_json = time.perf_counter() - t
+    spec = fig.spec
+    frames = json.dumps(spec.get("frames", []))
+    return {"bytes": len(text.encode()), "frames_bytes": len(frames.encode()),
+            "n_traces": len(spec["data"]), "n_frames": len(spec.get("frames", [])),
+            "python_ms": {"8 runs x 10k steps": 1e3 * t_runs, "one run (new lr)": 1e3 * t_one,
+                          "main_figure": 1e3 * t_fig, "to_json": 1e3 * t_json}}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--reps", type=int, default=7)
+    a = ap.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    from viz import presets
+    from viz.scene import to_query_string
+
+    load_before = os.getloadavg()
+    logs = Path("/tmp") / f"bench_page_{os.getpid()}"
+    logs.mkdir(exist_ok=True)
+    env = dict(os.environ, LANDSCAPE_NO_WARMUP="1", LANDSCAPE_TIMING="1")
+    app, app_url = start_server(ROOT / "app.py", logs / "app.log", env)
+    mini, mini_url = start_server(ROOT / "benchmarks" / "minimal_page.py", logs / "minimal.log", env)
+    ravine = presets.PRESETS["ravine_momentum"].scene
+    race = presets.PRESETS["race"].scene
+    shared = app_url + "?" + to_query_string(ravine)
+
+    def fresh(scene, i):  # a start point no visitor asked for before
+        (x, y) = scene.start if scene.start is not None else (-1.5, 2.0)
+        return app_url + "?" + to_query_string(scene.replace(start=(x + 0.0137 * (i + 1), y)))
+
+    res = {k: [] for k in ("change_lr", "change_start", "change_minimal", "load_shared_cached",
+                           "load_shared_uncached", "load_race_uncached", "load_minimal")}
+    wall = {k: [] for k in res}
+    wsb = {k: [] for k in res}
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            # warm-up: compile every ready scene's programs (the server's own warm-up thread is
+            # off so it cannot compete with the timings), draw each once
+            t = time.perf_counter()
+            for pr in presets.PRESETS.values():
+                first_load(browser, app_url + "?" + to_query_string(pr.scene), JS_DRAWN, CHART)
+            first_load(browser, fresh(race, 1000), JS_DRAWN, CHART)
+            first_load(browser, mini_url, JS_TEXT, "count: 0")
+            warm_s = time.perf_counter() - t
+
+            ctx = browser.new_context(viewport=VIEWPORT)
+            pa = ctx.new_page()
+            app_bytes = Bytes(pa)
+            pa.goto(app_url)
+            pa.wait_for_function(JS_DRAWN, arg=CHART, timeout=180_000)
+            default_ws = app_bytes.n
+            pm = ctx.new_page()
+            mini_bytes = Bytes(pm)  # before goto: the websocket opens during the load
+            pm.goto(mini_url)
+            pm.wait_for_function(JS_TEXT, arg="count: 0", timeout=60_000)
+            count = 0
+            # one untimed change of each kind first (the first rerun of a session warms things up)
+            for rep in range(-1, a.reps):
+                k = rep % 8
+                # (a) the app: a learning rate one notch up
+                lr = pa.locator(f'[class*="st-key-run{k}_"][class*="_learning_rate"] input[type="range"]').first
+                prev = pa.evaluate(JS_SIG, CHART)
+                lr.focus()
+                n0 = app_bytes.n
+                ms, w = timed(pa, lambda: lr.press("ArrowRight"), JS_CHANGED, [CHART, prev])
+                pa.wait_for_timeout(300)
+                if rep >= 0:
+                    res["change_lr"].append(ms), wall["change_lr"].append(w), wsb["change_lr"].append(app_bytes.n - n0)
+                # the minimal page
+                pm.bring_to_front()
+                count += 1
+                n0 = mini_bytes.n
+                ms, w = timed(pm, lambda: pm.locator(".st-key-add button").click(), JS_TEXT, f"count: {count}")
+                pm.wait_for_timeout(300)
+                if rep >= 0:
+                    res["change_minimal"].append(ms), wall["change_minimal"].append(w)
+                    wsb["change_minimal"].append(mini_bytes.n - n0)
+                # the app: a new start x (all 8 runs recompute; a full rerun)
+                pa.bring_to_front()
+                box = pa.locator(".st-key-start_x input")
+                prev = pa.evaluate(JS_SIG, CHART)
+                box.fill(f"{-1.49 + 0.01 * (rep + 1):g}")
+                n0 = app_bytes.n
+                ms, w = timed(pa, lambda: box.press("Enter"), JS_CHANGED, [CHART, prev])
+                pa.wait_for_timeout(300)
+                if rep >= 0:
+                    res["change_start"].append(ms), wall["change_start"].append(w)
+                    wsb["change_start"].append(app_bytes.n - n0)
+                if rep < 0:
+                    continue
+                # (b) first loads, interleaved
+                for key, url, pred, arg in (
+                        ("load_shared_cached", shared, JS_DRAWN, CHART),
+                        ("load_minimal", mini_url, JS_TEXT, "count: 0"),
+                        ("load_shared_uncached", fresh(ravine, rep), JS_DRAWN, CHART),
+                        ("load_race_uncached", fresh(race, rep), JS_DRAWN, CHART)):
+                    r = first_load(browser, url, pred, arg)
+                    res[key].append(r["ms"]), wall[key].append(r["wall_ms"]), wsb[key].append(r["ws_bytes"])
+                print(f"rep {rep + 1}/{a.reps}: " + ", ".join(f"{k} {v[-1]:.0f}" for k, v in res.items()),
+                      flush=True)
+            ctx.close()
+            browser.close()
+    finally:
+        stop(app)
+        stop(mini)
+    load_after = os.getloadavg()
+    timings = [int(m) for m in re.findall(r"\[timing\] script (\d+) ms", (logs / "app.log").read_text())]
+    fig = figure_size()
+
+    S = {k: summary(v) for k, v in res.items()}
+    W = {k: summary(v) for k, v in wall.items()}
+
+    def ratio(a_, b_):
+        return S[a_]["median"] / S[b_]["median"]
+
+    budgets = [
+        ("change a learning rate -> updated chart", "change_lr", "change_minimal", 3.0, 1.5),
+        ("change the start x -> updated chart (8 runs)", "change_start", "change_minimal", 3.0, 1.5),
+        ("first load of a shared link (cached results)", "load_shared_cached", "load_minimal", 2.0, None),
+        ("first load of a shared link (uncached, 3 runs x 600)", "load_shared_uncached", "load_minimal", 2.0, None),
+        ("first load, race with a new start (uncached, 8 x 10k)", "load_race_uncached", "load_minimal", 2.0, None),
+    ]
+    rows = []
+    for title, k, ref, limit, aim in budgets:
+        r = ratio(k, ref)
+        rows.append({"what": title, "app": k, "reference": ref, "app_median_ms": S[k]["median"],
+                     "app_min_ms": S[k]["min"], "ref_median_ms": S[ref]["median"],
+                     "ref_min_ms": S[ref]["min"], "ratio": r, "budget": limit, "aim": aim,
+                     "pass": r <= limit, "budget_applies": k in ("change_lr", "load_shared_cached")})
+    out = {
+        "what": "page speed in headless Chromium (software drawing, no GPU): app.py vs benchmarks/minimal_page.py",
+        "method": __doc__.split("\n\n", 1)[1].strip(),
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
+                    "loadavg_before": load_before, "loadavg_after": load_after},
+        "reps": a.reps, "warm_up_s": warm_s,
+        "budgets": rows, "in_page_ms": S, "python_wall_ms": W,
+        "ws_bytes_median": {k: statistics.median(v) for k, v in wsb.items() if v},
+        "default_page_ws_bytes": default_ws,
+        "server_script_ms_full_reruns": timings,
+        "default_figure": fig,
+    }
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "page.json").write_text(json.dumps(out, indent=1) + "\n")
+    md = ["# Page speed (headless Chromium, this machine)", "",
+          f"`python benchmarks/bench_page.py --reps {a.reps}`; in-page ms, medians (min) over "
+          f"{a.reps} interleaved repetitions.  Load average before {load_before[0]:.2f} / after "
+          f"{load_after[0]:.2f} ({os.cpu_count()} CPUs, shared machine).", "",
+          "| what | app median (min) ms | minimal page median (min) ms | ratio | budget | pass |",
+          "|---|---|---|---|---|---|"]
+    for r in rows:
+        md.append(f"| {r['what']} | {r['app_median_ms']:.0f} ({r['app_min_ms']:.0f}) | "
+                  f"{r['ref_median_ms']:.0f} ({r['ref_min_ms']:.0f}) | {r['ratio']:.2f}x | "
+                  f"<= {r['budget']:g}x{' (aim %gx)' % r['aim'] if r['aim'] else ''}"
+                  f"{'' if r['budget_applies'] else ' (info)'} | {'PASS' if r['pass'] else 'FAIL'} |")
+    md += ["", f"Default page's main figure: {fig['bytes']:,} bytes of JSON ({fig['n_traces']} traces, "
+               f"{fig['n_frames']} frames = {fig['frames_bytes']:,} bytes); the default page received "
+               f"{default_ws:,} websocket bytes on its first load.",
+           "Websocket bytes per action (median): " + ", ".join(
+               f"{k} {v:,.0f}" for k, v in out["ws_bytes_median"].items()) + ".",
+           "Python side (ms): " + ", ".join(f"{k} {v:.0f}" for k, v in fig["python_ms"].items()) + ".",
+           "Server script time of full reruns (LANDSCAPE_TIMING, ms): " + ", ".join(map(str, timings[-12:])) + ".",
+           "", "Method: see the docstring of benchmarks/bench_page.py (also in page.json)."]
+    (OUT / "page.md").write_text("\n".join(md) + "\n")
+    print("\n".join(md))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,244 @@
+"""The page in a real browser: Streamlit serves app.py, headless Chromium (Debian's, driven by
+Playwright; nothing is downloaded) draws it.
+
+What AppTest cannot see: Plotly really draws the figure, the Play button really animates it,
+a learning-rate slider moved with the keyboard really reruns the page and redraws the chart,
+the URL really follows, and that URL opened by a new visitor shows the same view.
+
+Screenshots of each stage go to artifacts/screenshots/ (gitignored).  This test fails (it does
+not skip) when Chromium or Playwright is missing: CI installs both (.ci/run).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = ROOT / "app.py"
+SHOTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+READY_S = 60  # the server must answer /_stcore/health within this
+DRAW_MS = 180_000  # a cold server compiles the default scene's programs (JAX) on the first visit
+
+# --- JS run in the page -------------------------------------------------------------------
+
+# The main chart (Streamlit gives its container the widget key's class).
+CHART = ".st-key-main_chart .js-plotly-plot"
+
+# The main plot's trajectories: the line traces of the runs on the contour's axes (the side
+# plots' traces share the runs' legend groups but sit on other axes).
+JS_PATHS = """(sel) => {
+  const g = document.querySelector(sel);
+  if (!g || !g._fullData) return null;
+  return g._fullData
+    .filter(t => t.xaxis === 'x' && t.mode === 'lines' && String(t.legendgroup || '').startsWith('run'))
+    .map(t => ({name: t.name, group: t.legendgroup, n: t.x.length,
+                last: [Number(t.x[t.x.length - 1]), Number(t.y[t.y.length - 1])]}));
+}"""
+
+# Drawn: the landscape picture (filled contour bands, a layout image) and every run's path.
+JS_DRAWN = """(sel) => {
+  const g = document.querySelector(sel);
+  if (!g || !g._fullData || !g._fullLayout) return false;
+  const paths = g._fullData.filter(t => t.xaxis === 'x' && t.mode === 'lines'
+                                   && String(t.legendgroup || '').startsWith('run'));
+  const image = g.querySelector('.imagelayer image, .layer-below image');
+  const lines = g.querySelectorAll('.scatterlayer .trace path.js-line').length;
+  return paths.length > 0 && !!image && lines >= paths.length;
+}"""
+
+JS_ANIM = """(sel) => {
+  const g = document.querySelector(sel);
+  const t = g._fullData.find(t => t.xaxis === 'x' && t.mode === 'lines');
+  const s = g._fullLayout.sliders && g._fullLayout.sliders[0];
+  return {n: t.x.length, active: s ? s.active : null, steps: s ? s.steps.length : null,
+          frames: (g._transitionData && g._transitionData._frames || []).length};
+}"""
+
+
+# --- the server ---------------------------------------------------------------------------
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """``streamlit run app.py`` on a free loopback port; its base URL (stopped afterwards)."""
+    port = _free_port()
+    log = tmp_path_factory.mktemp("streamlit") / "server.log"
+    env = dict(os.environ, LANDSCAPE_NO_WARMUP="1")  # no background compiles competing with the test
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
+             "--server.port", str(port), "--server.address", "127.0.0.1",
+             "--browser.gatherUsageStats", "false"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + READY_S
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"streamlit exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not answer /_stcore/health within {READY_S} s:\n"
+                            f"{log.read_text()[-3000:]}")
+            time.sleep(0.25)
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not (shutil.which(CHROMIUM) or os.path.exists(CHROMIUM)):
+        pytest.fail(f"Chromium not found at {CHROMIUM} (CI installs Debian's chromium: see .ci/run)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as err:  # a missing test requirement is a failure, not a skip
+        pytest.fail(f"playwright is not installed: {err}")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+def _open(browser, url: str):
+    """A new visitor (fresh context: no cache, no cookies) on ``url``, the chart drawn."""
+    ctx = browser.new_context(viewport={"width": 1500, "height": 1100})
+    page = ctx.new_page()
+    page.goto(url)
+    page.wait_for_function(JS_DRAWN, arg=CHART, timeout=DRAW_MS)
+    return ctx, page
+
+
+def _shot(page, name: str):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
+
+
+def _paths(page):
+    return page.evaluate(JS_PATHS, CHART)
+
+
+def _shown(page) -> dict:
+    """The values the sidebar and the learning-rate sliders show."""
+    def text(sel):
+        return page.locator(sel).first.inner_text().strip()
+
+    def value(sel):
+        return page.locator(sel).first.input_value().strip()
+
+    out = {"landscape": text('.st-key-landscape [data-testid="stSelectbox"]'),  # label + choice
+           "steps": value(".st-key-steps input"),
+           "start_x": value(".st-key-start_x input"),
+           "start_y": value(".st-key-start_y input")}
+    for el in page.locator('[class*="st-key-run"][class*="_learning_rate"]').all():
+        key = next(c for c in el.get_attribute("class").split() if c.startswith("st-key-"))
+        out[key] = el.locator('input[type="range"]').get_attribute("aria-valuetext")
+    return out
+
+
+def _close(a, b, rel=1e-5, abs_=1e-6) -> bool:
+    if all(math.isnan(v) for v in (a, b)):
+        return True
+    return math.isclose(a, b, rel_tol=rel, abs_tol=abs_)
+
+
+# --- the test -----------------------------------------------------------------------------
+
+@pytest.mark.timeout(300)
+def test_draw_play_change_and_share(server, browser):
+    t_start = time.monotonic()
+    # 1. the default page: the landscape and the eight runs' paths are drawn
+    ctx, page = _open(browser, server)
+    before = _paths(page)
+    assert len(before) >= 2, before
+    assert page.locator(f"{CHART} .imagelayer image").count() == 1  # the contour bands
+    frames = page.evaluate(JS_ANIM, CHART)["frames"]
+    assert frames > 10
+    url0 = page.url
+    assert "ls=rosenbrock" in url0 and "r0=" in url0, url0
+    _shot(page, "1_default")
+
+    # 2. Play animates: the first path's point count and the slider's step move, then the
+    # animation ends on the full picture again
+    start = page.evaluate(JS_ANIM, CHART)
+    page.locator(f"{CHART} .updatemenu-button").filter(has_text="Play").first.click()
+    seen, deadline = set(), time.monotonic() + 60
+    while time.monotonic() < deadline and len(seen) < 3:
+        s = page.evaluate(JS_ANIM, CHART)
+        if (s["n"], s["active"]) != (start["n"], start["active"]):
+            seen.add((s["n"], s["active"]))
+        page.wait_for_timeout(50)
+    assert len(seen) >= 3, f"the animation did not advance: {start} -> {seen}"
+    _shot(page, "2_playing")
+    # Pause (on this machine the software-drawn animation takes ~30 s to the end; the next
+    # figure replaces the frames anyway)
+    page.locator(f"{CHART} .updatemenu-button").filter(has_text="Pause").first.click()
+
+    # 3. one notch up on run 1's learning rate (keyboard on the select-slider): the chart and
+    # the URL follow
+    lr = page.locator('[class*="st-key-run0_"][class*="_learning_rate"] input[type="range"]').first
+    lr.focus()
+    lr.press("ArrowRight")
+    page.wait_for_function("(u) => window.location.href !== u", arg=url0, timeout=60_000)
+    page.wait_for_function(f"([sel, name]) => {{ const p = ({JS_PATHS})(sel); "
+                           "return p && p.length && p[0].name !== name; }",
+                           arg=[CHART, before[0]["name"]], timeout=DRAW_MS)
+    page.wait_for_function(JS_DRAWN, arg=CHART, timeout=DRAW_MS)
+    page.wait_for_timeout(500)  # the script's last messages (the URL is written before the chart)
+    after = _paths(page)
+    url1 = page.url
+    assert len(after) == len(before)
+    assert after[0]["last"] != before[0]["last"] or after[0]["n"] != before[0]["n"], (before[0], after[0])
+    assert [a["last"] for a in after[1:]] == [b["last"] for b in before[1:]]  # only run 1 changed
+    q0, q1 = parse_qs(urlsplit(url0).query), parse_qs(urlsplit(url1).query)
+    assert q1 != q0 and q1["r0"] != q0["r0"], (q0, q1)
+    assert {k: v for k, v in q1.items() if k != "r0"} == {k: v for k, v in q0.items() if k != "r0"}
+    shown = _shown(page)
+    _shot(page, "3_changed")
+
+    # 4. the URL opened by a new visitor shows the same view
+    ctx2, page2 = _open(browser, url1)
+    try:
+        assert _shown(page2) == shown
+        again = _paths(page2)
+        assert [(p["name"], p["n"]) for p in again] == [(p["name"], p["n"]) for p in after]
+        for a, b in zip(after, again):
+            assert all(_close(u, v) for u, v in zip(a["last"], b["last"])), (a, b)
+        assert parse_qs(urlsplit(page2.url).query) == q1
+        _shot(page2, "4_shared_link")
+    finally:
+        ctx2.close()
+        ctx.close()
+    print(f"browser test: {time.monotonic() - t_start:.1f} s")
