@@ -95,6 +95,13 @@ def scene_results(scene: Scene, L):
             for r in scene.runs]
 
 
+@st.cache_data(max_entries=32, show_spinner=False)
+def _cached_picture(key: str, _landscape_key: tuple, f_star: float, known: bool):
+    L = landscape(_landscape_key)
+    ref = metrics.Reference(f_star, "f − f*" if known else "f − min f (estimated)", known)
+    return figures.landscape_picture(L, cached_grid(_landscape_key)[2], ref)
+
+
 @st.cache_data(max_entries=24, show_spinner=False)
 def main_figure_spec(query: str, _scene: Scene) -> dict:
     """The main figure's dict, keyed by the scene's (lossless) query string."""
@@ -105,7 +112,9 @@ def main_figure_spec(query: str, _scene: Scene) -> dict:
     if _scene.view == "3d":
         fig = figures.surface_figure(_scene, L, grid, results, _scene.labels(), ref)
     else:
-        fig = figures.main_figure(_scene, L, grid, results, _scene.labels(), ref)
+        key = _scene.landscape_key()
+        picture = _cached_picture(repr((key, ref.f_star, ref.known)), key, ref.f_star, ref.known)
+        fig = figures.main_figure(_scene, L, grid, results, _scene.labels(), ref, picture=picture)
     return fig.spec
 
 
@@ -541,10 +550,9 @@ def run_editor(i: int, run: Run, scene: Scene):
         key = f"run{i}_{run.optimizer}_{p.name}"
         ensure(key, _widget_value(p, run.hp.get(p.name, p.default)))
         param_widget(p, key, st)
-    c1, c2 = st.columns(2)
     if run.optimizer != "ranger":
-        c1.toggle("Lookahead", key=f"run{i}_la", help="Wrap the rule in Lookahead (slow weights).")
-    c2.toggle("raw", key=f"run{i}_raw",
+        st.toggle("Lookahead", key=f"run{i}_la", help="Wrap the rule in Lookahead (slow weights).")
+    st.toggle("raw gradient (no shared clipping or noise)", key=f"run{i}_raw",
               help="Ignore the shared gradient clipping and noise (to compare with and without).")
     st.text_input("Label", key=f"run{i}_label", max_chars=40, placeholder=run.auto_label())
     st.button("Remove this run", key=f"run{i}_remove", on_click=on_remove_run, args=(i,),

@@ -238,15 +238,26 @@ def main_height(L: Landscape) -> int:
     return int(min(max(560 * (y1 - y0) / (x1 - x0) + 230, 540), 780))
 
 
+def landscape_picture(L: Landscape, z: np.ndarray, ref: Reference) -> dict:
+    """The landscape's picture (a PNG data URI of filled contour bands), its colour range and
+    colour bar: what depends on the landscape alone (the page caches it per landscape)."""
+    vals, cbar, base, floor, log = landscape_colors(L, z, ref)
+    finite = vals[np.isfinite(vals)]
+    vmin, vmax = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    uri = raster.data_uri(raster.png(raster.bands_rgba(vals, COLORSCALE, LEVELS, vmin, vmax)))
+    return dict(uri=uri, vmin=vmin, vmax=vmax, cbar=cbar)
+
+
 def main_figure(scene: Scene, L: Landscape, grid, results: Sequence[RunResult], labels: Sequence[str],
                 ref: Reference, *, n_frames: int = N_FRAMES, height: int | None = None,
-                with_side: bool = True) -> SpecFigure:
+                with_side: bool = True, picture: dict | None = None) -> SpecFigure:
     """The contour with the runs, animated, and (``with_side``) the scene's side plots to its
-    right in the same figure: one chart for the browser to draw (see the module docstring)."""
+    right in the same figure: one chart for the browser to draw (see the module docstring).
+    ``picture``: :func:`landscape_picture` of this landscape, if the caller cached it."""
     xs, ys, z = grid
     x0, x1, y0, y1 = _domain(L)
     height = height or main_height(L)
-    vals, cbar, base, floor, log = landscape_colors(L, z, ref)
+    picture = picture or landscape_picture(L, z, ref)
     lo, hi = scene.effective_span()
     start = scene.start if scene.start is not None else L.start
     n_runs = len(results)
@@ -254,9 +265,8 @@ def main_figure(scene: Scene, L: Landscape, grid, results: Sequence[RunResult], 
     data: list[dict] = []
     # the landscape: a picture of filled contour bands (viz.raster says why not a contour
     # trace); trace 0 only carries its colour bar
-    finite = vals[np.isfinite(vals)]
-    vmin, vmax = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-    image = raster.data_uri(raster.png(raster.bands_rgba(vals, COLORSCALE, LEVELS, vmin, vmax)))
+    image, vmin, vmax = picture["uri"], picture["vmin"], picture["vmax"]
+    cbar = dict(picture["cbar"])
     data.append(dict(type="scatter", mode="markers", x=[_r(x0), _r(x0)], y=[_r(y0), _r(y0)],
                      marker=dict(color=[vmin, vmax], cmin=vmin, cmax=vmax, colorscale=COLORSCALE,
                                  showscale=True, colorbar=cbar, opacity=0, size=1),
@@ -314,7 +324,7 @@ def main_figure(scene: Scene, L: Landscape, grid, results: Sequence[RunResult], 
             if r.diverged_at is not None and mk[0] < r.diverged_at - 1:
                 div_text += f"<br>(left the view at step {mk[0] + 1})"
             cross.update(type="scatter", mode="markers", name=f"{labels[i]}: diverged",
-                         legendgroup=group, showlegend=False, unselected=keep,
+                         legendgroup=group, showlegend=False, unselected=keep, cliponaxis=False,
                          marker=dict(symbol="x", size=20, color=color,
                                      line=dict(color="#111111", width=1.5)),
                          hovertemplate=div_text + "<extra></extra>")
