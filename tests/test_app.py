@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from viz import presets
+from viz import figures, presets
 from viz.scene import Scene, decode, encode
 
 os.environ["LANDSCAPE_NO_WARMUP"] = "1"  # no background compile thread in tests
@@ -63,7 +63,7 @@ def test_default_page():
     (main,) = at.get("plotly_chart")
     assert len(main.proto.spec) < MAX_BYTES
     spec = json.loads(main.proto.spec)
-    assert len(spec["frames"]) == 100 and spec["layout"]["images"][0]["source"].startswith("data:image/png")
+    assert len(spec["frames"]) == figures.N_FRAMES and spec["layout"]["images"][0]["source"].startswith("data:image/png")
     assert spec["layout"]["yaxis2"]["type"] == "log"  # the side plots, in the same figure
     assert not at.warning
     assert url_of(at) == encode(scene)  # the URL encodes the page

@@ -164,7 +164,7 @@ def test_span_limits_the_animation():
     L, results, grid, ref = _build(scene)
     fig = figures.main_figure(scene, L, grid, results, scene.labels(), ref)
     names = [int(f["name"]) for f in fig.spec["frames"]]
-    assert names[0] == 0 and names[-1] == 300 and len(names) == 100
+    assert names[0] == 0 and names[-1] == 300 and len(names) == figures.N_FRAMES
 
 
 def test_colorbar_is_labelled_in_real_units(default_fig):

@@ -50,11 +50,11 @@ SYMBOLS = ("circle", "square", "diamond", "triangle-up", "triangle-down", "penta
 COLORSCALE = [[0.0, "#ffffff"], [0.2, "#f0f3f7"], [0.45, "#dce4ee"], [0.75, "#c3d0e0"],
               [1.0, "#a9bbd2"]]
 FONT = dict(family="Arial, Helvetica, sans-serif", size=16, color="#111111")
-N_FRAMES = 100
+N_FRAMES = 60  # fewer frames: every change resends and redraws them (100 frames were 60% of the figure)
 LEVELS = 22  # colour bands of the landscape picture
 FULL_PATH_POINTS = 2000  # per run at most, in the final picture ...
 FULL_PATH_TOTAL = 8000  # ... and for all runs together
-FRAME_BUDGET_BYTES = 380_000  # raw float32 bytes of all frames' paths together
+FRAME_BUDGET_BYTES = 200_000  # raw float32 bytes of all frames' paths together
 CLICK_GRID = 18  # 324 transparent markers: each one is an SVG node the browser redraws
 SLIDER_STEPS = 50  # of the ~100 frames: every slider tick is text Plotly measures on each draw
 
