@@ -66,7 +66,8 @@ from landscapes import network
 from landscapes.params import Param
 from optimizers import schedules
 from optimizers.transforms import CLIP_NORM, CLIP_VALUE, NOISE
-from viz.scene import Run, clean_label, fmt, num, run_token
+# The URL-reading primitives are the main page's (one parser for every page).
+from viz.scene import Run, _parse_float, _parse_value, _Problems, clean_label, fmt, num, run_token
 
 SCHEMA_VERSION = 1
 MAX_RUNS = 6
@@ -80,7 +81,6 @@ SPAN_RANGE = (0.01, 100.0)
 MAX_QUERY_CHARS = 4096
 MAX_KEYS = 40
 MAX_VALUE_CHARS = 600
-MAX_WARNINGS = 12
 DATASETS = tuple(network.dataset_names())
 ACTIVATIONS = tuple(network.ACTIVATIONS)
 DIRECTIONS = ("pca", "random")
@@ -316,18 +316,6 @@ def to_query_string(scene: NetScene) -> str:
 
 # --- decoding ---------------------------------------------------------------------------
 
-class _Problems:
-    def __init__(self):
-        self.items: list[str] = []
-
-    def add(self, text: str):
-        self.items.append(text)
-
-    def result(self) -> list[str]:
-        if len(self.items) > MAX_WARNINGS:
-            extra = len(self.items) - (MAX_WARNINGS - 1)
-            return self.items[: MAX_WARNINGS - 1] + [f"... and {extra} more problems in the link"]
-        return list(self.items)
 
 
 def _show(text: str) -> str:
@@ -336,25 +324,8 @@ def _show(text: str) -> str:
     return repr(text[:40] + ("…" if len(text) > 40 else ""))
 
 
-def _parse_float(text: str) -> float:
-    text = text.strip()
-    if not text or len(text) > 40:
-        raise ValueError("not a number")
-    v = float(text)  # ValueError for anything else
-    if not math.isfinite(v):
-        raise ValueError("not finite")
-    return v
 
 
-def _parse_value(p: Param, text: str) -> float:
-    if p.kind == "bool":
-        t = text.strip().lower()
-        if t in ("1", "true", "yes", "on"):
-            return 1.0
-        if t in ("0", "false", "no", "off"):
-            return 0.0
-        raise ValueError("not a boolean")
-    return _parse_float(text)
 
 
 def _fit(p: Param, v: float) -> tuple[float, str]:
