@@ -53,7 +53,8 @@ import numpy as np
 from landscapes import network
 from optimizers import schedules
 from optimizers.base import tmap
-from optimizers.transforms import CLIP_NORM, CLIP_VALUE, NOISE, GradientSwitches, transform
+from optimizers import _switches_and_numbers  # the same checks as optimizers.run
+from optimizers.transforms import GradientSwitches, transform
 
 __all__ = ["train", "TrainResult", "compile_count", "trace_count", "DEFAULT_STOPPING",
            "MAX_STEPS", "MAX_TRAJECTORY_BYTES"]
@@ -253,18 +254,6 @@ def _stopping(stopping) -> dict[str, Any]:
     return out
 
 
-def _gradient_switches(clip_value, clip_norm, noise):
-    numbers = {}
-    if clip_value is not None:
-        numbers["clip_value"] = CLIP_VALUE.validate(clip_value)
-    if clip_norm is not None:
-        numbers["clip_norm"] = CLIP_NORM.validate(clip_norm)
-    noise = NOISE.validate(noise)
-    if noise > 0:
-        numbers["noise"] = noise
-    switches = GradientSwitches(noise=noise > 0, clip_value=clip_value is not None,
-                                clip_norm=clip_norm is not None)
-    return switches, numbers
 
 
 def _f32(d: Mapping[str, float]) -> dict[str, np.float32]:
@@ -314,7 +303,7 @@ def train(dataset="digits", hidden: Sequence[int] = (64,), activation: str = "re
     seed = _whole(seed, *network.SEED_RANGE, "seed")
     eval_every = _whole(eval_every, 1, MAX_EVAL_EVERY, "eval_every")
     sched = schedules.validate(schedule, schedule_params)
-    switches, numbers = _gradient_switches(clip_value, clip_norm, noise)
+    switches, numbers, _ = _switches_and_numbers(clip_value, clip_norm, noise, 0)
     stop = _stopping(stopping)
     if params0 is None:
         params0 = network.init_params(ds.n_features, hidden, ds.n_classes, activation, seed)

@@ -8,7 +8,6 @@ programs and reuses them whenever only numbers change.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -38,32 +37,8 @@ def start_of(scene: Scene, L: Landscape) -> tuple[float, float]:
     return scene.start if scene.start is not None else L.start
 
 
-@dataclass(frozen=True, eq=False)
-class RunResult:
-    """One run's arrays (see optimizers.Trajectory): row k is the point after k updates."""
-
-    xy: np.ndarray  # (steps+1, 2) float32, NaN from diverged_at on
-    loss: np.ndarray  # (steps+1,)
-    grad: np.ndarray  # (steps+1, 2)
-    lr: np.ndarray  # (steps,)
-    diverged_at: int | None
-
-    @property
-    def steps(self) -> int:
-        return len(self.xy) - 1
-
-    @property
-    def step_length(self) -> np.ndarray:
-        return np.linalg.norm(np.diff(self.xy, axis=0), axis=1)
-
-    @property
-    def effective_lr(self) -> np.ndarray:
-        dx = np.diff(self.xy, axis=0)
-        g = self.grad[:-1]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out = np.abs(dx / g)
-        out[~np.isfinite(out)] = np.nan
-        return out
+# One run's arrays are the core's Trajectory (row k is the point after k updates).
+RunResult = optimizers.Trajectory
 
 
 def run_one(landscape_key: tuple, run_key: tuple, shared_key: tuple, start: tuple[float, float],
@@ -81,7 +56,7 @@ def run_one(landscape_key: tuple, run_key: tuple, shared_key: tuple, start: tupl
             kw["clip_norm"] = clip_at
         kw["noise"] = noise
     tr = optimizers.run(L, optimizer, start=start, steps=steps, **kw, **dict(hyperparams))
-    return RunResult(xy=tr.xy, loss=tr.loss, grad=tr.grad, lr=tr.lr, diverged_at=tr.diverged_at)
+    return tr
 
 
 def run_scene(scene: Scene, L: Landscape | None = None) -> list[RunResult]:
