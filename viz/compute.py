@@ -41,12 +41,11 @@ def start_of(scene: Scene, L: Landscape) -> tuple[float, float]:
 RunResult = optimizers.Trajectory
 
 
-def run_one(landscape_key: tuple, run_key: tuple, shared_key: tuple, start: tuple[float, float],
-            steps: int) -> RunResult:
-    """One run from plain values: ``Run.key()``, ``Scene.shared_key()``."""
-    optimizer, lookahead, raw, hyperparams = run_key
+def run_kwargs(run_key: tuple, shared_key: tuple) -> dict:
+    """A run's shared switches as optimizers.run / sweep take them (a raw run ignores
+    the shared clipping and noise)."""
+    optimizer, lookahead, raw, _ = run_key
     schedule, schedule_params, clip, clip_at, noise, seed = shared_key
-    L = landscape_from_key(landscape_key)
     kw = dict(schedule=schedule, schedule_params=dict(schedule_params), seed=seed,
               lookahead=lookahead and optimizer != "ranger")
     if not raw:
@@ -55,8 +54,16 @@ def run_one(landscape_key: tuple, run_key: tuple, shared_key: tuple, start: tupl
         elif clip == "norm":
             kw["clip_norm"] = clip_at
         kw["noise"] = noise
-    tr = optimizers.run(L, optimizer, start=start, steps=steps, **kw, **dict(hyperparams))
-    return tr
+    return kw
+
+
+def run_one(landscape_key: tuple, run_key: tuple, shared_key: tuple, start: tuple[float, float],
+            steps: int) -> RunResult:
+    """One run from plain values: ``Run.key()``, ``Scene.shared_key()``."""
+    optimizer, _, _, hyperparams = run_key
+    L = landscape_from_key(landscape_key)
+    return optimizers.run(L, optimizer, start=start, steps=steps,
+                          **run_kwargs(run_key, shared_key), **dict(hyperparams))
 
 
 def run_scene(scene: Scene, L: Landscape | None = None) -> list[RunResult]:

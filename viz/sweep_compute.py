@@ -12,23 +12,8 @@ from typing import Any, Callable
 import numpy as np
 
 import optimizers
-from viz.compute import landscape_from_key, start_of
+from viz.compute import landscape_from_key, run_kwargs, start_of
 from viz.sweep_scene import SweepScene
-
-
-def _shared_kwargs(run_key: tuple, shared_key: tuple) -> dict[str, Any]:
-    """The run's switches as optimizers.sweep takes them (as viz.compute.run_one)."""
-    optimizer, lookahead, raw, _ = run_key
-    schedule, schedule_params, clip, clip_at, noise, seed = shared_key
-    kw: dict[str, Any] = dict(schedule=schedule, schedule_params=dict(schedule_params), seed=seed,
-                              lookahead=lookahead and optimizer != "ranger")
-    if not raw:
-        if clip == "value":
-            kw["clip_value"] = clip_at
-        elif clip == "norm":
-            kw["clip_norm"] = clip_at
-        kw["noise"] = noise
-    return kw
 
 
 def _start(ss: SweepScene) -> tuple[float, float]:
@@ -75,7 +60,7 @@ def run_hyper(key: tuple, on_progress: Callable[[float], Any] | None = None) -> 
     fixed = {k: v for k, v in hyperparams if k not in (x, y)}
     grid = {x: np.asarray(xs)} if ys is None else {y: np.asarray(ys), x: np.asarray(xs)}
     res = optimizers.sweep(L, optimizer, start=start, steps=steps, grid=grid, tol=tol,
-                           on_progress=on_progress, **_shared_kwargs(run_key, shared_key), **fixed)
+                           on_progress=on_progress, **run_kwargs(run_key, shared_key), **fixed)
     if ys is None:  # one row, so the page and figures always see (n_y, n_x)
         res = _add_row_axis(res)
     return res
@@ -98,7 +83,7 @@ def run_basin(key: tuple, on_progress: Callable[[float], Any] | None = None) -> 
     gx, gy = np.meshgrid(np.asarray(xs), np.asarray(ys))  # (n_y, n_x)
     starts = np.stack([gx, gy], axis=-1)
     return optimizers.sweep(L, optimizer, starts=starts, steps=steps, tol=tol,
-                            on_progress=on_progress, **_shared_kwargs(run_key, shared_key),
+                            on_progress=on_progress, **run_kwargs(run_key, shared_key),
                             **dict(hyperparams))
 
 
@@ -134,7 +119,7 @@ def run_tune(key: tuple) -> TuneOutcome:
     try:
         out = optimizers.tune(L, optimizer, start=start, steps=steps, objective=objective,
                               lr_grid=lrs_arr, extra=extra_dict, tol=tol,
-                              **_shared_kwargs(run_key, shared_key), **fixed)
+                              **run_kwargs(run_key, shared_key), **fixed)
     except ValueError as err:
         n = len(lrs_arr)
         return TuneOutcome(optimizer, None, float("inf"), lrs_arr, np.full(n, np.inf),
