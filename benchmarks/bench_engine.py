@@ -1,6 +1,6 @@
 """Engine speed: 10,000 Adam steps on Rosenbrock, against references measured in the same run.
 
-    python benchmarks/bench_engine.py [--reps 21]
+    python benchmarks/bench_engine.py [--reps 201]
 
 Compared, each returning the whole trajectory (points and losses) as NumPy:
   ours      optimizers.run(...)                       (validation, jit program, slicing, divergence scan)
@@ -122,7 +122,7 @@ def timed(fn):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--reps", type=int, default=21)
+    ap.add_argument("--reps", type=int, default=201)
     ap.add_argument("--slow-reps", type=int, default=3, help="repetitions of the NumPy and torch loops")
     args = ap.parse_args()
 

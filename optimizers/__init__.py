@@ -26,7 +26,7 @@ from optimizers.base import Rule
 from optimizers.ftrl import FTRL
 from optimizers.lookahead import lookahead
 from optimizers.runner import (MAX_STEPS, Program, Trajectory, as_f32, bucket_for, finish,
-                               simulate, simulate_batch)
+                               pack, simulate, simulate_batch)
 from optimizers.schedules import SCHEDULES, schedule_names
 from optimizers.sgd import MOMENTUM_RULE, NESTEROV_RULE, SGD
 from optimizers.transforms import CLIP_NORM, CLIP_VALUE, NOISE, SEED, GradientSwitches
@@ -66,6 +66,28 @@ def resolve(rule: Rule, hyperparams: Mapping[str, Any]) -> dict[str, float]:
     return {p.name: p.validate(hyperparams.get(p.name, p.default), rule.name) for p in specs.values()}
 
 
+# run() is called in loops (notebooks, the app, the benchmark), so the checked hyperparameters
+# of recent calls are kept: (rule, the caller's exact values and their types) -> resolved.
+# Types are part of the key because 1 == 1.0 == True.
+_RESOLVED: dict = {}
+_RESOLVED_MAX = 256
+
+
+def _resolve_cached(rule: Rule, hyperparams: dict) -> dict[str, float]:
+    try:
+        key = (rule, tuple((k, type(v), v) for k, v in hyperparams.items()))
+        hp = _RESOLVED.get(key)
+    except TypeError:  # an unhashable value: check it the long way (it will be refused)
+        key, hp = None, None
+    if hp is None:
+        hp = resolve(rule, hyperparams)
+        if key is not None:
+            if len(_RESOLVED) >= _RESOLVED_MAX:
+                _RESOLVED.clear()
+            _RESOLVED[key] = hp
+    return dict(hp)
+
+
 def _landscape(landscape) -> Landscape:
     if isinstance(landscape, Landscape):
         return landscape
@@ -95,7 +117,13 @@ def _steps(steps) -> int:
     return int(steps)
 
 
+_PLAIN = GradientSwitches()  # no clipping, no noise: the common case
+
+
 def _switches_and_numbers(clip_value, clip_norm, noise, seed):
+    if clip_value is None and clip_norm is None and type(noise) in (float, int) and noise == 0 \
+            and type(seed) is int and seed == 0:
+        return _PLAIN, {}, 0
     numbers = {}
     if clip_value is not None:
         numbers["clip_value"] = CLIP_VALUE.validate(clip_value)
@@ -131,15 +159,14 @@ def run(landscape: str | Landscape, optimizer: str, start: Sequence[float] | Non
     """
     L = _landscape(landscape)
     rule = get(optimizer, lookahead=lookahead)
-    hp = resolve(rule, hyperparams)
+    hp = _resolve_cached(rule, hyperparams)
     steps = _steps(steps)
     xy0 = _start(start, L)
     sched = schedules.validate(schedule, schedule_params)
     switches, numbers, seed = _switches_and_numbers(clip_value, clip_norm, noise, seed)
     program = Program(rule=rule, schedule=schedule, switches=switches)
-    out = simulate(L.objective, program, bucket_for(steps), as_f32(L.objective_params), as_f32(hp),
-                   as_f32(sched), as_f32(numbers), np.asarray(xy0, np.float32), np.uint32(seed),
-                   np.int32(steps))
+    out = simulate(L.objective, program, bucket_for(steps),
+                   *pack(L.objective_params, hp, sched, numbers, xy0, seed, steps))
     xy, loss, grad, lr, diverged_at = finish(out, steps)
     return Trajectory(xy=xy, loss=loss, grad=grad, lr=lr, diverged_at=diverged_at,
                       landscape=L.name, optimizer=rule.name, hyperparams=hp)
