@@ -159,6 +159,9 @@ class Trajectory:
     lr:          (steps,)       the scheduled learning rate of each update
     diverged_at: None, or the first row whose point or loss is not finite; rows from it
                  on are NaN in xy, loss and grad
+
+    The arrays are read-only views of the program's output (copying them would cost more
+    than a short run); ``np.array(tr.xy)`` gives a copy to modify.
     """
 
     xy: np.ndarray
@@ -205,6 +208,7 @@ def finish(rows, steps):
             r[diverged_at:, :5] = np.nan
         g = r[:, 3:5]
         g[~np.isfinite(g)] = np.nan
+        r.flags.writeable = False  # like the fast path's view: results are read-only
     return r[:, 0:2], r[:, 2], r[:, 3:5], r[:steps, 5], diverged_at
 
 
