@@ -32,7 +32,7 @@ from landscapes import expression
 from landscapes.params import Param
 from optimizers import schedules
 from optimizers.transforms import CLIP_NORM, CLIP_VALUE, NOISE, SEED
-from viz import compute, defaults, export, figures, metrics, presets
+from viz import chart, compute, defaults, export, figures, metrics, presets
 from viz.scene import (CUSTOM, DEFAULT_DOMAIN, MAX_RUNS, MAX_STEPS, PANEL_TITLES, PANELS, TOL, Run,
                        Scene, clean_label, decode, encode, fmt, is_decay, landscape_domain, notches,
                        num, short_title, start_from_click, to_query_string)
@@ -349,13 +349,8 @@ def on_reset_start():
 
 def on_click():
     """A click on the transparent grid over the contour sets the start point."""
-    state = S.get("main_chart")
-    try:
-        points = state["selection"]["points"]
-    except (KeyError, TypeError):
-        return
     scene = current()
-    start = start_from_click(points, landscape_domain(scene))
+    start = start_from_click(chart.clicked(S.get("main_chart")), landscape_domain(scene))
     if start is not None:
         push(scene.replace(start=start))
         S["_full_rerun"] = True  # the sidebar shows the start too
@@ -593,14 +588,21 @@ def header(scene: Scene, L):
 
 def table(scene: Scene, L, results, ref):
     rows = metrics.table(results, scene.labels(), L, ref, scene.tol)
-    shown = [{"run": r["run"], "final loss": metrics.fmt_cell(r["final loss"]),
-              "best loss": metrics.fmt_cell(r["best loss"]),
-              f"steps to {ref.label} ≤ {scene.tol:g}": metrics.fmt_cell(r["steps to tol"]),
-              "diverged at step": metrics.fmt_cell(r["diverged at"]),
-              "distance to minimum": metrics.fmt_cell(r["final distance"])} for r in rows]
-    import pandas as pd
+    header = ["run", "final loss", "best loss", f"steps to {ref.label} ≤ {scene.tol:g}",
+              "diverged at step", "distance to minimum"]
+    cells = [[r["run"]] + [metrics.fmt_cell(r[k]) for k in
+                           ("final loss", "best loss", "steps to tol", "diverged at", "final distance")]
+             for r in rows]
+    # A Markdown table, not st.table: st.table's front end loads ~1 MB of Arrow code, which
+    # measured ~0.1-0.2 s of a shared link's first load here.
+    st.markdown(markdown_table(header, cells), width="stretch")
 
-    st.table(pd.DataFrame(shown).set_index("run"))
+
+def markdown_table(header: list[str], rows: list[list[str]]) -> str:
+    """A Markdown table; every cell is escaped (run labels are typed by visitors)."""
+    def line(cells):
+        return "| " + " | ".join(md_escape(str(c)).replace("\n", " ") for c in cells) + " |"
+    return "\n".join([line(header), "|" + "---|" * len(header)] + [line(r) for r in rows])
 
 
 def stacked(latex: str) -> str:
@@ -658,19 +660,27 @@ def md_escape(text: str) -> str:
     return out
 
 
-def explorer():
-    if os.environ.get("LANDSCAPE_TIMING"):  # a line per run on stderr: where a rerun's time goes
-        import sys
-        import time
+def timed(what: str, fn):
+    """Run ``fn``; with LANDSCAPE_TIMING set, print its time on stderr (where a rerun's time goes)."""
+    if not os.environ.get("LANDSCAPE_TIMING"):
+        return fn()
+    import sys
+    import time
 
-        t0 = time.perf_counter()
-        _explorer()
-        print(f"[timing] script {1e3 * (time.perf_counter() - t0):.0f} ms", file=sys.stderr, flush=True)
-    else:
-        _explorer()
+    t0 = time.perf_counter()
+    try:
+        return fn()
+    finally:
+        print(f"[timing] {what} {1e3 * (time.perf_counter() - t0):.0f} ms", file=sys.stderr, flush=True)
+
+
+def explorer():
+    timed("script", _explorer)
 
 
 def _explorer():
+    with st.sidebar:
+        chart.preload()
     if "_scene" not in S:  # a new visitor: the URL is the scene
         scene, warnings = decode(_query_lists())
         S["_warnings"] = warnings
@@ -714,6 +724,10 @@ def race():
 
     A fragment: moving a learning rate reruns only this part (not the sidebar, the header or
     the update rules), so the page sends and redraws less.  The URL is written here."""
+    timed("race", _race)
+
+
+def _race():
     if S.pop("_full_rerun", False):  # a click on the plot changed the sidebar's start too
         st.rerun(scope="app")
     scene = current()
@@ -726,7 +740,8 @@ def race():
     results = scene_results(scene, L)
     grid = cached_grid(scene.landscape_key())
     ref = metrics.reference(L, results, float(np.nanmin(grid[2])) if np.isfinite(grid[2]).any() else None)
-    spec = main_figure_spec(to_query_string(scene), scene)
+    query = to_query_string(scene)
+    spec = main_figure_spec(query, scene)
     # One chart: the landscape with the runs and, to its right, the side plots (a chart is
     # redrawn from scratch whenever its figure changes, so one is cheaper than two).
     config = {"displaylogo": False, "scrollZoom": False,
@@ -735,8 +750,7 @@ def race():
         if scene.view == "3d":
             st.plotly_chart(figures.SpecFigure(spec), key="main_chart_3d", theme=None, config=config)
         else:
-            st.plotly_chart(figures.SpecFigure(spec), key="main_chart", theme=None, config=config,
-                            on_select=on_click, selection_mode="points")
+            chart.plotly_chart(spec, key="main_chart", rev=query, config=config, on_click=on_click)
             if scene.runs:
                 st.caption("▶ Play animates the runs; drag the slider to any step. Click anywhere "
                            "on the landscape to start from there. Learning rates: just below.")

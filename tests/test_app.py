@@ -1,8 +1,11 @@
 """The page, driven by streamlit.testing.v1.AppTest: every control path, every ready scene,
 the URL round trip, and a corpus of malformed or hostile URLs.
 
-AppTest runs app.py in this process (no browser, Plotly is not drawn); the figure's JSON is
-``at.get("plotly_chart")[i].proto.spec``.  Widgets are found by their ``key=``.
+AppTest runs app.py in this process (no browser, Plotly is not drawn).  The 2-D figure goes
+out through the page's own chart component (viz/chart.py: AppTest lists it as a
+"bidi_component" whose ``proto.json`` holds {"spec": ...}); the 3-D view's through
+``st.plotly_chart`` (``proto.spec``).  :func:`chart_jsons` reads both.  Widgets are found by
+their ``key=``.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from viz import figures, presets
+from viz import chart, figures, presets
 from viz.scene import Scene, decode, encode
 
 os.environ["LANDSCAPE_NO_WARMUP"] = "1"  # no background compile thread in tests
@@ -39,8 +42,27 @@ def url_of(at: AppTest) -> dict:
     return {k: (v[-1] if isinstance(v, list) else v) for k, v in at.query_params.items()}
 
 
-def charts(at: AppTest):
-    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+def chart_jsons(at: AppTest) -> list[str]:
+    """The JSON each chart sends to the browser: the chart component's data (its spec, its
+    name for the figure and its Plotly config) or st.plotly_chart's figure."""
+    out = [c.proto.json for c in at.get("bidi_component") if c.proto.component_name == chart.NAME
+           and "spec" in json.loads(c.proto.json)]
+    return out + [c.proto.spec for c in at.get("plotly_chart")]
+
+
+def charts(at: AppTest) -> list[dict]:
+    """The figures (Plotly specs) on the page."""
+    out = []
+    for text in chart_jsons(at):
+        d = json.loads(text)
+        out.append(d["spec"] if "spec" in d and "data" not in d else d)
+    return out
+
+
+def table_rows(at: AppTest) -> list[str]:
+    """The results table (Markdown): its header line and one line per run."""
+    (table,) = [m.value for m in at.markdown if m.value.startswith("| run |")]
+    return [line for line in table.splitlines() if not line.startswith("|---")]
 
 
 def ok(at: AppTest) -> AppTest:
@@ -60,16 +82,16 @@ def test_default_page():
     at = page()
     scene = scene_of(at)
     assert len(scene.runs) == 8 and scene.steps == 10_000
-    (main,) = at.get("plotly_chart")
-    assert len(main.proto.spec) < MAX_BYTES
-    spec = json.loads(main.proto.spec)
+    (main,) = chart_jsons(at)
+    assert len(main) < MAX_BYTES
+    (spec,) = charts(at)
     assert len(spec["frames"]) == figures.N_FRAMES and spec["layout"]["images"][0]["source"].startswith("data:image/png")
     assert spec["layout"]["yaxis2"]["type"] == "log"  # the side plots, in the same figure
     assert not at.warning
     assert url_of(at) == encode(scene)  # the URL encodes the page
     assert "The classic race" in texts(at)
-    df = at.table[0].value
-    assert len(df) == 8 and any("steps to" in c for c in df.columns)
+    rows = table_rows(at)
+    assert len(rows) == 1 + 8 and "steps to" in rows[0]
     assert len(at.get("download_button")) == 2
     assert any("v=1&ls=rosenbrock" in c.value for c in at.code)  # the share link
     assert at.button(key="add_run").disabled  # 8 runs: the maximum
@@ -77,9 +99,9 @@ def test_default_page():
 
 def test_a_rerun_without_changes_keeps_everything():
     at = page()
-    before = scene_of(at), at.get("plotly_chart")[0].proto.spec
+    before = scene_of(at), chart_jsons(at)[0]
     ok(at.run())
-    assert (scene_of(at), at.get("plotly_chart")[0].proto.spec) == before
+    assert (scene_of(at), chart_jsons(at)[0]) == before
 
 
 @pytest.mark.parametrize("key", list(presets.PRESETS))
@@ -89,7 +111,7 @@ def test_each_preset_from_its_link(key):
     assert scene_of(at) == p.scene
     assert p.title in texts(at)
     spec = charts(at)[0]
-    assert len(at.get("plotly_chart")[0].proto.spec) < MAX_BYTES
+    assert len(chart_jsons(at)[0]) < MAX_BYTES
     assert "frames" in spec
     assert not at.warning
 
@@ -227,20 +249,33 @@ def test_view_controls():
     ok(at.radio(key="view").set_value("2d").run())
     assert int(charts(at)[0]["frames"][-1]["name"]) == 100
     ok(at.select_slider(key="tol").set_value(1e-6).run())
-    assert url_of(at)["tol"] == "1e-06" and any("1e-06" in c for c in at.table[0].value.columns)
+    assert url_of(at)["tol"] == "1e-06" and "1e\\-06" in table_rows(at)[0]
     ok(at.toggle(key="log_steps").set_value(True).run())
     assert url_of(at)["xlog"] == "1" and charts(at)[0]["layout"]["xaxis2"]["type"] == "log"
 
 
-def test_click_on_the_plot_sets_the_start():
-    """AppTest cannot click a Plotly chart; the callback's logic is viz.scene.start_from_click
-    (tested in test_scene.py) and the chart must be selectable by points."""
+def test_the_plot_reports_clicks():
+    """AppTest cannot click a Plotly chart (tests/test_browser.py does).  Here: the chart is
+    the click-reporting component, with the transparent click grid over the landscape, and
+    its click value turns into a start point through viz.scene.start_from_click."""
     at = page()
-    chart = at.get("plotly_chart")[0]
-    assert list(chart.proto.selection_mode)  # selection ("rerun" on click) is on
-    spec = json.loads(chart.proto.spec)
-    grid = spec["data"][1]
+    (main,) = [c for c in at.get("bidi_component") if c.proto.component_name == chart.NAME
+               and "spec" in json.loads(c.proto.json)]
+    assert "plotly_click" in main.proto.js_content and '"click"' in main.proto.js_content
+    grid = charts(at)[0]["data"][1]
     assert grid["mode"] == "markers" and "click" in grid["hovertemplate"]
+
+
+@pytest.mark.parametrize("state, points", [
+    ({"click": {"x": 0.5, "y": -1.0, "curve": 1}}, [{"x": 0.5, "y": -1.0, "curve": 1}]),
+    ({"click": None}, []),
+    ({"click": "0.5,1"}, []),
+    ({}, []),
+    (None, []),
+    ("junk", []),
+])
+def test_a_click_value_is_read_defensively(state, points):
+    assert chart.clicked(state) == points
 
 
 def test_update_rules_are_shown():
@@ -275,7 +310,7 @@ def test_url_round_trip_through_a_new_session():
     for key in ("landscape", "schedule"):
         assert other.selectbox(key=key).value == at.selectbox(key=key).value
     assert other.slider(key="span").value == (10, 500)
-    assert other.get("plotly_chart")[0].proto.spec == at.get("plotly_chart")[0].proto.spec
+    assert chart_jsons(other)[0] == chart_jsons(at)[0]
 
 
 def test_changing_numbers_never_recompiles():
@@ -339,10 +374,20 @@ def test_malformed_url_warns_and_renders(query):
     at = page(query)
     assert at.warning, "a visible warning"
     assert "could not be used" in at.warning[0].value
-    assert len(at.get("plotly_chart")) == 1
-    assert len(at.get("plotly_chart")[0].proto.spec) < MAX_BYTES
+    assert len(chart_jsons(at)) == 1
+    assert len(chart_jsons(at)[0]) < MAX_BYTES
     s = scene_of(at)
     assert decode(encode(s)) == (s, [])  # the cleaned URL is valid
     assert url_of(at) == encode(s)  # ... and replaces the bad one
     assert not Path("/tmp/pwned").exists()
     ok(at.run())  # and the page keeps working
+
+
+def test_a_typed_run_label_cannot_break_the_results_table():
+    at = page({"scene": "adam_vs_sgd"})
+    ok(at.radio(key="edit_run").set_value(0).run())
+    ok(at.text_input(key="run0_label").input("a | b [x](javascript:1) <b>").run())
+    rows = table_rows(at)
+    assert len(rows) == 1 + len(scene_of(at).runs)
+    assert rows[1].count(" | ") == 5  # a typed pipe makes no new column
+    assert "](" not in rows[1] and "<b>" not in rows[1] and "javascript" in rows[1]

@@ -69,6 +69,15 @@ JS_ANIM = """(sel) => {
 }"""
 
 
+# The data coordinates of a pixel (relative to the main plot area), and the main plot's span.
+JS_DATA_AT = """([sel, px, py]) => {
+  const L = document.querySelector(sel)._fullLayout;
+  return [L.xaxis.p2l(px), L.yaxis.p2l(py)];
+}"""
+JS_SPAN = """(sel) => { const L = document.querySelector(sel)._fullLayout;
+  return [L.xaxis.range[1] - L.xaxis.range[0], L.yaxis.range[1] - L.yaxis.range[0]]; }"""
+
+
 # --- the server ---------------------------------------------------------------------------
 
 def _free_port() -> int:
@@ -238,6 +247,24 @@ def test_draw_play_change_and_share(server, browser):
             assert all(_close(u, v) for u, v in zip(a["last"], b["last"])), (a, b)
         assert parse_qs(urlsplit(page2.url).query) == q1
         _shot(page2, "4_shared_link")
+
+        # 5. a click on the landscape starts every run there: the URL's start and the
+        # start marker move to (near) the clicked point
+        page.bring_to_front()
+        box = page.locator(f"{CHART} .draglayer .xy .nsewdrag").first.bounding_box()
+        at = (box["x"] + 0.3 * box["width"], box["y"] + 0.7 * box["height"])
+        want = page.evaluate(JS_DATA_AT, [CHART, at[0] - box["x"], at[1] - box["y"]])
+        page.mouse.move(*at)
+        page.wait_for_timeout(300)
+        page.mouse.click(*at)
+        page.wait_for_function("(u) => window.location.href !== u", arg=url1, timeout=60_000)
+        page.wait_for_function(JS_DRAWN, arg=CHART, timeout=DRAW_MS)
+        page.wait_for_timeout(500)
+        start = [float(v) for v in parse_qs(urlsplit(page.url).query)["start"][0].split(",")]
+        span = page.evaluate(JS_SPAN, CHART)
+        # the click grid is 18 x 18 over the domain: the start is the grid point under the mouse
+        assert abs(start[0] - want[0]) <= span[0] / 17 and abs(start[1] - want[1]) <= span[1] / 17, (start, want)
+        _shot(page, "5_clicked_start")
     finally:
         ctx2.close()
         ctx.close()

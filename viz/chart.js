@@ -1,0 +1,39 @@
+// The race page's main chart (see viz/chart.py).  Plotly's basic bundle (viz/plotly_loader.js,
+// which runs just before this code) draws the figure spec built in Python (viz.figures) and
+// updates it in place with Plotly.react.  A click on a point of the figure sends its (x, y)
+// back to Python as the trigger value "click".
+
+export default function (component) {
+  const { data, parentElement, setTriggerValue } = component;
+  const gd = parentElement.querySelector(".lle-chart");
+  const message = parentElement.querySelector(".lle-chart-message");
+  if (!gd || !data || !data.spec) return;
+  gd.__lleSend = setTriggerValue;  // the click handler (bound once) uses the latest one
+  if (gd.__lleRev === data.rev) return;  // the same figure: nothing to draw
+  gd.__lleRev = data.rev;
+  const rev = data.rev;
+  window.llePlotly
+    .then((Plotly) => {
+      if (gd.__lleRev !== rev) return null;  // a newer figure arrived while loading
+      const spec = data.spec;
+      return Plotly.react(gd, { data: spec.data, layout: spec.layout, frames: spec.frames || [],
+                                config: Object.assign({ responsive: true }, data.config || {}) })
+        .then(() => {
+          message.textContent = "";
+          if (!gd.__lleBound) {
+            gd.__lleBound = true;
+            gd.on("plotly_click", (ev) => {
+              const p = ev && ev.points && ev.points[0];
+              if (p && typeof p.x === "number" && typeof p.y === "number") {
+                gd.__lleSend("click", { x: p.x, y: p.y, curve: p.curveNumber });
+              }
+            });
+          }
+        });
+    })
+    .catch((err) => {
+      gd.__lleRev = null;
+      message.textContent = "The chart could not be drawn: " + err.message +
+        " (the app serves Plotly from its static folder: server.enableStaticServing must be on).";
+    });
+}

@@ -1,0 +1,60 @@
+"""The race page's main chart: a small Streamlit component around Plotly's basic bundle.
+
+Why not ``st.plotly_chart``: its front end loads the whole of Plotly.js (4.7 MB of script
+with Streamlit's wrapper).  Measured here in headless Chromium, a page holding one tiny
+``st.plotly_chart`` took 2.2 s to a drawn chart on first load, against 1.1 s for a page
+without it; the same page with this component took 1.4 s.  The 2-D figure needs only
+scatter traces, a layout image, buttons, a slider and frames, which the basic bundle
+(1.2 MB, ``static/plotly-basic.min.js``, Plotly.js 4.1.1 as plotly.py 7.1.0 ships) has.
+The 3-D view (surface, scatter3d) and the other pages keep ``st.plotly_chart``.
+
+The bundle is served by Streamlit's static file serving (``enableStaticServing`` in
+``.streamlit/config.toml``); ``viz/chart.js`` loads it once per page, draws with
+``Plotly.react`` (so a new figure updates the one drawn, keeping zoom through
+``uirevision``) and reports a click on a point as the trigger value ``click`` = {x, y}.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import streamlit as st
+
+NAME = "loss_landscape_chart"
+_HERE = Path(__file__).parent
+_LOADER = (_HERE / "plotly_loader.js").read_text(encoding="utf-8")
+_JS = _LOADER + "\n" + (_HERE / "chart.js").read_text(encoding="utf-8")
+_HTML = '<div class="lle-chart-message" role="status"></div><div class="lle-chart"></div>'
+_CSS = ".lle-chart-message:empty { display: none; } .lle-chart-message { color: #a00; }"
+
+_component = st.components.v2.component(NAME, html=_HTML, css=_CSS, js=_JS, isolate_styles=False)
+
+
+def plotly_chart(spec: Mapping[str, Any], *, key: str, rev: str, config: Mapping[str, Any] | None = None,
+                 on_click: Callable[[], None] | None = None):
+    """Draw ``spec`` (a Plotly figure as a dict: data, layout, frames).
+
+    ``rev`` names the figure: the browser redraws only when it changes (the caller's cache
+    key of the spec will do).  ``on_click`` runs (as a widget callback) after a click on a
+    point; :func:`clicked` reads the point."""
+    callbacks = {"on_click_change": on_click} if on_click is not None else {}
+    return _component(key=key, data={"spec": spec, "rev": rev, "config": dict(config or {})},
+                      **callbacks)
+
+
+def clicked(state: Any) -> list[dict]:
+    """The clicked point of a chart's session-state value, as a list like Streamlit's
+    ``selection.points`` (empty when there is none or it is malformed)."""
+    try:
+        click = state.get("click") if hasattr(state, "get") else None
+    except Exception:  # noqa: BLE001 - an odd state object is no click
+        return []
+    return [click] if isinstance(click, Mapping) else []
+
+
+def preload():
+    """Start fetching Plotly's bundle now (call it first thing on the page).  The chart comes
+    after the sidebar and the header; a component's code runs only once the page's widgets
+    have loaded (measured: ~1 s after the first paint), a script in st.html at once."""
+    st.html(f"<script>{_LOADER}</script>", unsafe_allow_javascript=True)
