@@ -118,6 +118,16 @@ def main_figure_spec(query: str, _scene: Scene) -> dict:
     return fig.spec
 
 
+CHART_CONFIG = {"displaylogo": False, "scrollZoom": False,
+                "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"]}
+
+
+@st.cache_data(max_entries=24, show_spinner=False)
+def chart_payload(query: str, _scene: Scene) -> bytes:
+    """The main chart's data (viz.chart.payload), named by the scene's query string."""
+    return chart.payload(main_figure_spec(query, _scene), rev=query, config=CHART_CONFIG)
+
+
 def _warm_up():  # pragma: no cover - background thread
     """Compile the ready scenes' programs once per server process, off the request path."""
     for p in presets.PRESETS.values():
@@ -456,7 +466,9 @@ def controls(scene: Scene, L):
         st.button("Add a run", icon=":material/add:", key="add_run", on_click=on_add_run,
                   disabled=len(scene.runs) >= MAX_RUNS, width="stretch")
 
-    with sb.expander("**Schedule, clipping, noise** (shared)", expanded=False):
+    # The two closed sections are popovers, not expanders: a popover's widgets are drawn only
+    # when it opens (an expander's always are), which measured ~0.2 s off a shared link's load.
+    with sb.popover("**Schedule, clipping, noise** (shared)", icon=":material/tune:", width="stretch"):
         st.selectbox("Learning-rate schedule", schedules.schedule_names(), key="schedule",
                      format_func=lambda k: schedules.SCHEDULES[k].title)
         kind = S.get("schedule", scene.schedule)
@@ -475,7 +487,8 @@ def controls(scene: Scene, L):
                         help=SEED.doc)
         st.caption("A run marked *raw* ignores clipping and noise (compare with and without).")
 
-    with sb.expander("**View**", expanded=False):
+    with sb.popover("**View**: 2-D/3-D, side plots, steps shown", icon=":material/visibility:",
+                    width="stretch"):
         st.radio("Main figure", ["2d", "3d"], key="view", horizontal=True,
                  format_func={"2d": "2-D contour (animated)", "3d": "3-D surface"}.get)
         st.multiselect("Side plots", list(PANELS), key="panels", format_func=PANEL_TITLES.get)
@@ -744,13 +757,11 @@ def _race():
     spec = main_figure_spec(query, scene)
     # One chart: the landscape with the runs and, to its right, the side plots (a chart is
     # redrawn from scratch whenever its figure changes, so one is cheaper than two).
-    config = {"displaylogo": False, "scrollZoom": False,
-              "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"]}
     with chart_slot:
         if scene.view == "3d":
-            st.plotly_chart(figures.SpecFigure(spec), key="main_chart_3d", theme=None, config=config)
+            st.plotly_chart(figures.SpecFigure(spec), key="main_chart_3d", theme=None, config=CHART_CONFIG)
         else:
-            chart.plotly_chart(spec, key="main_chart", rev=query, config=config, on_click=on_click)
+            chart.plotly_chart(chart_payload(query, scene), key="main_chart", on_click=on_click)
             if scene.runs:
                 st.caption("▶ Play animates the runs; drag the slider to any step. Click anywhere "
                            "on the landscape to start from there. Learning rates: just below.")

@@ -3,7 +3,7 @@ the URL round trip, and a corpus of malformed or hostile URLs.
 
 AppTest runs app.py in this process (no browser, Plotly is not drawn).  The 2-D figure goes
 out through the page's own chart component (viz/chart.py: AppTest lists it as a
-"bidi_component" whose ``proto.json`` holds {"spec": ...}); the 3-D view's through
+"bidi_component" whose ``proto.bytes`` is JSON {"rev", "config", "spec"}); the 3-D view's through
 ``st.plotly_chart`` (``proto.spec``).  :func:`chart_jsons` reads both.  Widgets are found by
 their ``key=``.
 """
@@ -45,8 +45,8 @@ def url_of(at: AppTest) -> dict:
 def chart_jsons(at: AppTest) -> list[str]:
     """The JSON each chart sends to the browser: the chart component's data (its spec, its
     name for the figure and its Plotly config) or st.plotly_chart's figure."""
-    out = [c.proto.json for c in at.get("bidi_component") if c.proto.component_name == chart.NAME
-           and "spec" in json.loads(c.proto.json)]
+    out = [c.proto.bytes.decode() for c in at.get("bidi_component")
+           if c.proto.component_name == chart.NAME and c.proto.WhichOneof("data") == "bytes"]
     return out + [c.proto.spec for c in at.get("plotly_chart")]
 
 
@@ -259,8 +259,7 @@ def test_the_plot_reports_clicks():
     the click-reporting component, with the transparent click grid over the landscape, and
     its click value turns into a start point through viz.scene.start_from_click."""
     at = page()
-    (main,) = [c for c in at.get("bidi_component") if c.proto.component_name == chart.NAME
-               and "spec" in json.loads(c.proto.json)]
+    (main,) = [c for c in at.get("bidi_component") if c.proto.component_name == chart.NAME]
     assert "plotly_click" in main.proto.js_content and '"click"' in main.proto.js_content
     grid = charts(at)[0]["data"][1]
     assert grid["mode"] == "markers" and "click" in grid["hovertemplate"]

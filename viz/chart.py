@@ -19,6 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+import orjson
 import streamlit as st
 
 NAME = "loss_landscape_chart"
@@ -31,16 +32,20 @@ _CSS = ".lle-chart-message:empty { display: none; } .lle-chart-message { color: 
 _component = st.components.v2.component(NAME, html=_HTML, css=_CSS, js=_JS, isolate_styles=False)
 
 
-def plotly_chart(spec: Mapping[str, Any], *, key: str, rev: str, config: Mapping[str, Any] | None = None,
-                 on_click: Callable[[], None] | None = None):
-    """Draw ``spec`` (a Plotly figure as a dict: data, layout, frames).
+def payload(spec: Mapping[str, Any], rev: str, config: Mapping[str, Any] | None = None) -> bytes:
+    """What the chart receives: ``spec`` (a Plotly figure as a dict: data, layout, frames), its
+    name ``rev`` (the browser redraws only when it changes) and Plotly's ``config``, as JSON
+    bytes.  Bytes, not a dict: Streamlit passes bytes through as they are, while a dict is
+    walked (looking for data frames), dumped twice and hashed on every rerun (~30 ms for the
+    default page's 0.6 MB figure)."""
+    return orjson.dumps({"rev": rev, "config": dict(config or {}), "spec": spec})
 
-    ``rev`` names the figure: the browser redraws only when it changes (the caller's cache
-    key of the spec will do).  ``on_click`` runs (as a widget callback) after a click on a
-    point; :func:`clicked` reads the point."""
+
+def plotly_chart(data: bytes, *, key: str, on_click: Callable[[], None] | None = None):
+    """Draw a figure (``data`` from :func:`payload`).  ``on_click`` runs (as a widget callback)
+    after a click on a point; :func:`clicked` reads the point."""
     callbacks = {"on_click_change": on_click} if on_click is not None else {}
-    return _component(key=key, data={"spec": spec, "rev": rev, "config": dict(config or {})},
-                      **callbacks)
+    return _component(key=key, data=data, **callbacks)
 
 
 def clicked(state: Any) -> list[dict]:
