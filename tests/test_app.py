@@ -390,3 +390,23 @@ def test_a_typed_run_label_cannot_break_the_results_table():
     assert len(rows) == 1 + len(scene_of(at).runs)
     assert rows[1].count(" | ") == 5  # a typed pipe makes no new column
     assert "](" not in rows[1] and "<b>" not in rows[1] and "javascript" in rows[1]
+
+
+def test_the_page_starts_loading_the_chart_library_and_widget_code_first():
+    """viz/chart.py: the first element is a script that fetches Plotly's basic bundle (served
+    from ./static) and preloads the widget code the page needs (names of the installed
+    Streamlit's files)."""
+    at = page()
+    (script,) = [h.proto.body for h in at.get("html")]
+    assert script.startswith("<script>") and "app/static/plotly-basic.min.js" in script
+    bundle = Path(APP).parent / "static" / "plotly-basic.min.js"
+    from plotly.offline.offline import get_plotlyjs_version
+
+    # the same Plotly.js as plotly.py's (the figures are written for it)
+    head = f"plotly.js (basic - minified) v{get_plotlyjs_version()}".encode()
+    assert bundle.stat().st_size > 1_000_000 and head in bundle.read_bytes()[:200]
+    names = chart._chunk_files()
+    assert any(n.startswith("Slider.") for n in names) and any(n.startswith("BidiComponent.") for n in names)
+    js_dir = Path(chart.st.__file__).parent / "static" / "static" / "js"
+    for name in names:
+        assert (js_dir / name).is_file() and name in script

@@ -58,8 +58,33 @@ def clicked(state: Any) -> list[dict]:
     return [click] if isinstance(click, Mapping) else []
 
 
+# Streamlit's front end loads each widget's code when the first such widget arrives; the
+# page then commits only when all of them have loaded.  These are the widget kinds the race
+# page shows on load, preloaded (modulepreload) by the same early script.  Names are looked up
+# in the installed Streamlit (hashed file names), and a missing one is simply not preloaded.
+_CHUNKS = ("BidiComponent", "Slider", "Selectbox", "NumberInput", "Radio", "Checkbox", "TextInput",
+           "DownloadButton", "rehype-katex")
+
+
+def _chunk_files() -> list[str]:
+    js = Path(st.__file__).parent / "static" / "static" / "js"
+    return [min(found).name for stem in _CHUNKS if (found := list(js.glob(f"{stem}.*.js")))]
+
+
+_PRELOAD_JS = _LOADER + """
+(function (names) {
+  for (const name of names) {
+    const link = document.createElement("link");
+    link.rel = "modulepreload";
+    link.href = new URL("static/js/" + name, document.baseURI).href;
+    document.head.appendChild(link);
+  }
+})(%s);
+""" % orjson.dumps(_chunk_files()).decode()
+
+
 def preload():
     """Start fetching Plotly's bundle now (call it first thing on the page).  The chart comes
     after the sidebar and the header; a component's code runs only once the page's widgets
     have loaded (measured: ~1 s after the first paint), a script in st.html at once."""
-    st.html(f"<script>{_LOADER}</script>", unsafe_allow_javascript=True)
+    st.html(f"<script>{_PRELOAD_JS}</script>", unsafe_allow_javascript=True)
