@@ -56,7 +56,6 @@ linear in the query's length and evaluates nothing.
 
 from __future__ import annotations
 
-import math
 import urllib.parse
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Sequence
@@ -67,7 +66,8 @@ from landscapes.params import Param
 from optimizers import schedules
 from optimizers.transforms import CLIP_NORM, CLIP_VALUE, NOISE
 # The URL-reading primitives are the main page's (one parser for every page).
-from viz.scene import Run, _parse_float, _parse_value, _Problems, clean_label, fmt, num, run_token
+from viz.scene import (Run, _pairs_of_schedule, _parse_float, _Problems, _read_clip, _read_number,
+                        _read_run, _read_schedule, _show, _single, fmt, num, run_token)
 
 SCHEMA_VERSION = 1
 MAX_RUNS = 6
@@ -147,12 +147,6 @@ def _whole(value, p: Param, what: str | None = None) -> int:
     return int(value)
 
 
-def _schedule_pairs(kind: str, params: Mapping[str, Any]) -> Pairs:
-    specs = {p.name: p for p in schedules.SCHEDULES[kind].params} if kind in schedules.SCHEDULES else {}
-    params = {k: (num(v) if k in specs and specs[k].kind == "float" else v) for k, v in params.items()}
-    return tuple(schedules.validate(kind, params).items())
-
-
 @dataclass(frozen=True)
 class NetScene:
     """Everything the "Real network" page shows.  See the module docstring for its URL form."""
@@ -203,7 +197,7 @@ class NetScene:
         if not all(isinstance(r, Run) for r in runs):
             raise ValueError("runs must be viz.scene.Run objects")
         put(self, "runs", runs)
-        put(self, "schedule_params", _schedule_pairs(self.schedule, dict(self.schedule_params)))
+        put(self, "schedule_params", _pairs_of_schedule(self.schedule, dict(self.schedule_params)))
         if self.clip not in CLIP_KINDS:
             raise ValueError(f"clip must be one of {CLIP_KINDS}")
         spec = CLIP_NORM if self.clip == "norm" else CLIP_VALUE
@@ -317,108 +311,6 @@ def to_query_string(scene: NetScene) -> str:
 # --- decoding ---------------------------------------------------------------------------
 
 
-
-def _show(text: str) -> str:
-    """A piece of user text, short and quoted, for a warning."""
-    text = str(text)
-    return repr(text[:40] + ("…" if len(text) > 40 else ""))
-
-
-
-
-
-
-def _fit(p: Param, v: float) -> tuple[float, str]:
-    """``v`` clamped into ``p``'s range (whole for int specs) and what changed."""
-    if p.kind == "bool":
-        w = 1.0 if v >= 0.5 else 0.0
-        return w, "" if w == v else "rounded"
-    v6 = float(round(v)) if p.kind == "int" else num(v)
-    w = min(max(v6, p.low), p.high)
-    if w != v6:
-        return w, "out of range"
-    return w, "rounded" if (p.kind == "int" and v6 != v) else ""
-
-
-def _read_number(text: str, p: Param, what: str, problems: _Problems) -> float:
-    fallback = p.default
-    try:
-        v = _parse_float(text)
-    except (ValueError, OverflowError):
-        problems.add(f"{what}={_show(text)} is not a number; using {fmt(fallback)}")
-        return float(fallback)
-    w, change = _fit(p, v)
-    if change == "out of range":
-        problems.add(f"{what}={fmt(v)} is out of range [{p.low:g}, {p.high:g}]; using {fmt(w)}")
-    elif change:
-        problems.add(f"{what}={fmt(v)} is not a whole number; using {fmt(w)}")
-    return w
-
-
-def _read_pairs(text: str, specs: Sequence[Param], owner: str, problems: _Problems,
-                fallback: Mapping[str, float] | None = None) -> dict[str, float]:
-    """``k=v,k=v`` against ``specs``: unknown names dropped, bad numbers defaulted (to
-    ``fallback``'s value, else the spec's default; the caller fills it in), others clamped."""
-    fallback = fallback or {}
-    by_name = {p.name: p for p in specs}
-    out: dict[str, float] = {}
-    for item in text.split(",")[:40]:
-        if not item.strip():
-            continue
-        name, eq, value = item.partition("=")
-        name = name.strip()
-        if name not in by_name:
-            problems.add(f"{owner}: unknown parameter {_show(name)} ignored")
-            continue
-        p = by_name[name]
-        try:
-            v = _parse_value(p, value) if eq else None
-        except (ValueError, OverflowError):
-            v = None
-        if v is None:
-            problems.add(f"{owner}: {name}={_show(value)} is not a valid value; "
-                         f"using {fmt(fallback.get(name, p.default))}")
-            continue
-        w, what = _fit(p, v)
-        if what == "out of range":
-            problems.add(f"{owner}: {name}={fmt(v)} is out of range [{p.low:g}, {p.high:g}]; using {fmt(w)}")
-        elif what:
-            problems.add(f"{owner}: {name}={fmt(v)} is not a whole number; using {fmt(w)}")
-        out[name] = w
-    return out
-
-
-def _single(params: Mapping[str, Any], problems: _Problems) -> dict[str, str] | None:
-    """Plain ``{key: last value}``; None when the query is too large to read at all."""
-    items: list[tuple[str, str]] = []
-    total = 0
-    try:
-        entries = list(params.items())[: 4 * MAX_KEYS]
-    except Exception:  # noqa: BLE001  (not a mapping at all)
-        problems.add("the link could not be read; showing the default view")
-        return None
-    for k, v in entries:
-        values = list(v)[: 4 * MAX_KEYS] if isinstance(v, (list, tuple)) else [v]
-        for one in values:
-            k_text, v_text = str(k)[: MAX_QUERY_CHARS + 1], str(one)[: MAX_QUERY_CHARS + 1]
-            total += len(k_text) + len(v_text) + 2
-            if total > MAX_QUERY_CHARS:
-                problems.add(f"the link is too long (over {MAX_QUERY_CHARS:,} characters) "
-                             "and was ignored; showing the default view")
-                return None
-            items.append((k_text, v_text))
-    if len(items) > MAX_KEYS:
-        problems.add(f"the link has too many parameters ({len(items)} > {MAX_KEYS}) and was "
-                     "ignored; showing the default view")
-        return None
-    out: dict[str, str] = {}
-    for k, v in items:
-        if k in out and out[k] != v:
-            problems.add(f"{_show(k)} appears more than once; using the last value")
-        out[k] = v
-    return out
-
-
 _KNOWN = {"v", "data", "hidden", "act", "batch", "steps", "eval", "seed", "runs", "sched", "clip",
           "noise", "target", "patience", "converge", "dirs", "center", "span", "grid"}
 IGNORED_KEYS = frozenset({"embed", "embed_options"})  # Streamlit's own
@@ -453,7 +345,7 @@ def from_query_string(qs: str) -> tuple[NetScene, list[str]]:
 
 
 def _decode(params: Mapping[str, Any], problems: _Problems) -> NetScene:
-    q = _single(params, problems)
+    q = _single(params, problems, max_keys=MAX_KEYS, max_chars=MAX_QUERY_CHARS, fallback="the default view")
     if not q:
         return NetScene()
     for k in q:
@@ -496,7 +388,7 @@ def _decode(params: Mapping[str, Any], problems: _Problems) -> NetScene:
             if i >= MAX_RUNS:
                 problems.add(f"at most {MAX_RUNS} runs (r0..r{MAX_RUNS - 1}); {k} ignored")
                 continue
-            run = _read_run(q[k], q.get(f"l{i}", ""), k, problems)
+            run = _read_run(q[k], q.get(f"l{i}", ""), k, problems, default_lr)
             if run is not None:
                 runs.append(run)
         if not runs:
@@ -572,58 +464,3 @@ def _read_hidden(text: str, problems: _Problems) -> tuple[int, ...]:
         problems.add(f"hidden={_show(text)} has no layer width; using {DEFAULT_HIDDEN[0]}")
         return DEFAULT_HIDDEN
     return tuple(out)
-
-
-def _read_run(text: str, label: str, key: str, problems: _Problems) -> Run | None:
-    head, _, rest = text.partition(":")
-    name, *flags = head.replace("+", "~").replace(" ", "~").split("~")
-    name = name.strip().lower()
-    if name not in optimizers.names():
-        problems.add(f"{key}: unknown optimizer {_show(name)}; run dropped")
-        return None
-    lookahead = raw = False
-    for flag in flags[:8]:
-        flag = flag.strip().lower()
-        if flag in ("lookahead", "la"):
-            lookahead = True
-        elif flag == "raw":
-            raw = True
-        elif flag:
-            problems.add(f"{key}: unknown flag {_show(flag)} ignored")
-    rule = optimizers.get(name, lookahead=lookahead and name != "ranger")
-    hp = _read_pairs(rest, rule.hyperparams, f"{key} ({name})", problems,
-                     fallback={"learning_rate": default_lr(name)})
-    hp.setdefault("learning_rate", default_lr(name))
-    if label and clean_label(label) != label:
-        problems.add(f"l{key[1:]}: the label was shortened or had characters removed")
-    try:
-        return Run(name, hp, lookahead=lookahead, raw=raw, label=label)
-    except ValueError as err:
-        problems.add(f"{key}: {str(err)[:120]}; run dropped")
-        return None
-
-
-def _read_schedule(text: str, problems: _Problems):
-    head, _, rest = text.partition(":")
-    kind = head.strip()
-    if kind not in schedules.SCHEDULES:
-        problems.add(f"unknown schedule {_show(kind)}; using constant")
-        return "constant", ()
-    params = _read_pairs(rest, schedules.SCHEDULES[kind].params, f"schedule {kind}", problems)
-    try:
-        return kind, _schedule_pairs(kind, params)
-    except ValueError as err:
-        problems.add(f"schedule {kind}: {str(err)[:120]}; using its defaults")
-        return kind, _schedule_pairs(kind, {})
-
-
-def _read_clip(text: str, problems: _Problems):
-    kind, _, value = text.partition(":")
-    kind = kind.strip().lower()
-    if kind in ("off", "none", ""):
-        return "off", 1.0
-    if kind not in ("value", "norm"):
-        problems.add(f"unknown clipping {_show(kind)}; clipping is off")
-        return "off", 1.0
-    spec = CLIP_NORM if kind == "norm" else CLIP_VALUE
-    return kind, _read_number(value or fmt(spec.default), spec, f"clip {kind}", problems)

@@ -54,7 +54,7 @@ from __future__ import annotations
 import math
 import urllib.parse
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import landscapes
 import optimizers
@@ -441,8 +441,11 @@ class _Problems:
         return list(self.items)
 
 
+# The primitives below read every page's URL (viz/network_scene.py imports them too).
+
 def _show(text: str) -> str:
     """A piece of user text, short and quoted, for a warning."""
+    text = str(text)
     return repr(text[:40] + ("…" if len(text) > 40 else ""))
 
 
@@ -487,7 +490,7 @@ def _read_pairs(text: str, specs: Sequence[Param], owner: str, problems: _Proble
     fallback = fallback or {}
     by_name = {p.name: p for p in specs}
     out: dict[str, float] = {}
-    for item in text.split(","):
+    for item in text.split(",")[:40]:
         if not item.strip():
             continue
         name, eq, value = item.partition("=")
@@ -513,22 +516,30 @@ def _read_pairs(text: str, specs: Sequence[Param], owner: str, problems: _Proble
     return out
 
 
-def _single(params: Mapping[str, Any], problems: _Problems) -> dict[str, str] | None:
-    """Plain ``{key: last value}``; None when the query is too large to read at all."""
+def _single(params: Mapping[str, Any], problems: _Problems, *, max_keys: int = MAX_KEYS,
+            max_chars: int = MAX_QUERY_CHARS, fallback: str = "the default scene") -> dict[str, str] | None:
+    """Plain ``{key: last value}``; None (and ``fallback`` is shown) when the query is too large
+    to read at all."""
     items: list[tuple[str, str]] = []
     total = 0
-    for k, v in params.items():
-        values = list(v) if isinstance(v, (list, tuple)) else [v]
+    try:
+        entries = list(params.items())[: 4 * max_keys]
+    except Exception:  # noqa: BLE001  (not a mapping at all)
+        problems.add(f"the link could not be read; showing {fallback}")
+        return None
+    for k, v in entries:
+        values = list(v)[: 4 * max_keys] if isinstance(v, (list, tuple)) else [v]
         for one in values:
-            total += len(str(k)) + len(str(one)) + 2
-            if total > MAX_QUERY_CHARS:
-                problems.add(f"the link is too long (over {MAX_QUERY_CHARS:,} characters) "
-                             "and was ignored; showing the default scene")
+            k_text, v_text = str(k)[: max_chars + 1], str(one)[: max_chars + 1]
+            total += len(k_text) + len(v_text) + 2
+            if total > max_chars:
+                problems.add(f"the link is too long (over {max_chars:,} characters) "
+                             f"and was ignored; showing {fallback}")
                 return None
-            items.append((str(k), str(one)))
-    if len(items) > MAX_KEYS:
-        problems.add(f"the link has too many parameters ({len(items)} > {MAX_KEYS}) and was "
-                     "ignored; showing the default scene")
+            items.append((k_text, v_text))
+    if len(items) > max_keys:
+        problems.add(f"the link has too many parameters ({len(items)} > {max_keys}) and was "
+                     f"ignored; showing {fallback}")
         return None
     out: dict[str, str] = {}
     for k, v in items:
@@ -621,13 +632,16 @@ def _decode(params: Mapping[str, Any], problems: _Problems) -> Scene:
     # runs
     run_keys = sorted((k for k in q if _is_run_key(k) and k[0] == "r"), key=lambda k: int(k[1:]))
     if run_keys:
+        from viz.defaults import default_lr  # (viz.defaults imports this module)
+
         runs = []
         for k in run_keys:
             i = int(k[1:])
             if i >= MAX_RUNS:
                 problems.add(f"at most {MAX_RUNS} runs (r0..r{MAX_RUNS - 1}); {k} ignored")
                 continue
-            run = _read_run(q[k], q.get(f"l{i}", ""), landscape, k, problems)
+            run = _read_run(q[k], q.get(f"l{i}", ""), k, problems,
+                            lambda name: default_lr(landscape, name))
             if run is not None:
                 runs.append(run)
         if not runs:
@@ -779,17 +793,18 @@ def _read_steps(text, problems) -> int:
     return max(1, int(round(v)))
 
 
-def _read_run(text, label, landscape, key, problems) -> Run | None:
-    from viz.defaults import default_lr
-
+def _read_run(text: str, label: str, key: str, problems: _Problems,
+              default_lr: Callable[[str], float]) -> Run | None:
+    """A run ``name~flags:k=v,...`` (``key`` is r0..r7 for the warnings); None if unusable.
+    ``default_lr(name)``: the learning rate when the link gives none or a bad one."""
     head, _, rest = text.partition(":")
-    name, *flags = [t for t in head.replace("+", "~").replace(" ", "~").split("~")]
-    name = name.strip()
+    name, *flags = head.replace("+", "~").replace(" ", "~").split("~")
+    name = name.strip().lower()
     if name not in optimizers.names():
         problems.add(f"{key}: unknown optimizer {_show(name)}; run dropped")
         return None
     lookahead = raw = False
-    for flag in flags:
+    for flag in flags[:8]:
         flag = flag.strip().lower()
         if flag in ("lookahead", "la"):
             lookahead = True
@@ -798,7 +813,7 @@ def _read_run(text, label, landscape, key, problems) -> Run | None:
         elif flag:
             problems.add(f"{key}: unknown flag {_show(flag)} ignored")
     rule = _rule(name, lookahead)
-    lr = default_lr(landscape, name)
+    lr = default_lr(name)
     hp = _read_pairs(rest, rule.hyperparams, f"{key} ({name})", problems, {"learning_rate": lr})
     hp.setdefault("learning_rate", lr)
     if label and clean_label(label) != label:
@@ -806,7 +821,7 @@ def _read_run(text, label, landscape, key, problems) -> Run | None:
     try:
         return Run(name, hp, lookahead=lookahead, raw=raw, label=label)
     except ValueError as err:  # e.g. a combination the rule refuses
-        problems.add(f"{key}: {err}; run dropped")
+        problems.add(f"{key}: {str(err)[:120]}; run dropped")
         return None
 
 
@@ -820,7 +835,7 @@ def _read_schedule(text, problems):
     try:
         return kind, _pairs_of_schedule(kind, params)
     except ValueError as err:
-        problems.add(f"schedule {kind}: {err}; using its defaults")
+        problems.add(f"schedule {kind}: {str(err)[:120]}; using its defaults")
         return kind, _pairs_of_schedule(kind, {})
 
 
