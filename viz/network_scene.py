@@ -66,8 +66,9 @@ from landscapes.params import Param
 from optimizers import schedules
 from optimizers.transforms import CLIP_NORM, CLIP_VALUE, NOISE
 # The URL-reading primitives are the main page's (one parser for every page).
-from viz.scene import (Run, _pairs_of_schedule, _parse_float, _Problems, _read_clip, _read_number,
-                        _read_run, _read_schedule, _show, _single, fmt, num, run_token)
+from viz.scene import (Run, _pairs_of_schedule, _parse_float, _Problems, _query_lists, _read_clip,
+                        _read_number, _read_run, _read_schedule, _safely, _show, _single, fmt, num,
+                        run_token)
 
 SCHEMA_VERSION = 1
 MAX_RUNS = 6
@@ -322,26 +323,12 @@ def _is_run_key(k: str) -> bool:
 
 def decode(params: Mapping[str, Any]) -> tuple[NetScene, list[str]]:
     """Read a (possibly hostile) query: ``(scene, warnings)``.  Never raises."""
-    problems = _Problems()
-    try:
-        scene = _decode(params, problems)
-    except Exception as err:  # a bug must not turn a link into a traceback  # noqa: BLE001
-        problems.add(f"the link could not be read ({type(err).__name__}); showing the default view")
-        scene = NetScene()
-    return scene, problems.result()
+    return _safely(_decode, params, NetScene, "the default view")
 
 
 def from_query_string(qs: str) -> tuple[NetScene, list[str]]:
     """:func:`decode` of a raw query string (``?`` optional)."""
-    if not isinstance(qs, str):
-        return decode({})
-    if len(qs) > 3 * MAX_QUERY_CHARS:
-        return decode({"_": "x" * (MAX_QUERY_CHARS + 1)})
-    pairs = urllib.parse.parse_qsl(qs.lstrip("?"), keep_blank_values=True, max_num_fields=10_000)
-    grouped: dict[str, list[str]] = {}
-    for k, v in pairs:
-        grouped.setdefault(k, []).append(v)
-    return decode(grouped)
+    return decode(_query_lists(qs, MAX_QUERY_CHARS))
 
 
 def _decode(params: Mapping[str, Any], problems: _Problems) -> NetScene:

@@ -549,30 +549,42 @@ def _single(params: Mapping[str, Any], problems: _Problems, *, max_keys: int = M
     return out
 
 
-def decode(params: Mapping[str, Any]) -> tuple[Scene, list[str]]:
-    """Read a (possibly hostile) query: ``(scene, warnings)``.  Never raises."""
+def _safely(read: Callable[[Mapping[str, Any], _Problems], Any], params: Mapping[str, Any],
+            default: Callable[[], Any], fallback: str) -> tuple[Any, list[str]]:
+    """``read(params, problems)`` that never raises: a bug must not turn a link into a
+    traceback (``default()`` is shown instead)."""
     problems = _Problems()
     try:
-        scene = _decode(params, problems)
-    except Exception as err:  # a bug must not turn a link into a traceback  # noqa: BLE001
-        from viz.defaults import default_scene
-
-        problems.add(f"the link could not be read ({type(err).__name__}); showing the default scene")
-        scene = default_scene()
+        scene = read(params, problems)
+    except Exception as err:  # noqa: BLE001
+        problems.add(f"the link could not be read ({type(err).__name__}); showing {fallback}")
+        scene = default()
     return scene, problems.result()
+
+
+def _query_lists(qs: Any, max_chars: int = MAX_QUERY_CHARS) -> dict[str, list[str]]:
+    """A raw query string (``?`` optional) as ``{key: [values]}``; an absurdly long one as a
+    single over-long value (which the reader then refuses with its warning)."""
+    if not isinstance(qs, str):
+        return {}
+    if len(qs) > 3 * max_chars:
+        return {"_": ["x" * (max_chars + 1)]}
+    grouped: dict[str, list[str]] = {}
+    for k, v in urllib.parse.parse_qsl(qs.lstrip("?"), keep_blank_values=True, max_num_fields=10_000):
+        grouped.setdefault(k, []).append(v)
+    return grouped
+
+
+def decode(params: Mapping[str, Any]) -> tuple[Scene, list[str]]:
+    """Read a (possibly hostile) query: ``(scene, warnings)``.  Never raises."""
+    from viz.defaults import default_scene
+
+    return _safely(_decode, params, default_scene, "the default scene")
 
 
 def from_query_string(qs: str) -> tuple[Scene, list[str]]:
     """:func:`decode` of a raw query string (``?`` optional)."""
-    if not isinstance(qs, str):
-        return decode({})
-    if len(qs) > 3 * MAX_QUERY_CHARS:
-        return decode({"_": "x" * (MAX_QUERY_CHARS + 1)})
-    pairs = urllib.parse.parse_qsl(qs.lstrip("?"), keep_blank_values=True, max_num_fields=10_000)
-    grouped: dict[str, list[str]] = {}
-    for k, v in pairs:
-        grouped.setdefault(k, []).append(v)
-    return decode(grouped)
+    return decode(_query_lists(qs))
 
 
 _KNOWN = {"v", "scene", "ls", "f", "dom", "start", "steps", "runs", "sched", "clip", "noise", "seed",
