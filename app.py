@@ -17,8 +17,6 @@ compiled programs, so changing a number never recompiles).
 
 from __future__ import annotations
 
-import html
-import math
 import os
 import tempfile
 import threading
@@ -29,15 +27,18 @@ import streamlit as st
 import landscapes
 import optimizers
 from landscapes import expression
-from landscapes.params import Param
 from optimizers import schedules
 from optimizers.transforms import CLIP_NORM, CLIP_VALUE, NOISE, SEED
-from viz import chart, compute, defaults, export, figures, metrics, presets
+from viz import chart, compute, defaults, export, figures, metrics, presets, widgets
 from viz.scene import (CUSTOM, DEFAULT_DOMAIN, MAX_RUNS, MAX_STEPS, PANEL_TITLES, PANELS, TOL, Run,
-                       Scene, clean_label, decode, encode, fmt, is_decay, landscape_domain, notches,
-                       num, short_title, start_from_click, to_query_string)
+                       Scene, clean_label, decode, encode, landscape_domain, num, short_title,
+                       start_from_click, to_query_string)
 from viz.network_page import network_page
 from viz.sweep_page import sweep_page
+from viz.widgets import ensure, md_escape, param_widget
+from viz.widgets import from_widget as _from_widget
+from viz.widgets import swatch as _swatch
+from viz.widgets import widget_value as _widget_value
 
 # LANDSCAPE_NO_WARMUP=1 (the tests set it): no background warm-up thread and no persistent
 # compile cache (no JAX configuration changed in a test process).
@@ -152,35 +153,6 @@ def start_warm_up() -> threading.Thread | None:
 # ==========================================================================================
 
 S = st.session_state
-def param_widget(p: Param, key: str, container, label: str | None = None, visibility: str = "visible"):
-    """One widget for one Param spec (its value lives in ``S[key]``)."""
-    label = label or p.name
-    if p.kind == "bool":
-        return container.toggle(label, key=key, help=p.doc)
-    if p.kind == "int":
-        return container.number_input(label, min_value=int(p.low), max_value=int(p.high), step=1,
-                                      key=key, help=p.doc, label_visibility=visibility)
-    if p.log or is_decay(p):
-        return container.select_slider(label, options=notches(p, S.get(key)), key=key, help=p.doc,
-                                       format_func=fmt, label_visibility=visibility)
-    span = p.high - p.low
-    step = float(f"{10 ** math.floor(math.log10(span)) / 100:.0e}") if span > 0 else 0.01
-    return container.number_input(label, min_value=float(p.low), max_value=float(p.high), step=step,
-                                  key=key, help=p.doc, format="%g", label_visibility=visibility)
-
-
-def _widget_value(p: Param, v: float):
-    if p.kind == "bool":
-        return bool(v)
-    if p.kind == "int":
-        return int(v)
-    return float(v)
-
-
-def _from_widget(p: Param, v) -> float:
-    return float(v) if p.kind != "bool" else (1.0 if v else 0.0)
-
-
 def lr_key(i: int, run: Run) -> str:
     return f"run{i}_{run.optimizer}_learning_rate"
 
@@ -251,11 +223,6 @@ def push(scene: Scene):
 
 def current() -> Scene:
     return S["_scene"]
-
-
-def ensure(key: str, value):
-    if key not in S:
-        S[key] = value
 
 
 # --- callbacks ----------------------------------------------------------------------------
@@ -462,7 +429,9 @@ def controls(scene: Scene, L):
         if edit is not None:
             st.radio("Edit run", list(range(len(scene.runs))), key="edit_run", horizontal=True,
                      format_func=lambda i: str(i + 1), on_change=on_edit_run)
-            run_editor(edit, scene.runs[edit], scene)
+            run = scene.runs[edit]
+            widgets.run_editor(edit, run, run.label or short_title(run.optimizer), prefix="run",
+                               on_optimizer=on_optimizer, on_remove_run=on_remove_run)
         st.button("Add a run", icon=":material/add:", key="add_run", on_click=on_add_run,
                   disabled=len(scene.runs) >= MAX_RUNS, width="stretch")
 
@@ -521,15 +490,6 @@ def formula_controls(scene: Scene):
         st.error(f"Domain not applied: {S['_domain_error']}")
 
 
-def _swatch(i: int, text: str) -> str:
-    color = figures.PALETTE[i % len(figures.PALETTE)]
-    return (f'<div style="display:flex;align-items:center;gap:.45em;line-height:1.2">'
-            f'<span style="display:inline-block;width:1.5em;height:.5em;border-radius:.2em;'
-            f'background:{color};flex:none"></span><b>{i + 1}</b>'
-            f'<span style="overflow:hidden;white-space:nowrap;text-overflow:ellipsis">'
-            f'{html.escape(text)}</span></div>')
-
-
 def lr_sliders(scene: Scene):
     """Every run's learning rate, one notch at a time, right under the figure (4 per row)."""
     for start in range(0, len(scene.runs), 4):
@@ -544,27 +504,6 @@ def lr_sliders(scene: Scene):
                 st.markdown(_swatch(i, name), unsafe_allow_html=True)
                 param_widget(run.rule.spec("learning_rate"), key, st,
                              label=f"learning rate α of run {i + 1}", visibility="collapsed")
-
-
-def run_editor(i: int, run: Run, scene: Scene):
-    st.markdown(_swatch(i, run.label or short_title(run.optimizer)), unsafe_allow_html=True)
-    st.selectbox("Optimizer", optimizers.names(), key=f"run{i}_opt", on_change=on_optimizer,
-                 args=(i,), format_func=lambda n: optimizers.get(n).title)
-    la = S.get(f"run{i}_la", run.lookahead)
-    rule = optimizers.get(run.optimizer, lookahead=la and run.optimizer != "ranger")
-    for p in rule.hyperparams:
-        if p.name == "learning_rate":
-            continue
-        key = f"run{i}_{run.optimizer}_{p.name}"
-        ensure(key, _widget_value(p, run.hp.get(p.name, p.default)))
-        param_widget(p, key, st)
-    if run.optimizer != "ranger":
-        st.toggle("Lookahead", key=f"run{i}_la", help="Wrap the rule in Lookahead (slow weights).")
-    st.toggle("raw gradient (no shared clipping or noise)", key=f"run{i}_raw",
-              help="Ignore the shared gradient clipping and noise (to compare with and without).")
-    st.text_input("Label", key=f"run{i}_label", max_chars=40, placeholder=run.auto_label())
-    st.button("Remove this run", key=f"run{i}_remove", on_click=on_remove_run, args=(i,),
-              icon=":material/delete:")
 
 
 # ==========================================================================================
@@ -663,14 +602,6 @@ def share_and_export(scene: Scene, L, results, spec):
                        data=lambda: export.standalone_html(figures.SpecFigure(spec), title,
                                                            subtitle=", ".join(labels), link=url),
                        file_name="optimizer-race.html", mime="text/html", width="stretch")
-
-
-def md_escape(text: str) -> str:
-    """Untrusted text shown through st.markdown: no links, emphasis, HTML or maths."""
-    out = html.escape(text, quote=False)
-    for c in "\\`*_{}[]()#+-.!|$~":
-        out = out.replace(c, "\\" + c)
-    return out
 
 
 def timed(what: str, fn):

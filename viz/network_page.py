@@ -16,7 +16,6 @@ Every widget key starts with ``net_``, so the other pages' state is untouched.
 
 from __future__ import annotations
 
-import html
 import math
 import os
 import sys
@@ -30,11 +29,16 @@ from optimizers import schedules
 from optimizers.transforms import CLIP_NORM, CLIP_VALUE, NOISE
 from viz import network_compute as nc
 from viz import network_figures as nf
-from viz.figures import PALETTE, SpecFigure
+from viz.figures import SpecFigure
 from viz.network_scene import (ACTIVATIONS, BATCH, CONVERGE, DATASETS, DEFAULT_OPTIMIZERS, GRID,
                                MAX_LAYERS, MAX_RUNS, MAX_STEPS, PATIENCE, SEED, SPAN, TARGET, UNITS,
                                NetScene, decode, default_run, encode, to_query_string)
-from viz.scene import Run, clean_label, fmt, num
+from viz import widgets
+from viz.scene import Run, clean_label, num
+from viz.widgets import ensure, md_escape, param_widget
+from viz.widgets import from_widget as _from_widget
+from viz.widgets import swatch as _swatch
+from viz.widgets import widget_value as _widget_value
 
 S = st.session_state
 DATASET_TITLES = {"digits": "8x8 handwritten digits (scikit-learn, 1,797 images, 10 classes)",
@@ -121,31 +125,6 @@ def _with(options, current) -> list:
     return sorted(set(options) | ({current} if current is not None else set()))
 
 
-def param_widget(p: Param, key: str, container, label: str | None = None, visibility: str = "visible"):
-    """One widget for one Param spec (its value lives in ``S[key]``)."""
-    label = label or p.name
-    if p.kind == "bool":
-        return container.toggle(label, key=key, help=p.doc)
-    if p.kind == "int":
-        return container.number_input(label, min_value=int(p.low), max_value=int(p.high), step=1,
-                                      key=key, help=p.doc, label_visibility=visibility)
-    if p.log or (p.low >= 0.0 and p.high <= 1.0):
-        return container.select_slider(label, options=notches(p, S.get(key)), key=key, help=p.doc,
-                                       format_func=fmt, label_visibility=visibility)
-    span = p.high - p.low
-    step = float(f"{10 ** math.floor(math.log10(span)) / 100:.0e}") if span > 0 else 0.01
-    return container.number_input(label, min_value=float(p.low), max_value=float(p.high), step=step,
-                                  key=key, help=p.doc, format="%g", label_visibility=visibility)
-
-
-def _widget_value(p: Param, v: float):
-    return bool(v) if p.kind == "bool" else int(v) if p.kind == "int" else float(v)
-
-
-def _from_widget(p: Param, v) -> float:
-    return (1.0 if v else 0.0) if p.kind == "bool" else float(v)
-
-
 def lr_key(i: int, run: Run) -> str:
     return f"net_run{i}_{run.optimizer}_learning_rate"
 
@@ -209,11 +188,6 @@ def restore(scene: NetScene):
 
 def current() -> NetScene:
     return S["_net"]
-
-
-def ensure(key: str, value):
-    if key not in S:
-        S[key] = value
 
 
 # --- callbacks ----------------------------------------------------------------------------
@@ -313,13 +287,6 @@ def scene_from_widgets(scene: NetScene) -> NetScene:
 # The sidebar: every control
 # ==========================================================================================
 
-def _swatch(i: int, text: str) -> str:
-    color = PALETTE[i % len(PALETTE)]
-    return (f'<div style="display:flex;align-items:center;gap:.5em;margin-bottom:.1em">'
-            f'<span style="display:inline-block;width:1.6em;height:.45em;border-radius:.2em;'
-            f'background:{color}"></span><b>{i + 1}</b>&nbsp;{html.escape(text)}</div>')
-
-
 def controls(scene: NetScene):
     sb = st.sidebar
     sb.markdown("## :material/hub: Real network")
@@ -359,7 +326,8 @@ def controls(scene: NetScene):
         with sb.expander("**Edit a run**: optimizer, hyperparameters", expanded=False):
             st.radio("Run", list(range(len(scene.runs))), key="net_edit", horizontal=True,
                      format_func=lambda i: str(i + 1), on_change=on_edit_run, label_visibility="collapsed")
-            run_editor(edit, scene.runs[edit], scene.labels()[edit])
+            widgets.run_editor(edit, scene.runs[edit], scene.labels()[edit], prefix="net_run",
+                               on_optimizer=on_optimizer, on_remove_run=on_remove_run)
 
     with sb.expander("**Schedule, clipping, noise** (shared)", expanded=False):
         st.selectbox("Learning-rate schedule", schedules.schedule_names(), key="net_sched",
@@ -405,38 +373,9 @@ def controls(scene: NetScene):
     sb.button("Reset this page", key="net_restart", on_click=on_reset, icon=":material/restart_alt:")
 
 
-def run_editor(i: int, run: Run, label: str):
-    st.markdown(_swatch(i, label), unsafe_allow_html=True)
-    st.selectbox("Optimizer", optimizers.names(), key=f"net_run{i}_opt", on_change=on_optimizer,
-                 args=(i,), format_func=lambda n: optimizers.get(n).title)
-    la = S.get(f"net_run{i}_la", run.lookahead)
-    rule = optimizers.get(run.optimizer, lookahead=la and run.optimizer != "ranger")
-    for p in rule.hyperparams:
-        if p.name == "learning_rate":
-            continue
-        key = f"net_run{i}_{run.optimizer}_{p.name}"
-        ensure(key, _widget_value(p, run.hp.get(p.name, p.default)))
-        param_widget(p, key, st)
-    if run.optimizer != "ranger":
-        st.toggle("Lookahead", key=f"net_run{i}_la", help="Wrap the rule in Lookahead (slow weights).")
-    st.toggle("raw", key=f"net_run{i}_raw",
-              help="Ignore the shared gradient clipping and noise (to compare with and without).")
-    st.text_input("Label", key=f"net_run{i}_label", max_chars=40, placeholder=run.auto_label())
-    st.button("Remove this run", key=f"net_run{i}_remove", on_click=on_remove_run, args=(i,),
-              icon=":material/delete:")
-
-
 # ==========================================================================================
 # The page
 # ==========================================================================================
-
-def md_escape(text: str) -> str:
-    """Untrusted text shown through st.markdown: no links, emphasis, HTML or maths."""
-    out = html.escape(text, quote=False)
-    for c in "\\`*_{}[]()#+-.!|$~":
-        out = out.replace(c, "\\" + c)
-    return out
-
 
 def _query_lists() -> dict[str, list[str]]:
     qp = st.query_params

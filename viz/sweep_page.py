@@ -17,7 +17,6 @@ query; the main page's session scene is dropped so that it reads the link.
 
 from __future__ import annotations
 
-import html
 import math
 
 import numpy as np
@@ -26,6 +25,7 @@ import streamlit as st
 from viz import sweep_compute as swc
 from viz import sweep_figures as swf
 from viz.scene import fmt
+from viz.widgets import md_escape
 from viz.scene import encode as encode_scene
 from viz.sweep_scene import (BASIN_COLORS, COLOR_TITLES, DEFAULT_N, HYPER_COLORS, MAX_N, MIN_N,
                              MODE_TITLES, MODES, NONE, OBJECTIVE_TITLES, OBJECTIVES, SweepScene,
@@ -285,13 +285,6 @@ def on_race():
 # ==========================================================================================
 # The page
 # ==========================================================================================
-
-def md_escape(text: str) -> str:
-    out = html.escape(str(text), quote=False)
-    for c in "\\`*_{}[]()#+-.!|$~":
-        out = out.replace(c, "\\" + c)
-    return out
-
 
 def _num_input(label: str, key: str, container, help: str | None = None):
     container.number_input(label, key=key, format="%g", step=None, on_change=on_numbers, help=help)
