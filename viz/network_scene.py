@@ -58,17 +58,16 @@ from __future__ import annotations
 
 import urllib.parse
 from dataclasses import dataclass, field, replace
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
 import optimizers
 from landscapes import network
 from landscapes.params import Param
-from optimizers import schedules
 from optimizers.transforms import CLIP_NORM, CLIP_VALUE, NOISE
 # The URL-reading primitives are the main page's (one parser for every page).
-from viz.scene import (Run, _pairs_of_schedule, _parse_float, _Problems, _query_lists, _read_clip,
-                        _read_number, _read_run, _read_schedule, _safely, _show, _single, fmt, num,
-                        run_token)
+from viz.scene import (Run, _encode_runs_and_switches, _pairs_of_schedule, _parse_float, _Problems,
+                        _query_lists, _read_clip, _read_number, _read_run, _read_schedule, _safely,
+                        _show, _single, fmt, num)
 
 SCHEMA_VERSION = 1
 MAX_RUNS = 6
@@ -255,11 +254,6 @@ class NetScene:
 
 # --- encoding ---------------------------------------------------------------------------
 
-def _pairs_text(specs: Sequence[Param], values: Pairs) -> str:
-    return ",".join(f"{name}={fmt(v) if p.kind != 'bool' else int(v)}"
-                    for p, (name, v) in zip(specs, values) if v != p.default)
-
-
 def encode(scene: NetScene) -> dict[str, str]:
     """The scene as query parameters (an ordered dict of strings)."""
     q: dict[str, str] = {"v": str(SCHEMA_VERSION), "data": scene.dataset}
@@ -274,19 +268,7 @@ def encode(scene: NetScene) -> dict[str, str]:
         q["eval"] = str(scene.eval_every)
     if scene.seed:
         q["seed"] = str(scene.seed)
-    for i, run in enumerate(scene.runs):
-        q[f"r{i}"] = run_token(run)
-        if run.label:
-            q[f"l{i}"] = run.label
-    if not scene.runs:
-        q["runs"] = "none"
-    if scene.schedule != "constant":
-        text = _pairs_text(schedules.SCHEDULES[scene.schedule].params, scene.schedule_params)
-        q["sched"] = scene.schedule + (":" + text if text else "")
-    if scene.clip != "off":
-        q["clip"] = f"{scene.clip}:{fmt(scene.clip_at)}"
-    if scene.noise > 0:
-        q["noise"] = fmt(scene.noise)
+    _encode_runs_and_switches(q, scene)
     if scene.target != TARGET.default:
         q["target"] = fmt(scene.target)
     if scene.patience is not None:

@@ -364,6 +364,25 @@ def notches(p: Param, current: float | None = None) -> list[float]:
 
 # --- encoding ---------------------------------------------------------------------------
 
+def _encode_runs_and_switches(q: dict[str, str], scene) -> None:
+    """The keys every page writes alike: runs ``r0``.., labels ``l0``.. (or ``runs=none``),
+    and the shared schedule, clipping and noise (each only when not at its default).
+    ``scene``: anything with runs, schedule, schedule_params, clip, clip_at and noise."""
+    for i, run in enumerate(scene.runs):
+        q[f"r{i}"] = run_token(run)
+        if run.label:
+            q[f"l{i}"] = run.label
+    if not scene.runs:
+        q["runs"] = "none"
+    if scene.schedule != "constant":
+        text = _pairs_text(schedules.SCHEDULES[scene.schedule].params, scene.schedule_params)
+        q["sched"] = scene.schedule + (":" + text if text else "")
+    if scene.clip != "off":
+        q["clip"] = f"{scene.clip}:{fmt(scene.clip_at)}"
+    if scene.noise > 0:
+        q["noise"] = fmt(scene.noise)
+
+
 def _pairs_text(specs: Sequence[Param], values: Pairs, always: Iterable[str] = ()) -> str:
     always = set(always)
     parts = []
@@ -392,19 +411,7 @@ def encode(scene: Scene) -> dict[str, str]:
     if scene.start is not None:
         q["start"] = ",".join(fmt(v) for v in scene.start)
     q["steps"] = str(scene.steps)
-    for i, run in enumerate(scene.runs):
-        q[f"r{i}"] = run_token(run)
-        if run.label:
-            q[f"l{i}"] = run.label
-    if not scene.runs:
-        q["runs"] = "none"
-    if scene.schedule != "constant":
-        text = _pairs_text(schedules.SCHEDULES[scene.schedule].params, scene.schedule_params)
-        q["sched"] = scene.schedule + (":" + text if text else "")
-    if scene.clip != "off":
-        q["clip"] = f"{scene.clip}:{fmt(scene.clip_at)}"
-    if scene.noise > 0:
-        q["noise"] = fmt(scene.noise)
+    _encode_runs_and_switches(q, scene)
     if scene.seed != 0:
         q["seed"] = str(scene.seed)
     if scene.span is not None:
