@@ -549,14 +549,7 @@ def table(scene: Scene, L, results, ref):
              for r in rows]
     # A Markdown table, not st.table: st.table's front end loads ~1 MB of Arrow code, which
     # measured ~0.1-0.2 s of a shared link's first load here.
-    st.markdown(markdown_table(header, cells), width="stretch")
-
-
-def markdown_table(header: list[str], rows: list[list[str]]) -> str:
-    """A Markdown table; every cell is escaped (run labels are typed by visitors)."""
-    def line(cells):
-        return "| " + " | ".join(md_escape(str(c)).replace("\n", " ") for c in cells) + " |"
-    return "\n".join([line(header), "|" + "---|" * len(header)] + [line(r) for r in rows])
+    st.markdown(widgets.markdown_table(header, cells), width="stretch")
 
 
 def stacked(latex: str) -> str:

@@ -410,3 +410,12 @@ def test_the_page_starts_loading_the_chart_library_and_widget_code_first():
     js_dir = Path(chart.st.__file__).parent / "static" / "static" / "js"
     for name in names:
         assert (js_dir / name).is_file() and name in script
+
+
+def test_markdown_table_escapes_every_cell():
+    from viz.widgets import markdown_table
+
+    text = markdown_table(["run", "a|b"], [["x\ny [l](javascript:1) *e*", "1.5"]])
+    header, rule, row = text.split("\n")
+    assert header.count(" | ") == 1 and rule == "|---|---|" and row.count(" | ") == 1
+    assert "\\|" in header and "](" not in row and "\\*e\\*" in row and "\n" not in row

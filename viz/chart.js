@@ -7,12 +7,15 @@ export default function (component) {
   const { parentElement, setTriggerValue } = component;
   const gd = parentElement.querySelector(".lle-chart");
   const message = parentElement.querySelector(".lle-chart-message");
+  if (!gd) return;
+  gd.__lleSend = setTriggerValue;  // the click handler (bound once) uses the latest one
+  if (component.data === gd.__lleBytes) return;  // the same bytes: nothing to parse
+  gd.__lleBytes = component.data;
   let data = component.data;  // JSON bytes (viz.chart.payload)
   if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) {
     data = JSON.parse(new TextDecoder().decode(data));
   }
-  if (!gd || !data || !data.spec) return;
-  gd.__lleSend = setTriggerValue;  // the click handler (bound once) uses the latest one
+  if (!data || !data.spec) return;
   if (gd.__lleRev === data.rev) return;  // the same figure: nothing to draw
   gd.__lleRev = data.rev;
   const rev = data.rev;
@@ -39,7 +42,8 @@ export default function (component) {
         });
     })
     .catch((err) => {
-      gd.__lleRev = null;
+      gd.__lleRev = null;  // a later render tries again
+      gd.__lleBytes = null;
       message.textContent = "The chart could not be drawn: " + err.message +
         " (the app serves Plotly from its static folder: server.enableStaticServing must be on).";
     });

@@ -24,7 +24,6 @@ import time
 import streamlit as st
 
 import optimizers
-from landscapes.params import Param
 from optimizers import schedules
 from optimizers.transforms import CLIP_NORM, CLIP_VALUE, NOISE
 from viz import network_compute as nc
@@ -34,7 +33,7 @@ from viz.network_scene import (ACTIVATIONS, BATCH, CONVERGE, DATASETS, DEFAULT_O
                                MAX_LAYERS, MAX_RUNS, MAX_STEPS, PATIENCE, SEED, SPAN, TARGET, UNITS,
                                NetScene, decode, default_run, encode, to_query_string)
 from viz import widgets
-from viz.scene import Run, clean_label, num
+from viz.scene import Run, clean_label
 from viz.widgets import ensure, md_escape, param_widget
 from viz.widgets import from_widget as _from_widget
 from viz.widgets import swatch as _swatch
@@ -49,8 +48,6 @@ BATCHES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
 EVALS = (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000)
 TARGETS = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.92, 0.94, 0.95, 0.96, 0.97, 0.98, 0.99, 0.995, 1.0)
 GRIDS = (11, 21, 31, 41, 51, 61)
-R10 = (1.0, 1.25, 1.6, 2.0, 2.5, 3.2, 4.0, 5.0, 6.3, 8.0)
-DECAYS = tuple(round(0.05 * k, 2) for k in range(20)) + (0.97, 0.98, 0.99, 0.995, 0.999, 0.9995, 0.9999)
 
 
 # ==========================================================================================
@@ -104,22 +101,6 @@ def slice_spec(scene: NetScene) -> dict:
 # ==========================================================================================
 # Widgets <-> NetScene
 # ==========================================================================================
-
-def notches(p: Param, current: float | None = None) -> list[float]:
-    """Positions of a select-slider for ``p``: ten a decade for log-scale numbers (1-2-5 past
-    8 decades), fine steps near 1 for decay rates; always with ``current``."""
-    if p.log:
-        lo, hi = max(p.low, 1e-12), p.high
-        mant = R10 if math.log10(hi / lo) <= 8 else (1.0, 2.0, 5.0)
-        vals = {num(m * 10.0**e) for e in range(math.floor(math.log10(lo)) - 1, math.ceil(math.log10(hi)) + 1)
-                for m in mant}
-    else:
-        vals = set(DECAYS)
-    vals = {v for v in vals if p.low <= v <= p.high} | {num(p.low), num(p.high)}
-    if current is not None:
-        vals.add(float(current))
-    return sorted(vals)
-
 
 def _with(options, current) -> list:
     return sorted(set(options) | ({current} if current is not None else set()))

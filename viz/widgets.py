@@ -74,6 +74,13 @@ def md_escape(text: str) -> str:
     return out
 
 
+def markdown_table(header: list[str], rows: list[list[str]]) -> str:
+    """A Markdown table; every cell is escaped (run labels are typed by visitors)."""
+    def line(cells):
+        return "| " + " | ".join(md_escape(str(c)).replace("\n", " ") for c in cells) + " |"
+    return "\n".join([line(header), "|" + "---|" * len(header)] + [line(r) for r in rows])
+
+
 def run_editor(i: int, run: Run, label: str, *, prefix: str,
                on_optimizer: Callable[[int], None], on_remove_run: Callable[[int], None]):
     """Run ``i``'s optimizer, hyperparameters (all but the learning rate), Lookahead and raw
