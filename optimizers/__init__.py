@@ -66,28 +66,6 @@ def resolve(rule: Rule, hyperparams: Mapping[str, Any]) -> dict[str, float]:
     return {p.name: p.validate(hyperparams.get(p.name, p.default), rule.name) for p in specs.values()}
 
 
-# run() is called in loops (notebooks, the app, the benchmark), so the checked hyperparameters
-# of recent calls are kept: (rule, the caller's exact values and their types) -> resolved.
-# Types are part of the key because 1 == 1.0 == True.
-_RESOLVED: dict = {}
-_RESOLVED_MAX = 256
-
-
-def _resolve_cached(rule: Rule, hyperparams: dict) -> dict[str, float]:
-    try:
-        key = (rule, tuple((k, type(v), v) for k, v in hyperparams.items()))
-        hp = _RESOLVED.get(key)
-    except TypeError:  # an unhashable value: check it the long way (it will be refused)
-        key, hp = None, None
-    if hp is None:
-        hp = resolve(rule, hyperparams)
-        if key is not None:
-            if len(_RESOLVED) >= _RESOLVED_MAX:
-                _RESOLVED.clear()
-            _RESOLVED[key] = hp
-    return dict(hp)
-
-
 def _landscape(landscape) -> Landscape:
     if isinstance(landscape, Landscape):
         return landscape
@@ -117,13 +95,7 @@ def _steps(steps) -> int:
     return int(steps)
 
 
-_PLAIN = GradientSwitches()  # no clipping, no noise: the common case
-
-
 def _switches_and_numbers(clip_value, clip_norm, noise, seed):
-    if clip_value is None and clip_norm is None and type(noise) in (float, int) and noise == 0 \
-            and type(seed) is int and seed == 0:
-        return _PLAIN, {}, 0
     numbers = {}
     if clip_value is not None:
         numbers["clip_value"] = CLIP_VALUE.validate(clip_value)
@@ -159,7 +131,7 @@ def run(landscape: str | Landscape, optimizer: str, start: Sequence[float] | Non
     """
     L = _landscape(landscape)
     rule = get(optimizer, lookahead=lookahead)
-    hp = _resolve_cached(rule, hyperparams)
+    hp = resolve(rule, hyperparams)
     steps = _steps(steps)
     xy0 = _start(start, L)
     sched = schedules.validate(schedule, schedule_params)

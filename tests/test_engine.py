@@ -257,9 +257,9 @@ def test_numpy_booleans_are_accepted():
     b = optimizers.run("rosenbrock", "adam", steps=20, nesterov=True)
     np.testing.assert_array_equal(a.xy, b.xy)
 
-def test_remembered_checks_keep_equal_values_of_different_types_apart():
-    # run() remembers the checked hyperparameters of recent calls; 1 == 1.0 == True in Python,
-    # so a remembered `learning_rate=1` must not let `learning_rate=True` through.
+def test_equal_values_of_different_types_are_checked_apart():
+    # 1 == 1.0 == True in Python: an accepted `learning_rate=1` must not let
+    # `learning_rate=True` through (nor a list after a number).
     optimizers.run("quadratic", "sgd", steps=2, learning_rate=1)
     with pytest.raises(ValueError, match="learning_rate"):
         optimizers.run("quadratic", "sgd", steps=2, learning_rate=True)
@@ -270,7 +270,7 @@ def test_remembered_checks_keep_equal_values_of_different_types_apart():
 
 def test_a_results_hyperparameters_are_its_own():
     a = optimizers.run("quadratic", "adam", steps=5, learning_rate=0.1)
-    a.hyperparams["learning_rate"] = 123.0  # the caller's dict, not the remembered one
+    a.hyperparams["learning_rate"] = 123.0  # the caller's dict, not shared with later runs
     b = optimizers.run("quadratic", "adam", steps=5, learning_rate=0.1)
     assert b.hyperparams["learning_rate"] == pytest.approx(0.1)
     np.testing.assert_array_equal(a.xy, b.xy)
