@@ -30,7 +30,10 @@ picture carry the full path (up to 2,000 points a run, shape-preserving).
 from __future__ import annotations
 
 import base64
+import hashlib
 import math
+import threading
+from collections import OrderedDict
 from typing import Sequence
 
 import numpy as np
@@ -248,6 +251,86 @@ def landscape_picture(L: Landscape, z: np.ndarray, ref: Reference) -> dict:
     return dict(uri=uri, vmin=vmin, vmax=vmax, cbar=cbar)
 
 
+# --- memoised pieces ----------------------------------------------------------------------
+#
+# Moving one learning rate changes one run; the other runs' traces and frames are the same
+# dicts as before.  They are kept here (bounded, least recently used first out), keyed by what
+# they are computed from, the run's arrays by a digest of their bytes: the same key always
+# holds the same value, whoever asks.  The dicts are shared: nothing may modify them.
+
+_MEMO: OrderedDict = OrderedDict()
+_MEMO_SIZE = 512
+_MEMO_LOCK = threading.Lock()
+
+
+def _content(r: RunResult) -> bytes:
+    """A digest of everything a run's pieces are computed from."""
+    h = hashlib.blake2b(digest_size=16)
+    for a in (r.xy, r.loss, r.grad):
+        h.update(np.ascontiguousarray(a).view(np.uint8).ravel())
+    h.update(repr((r.diverged_at, r.xy.shape, r.xy.dtype.str, r.grad.dtype.str)).encode())
+    return h.digest()
+
+
+def _memo(key, make):
+    with _MEMO_LOCK:
+        if key in _MEMO:
+            _MEMO.move_to_end(key)
+            return _MEMO[key]
+    value = make()
+    with _MEMO_LOCK:
+        _MEMO[key] = value
+        while len(_MEMO) > _MEMO_SIZE:
+            _MEMO.popitem(last=False)
+    return value
+
+
+def _run_animation(i: int, r: RunResult, label: str, frame_list: np.ndarray, anim_points: int,
+                   full_points: int, box) -> dict:
+    """Run ``i``'s traces in the main figure (its path, head and, if it diverges, cross) at the
+    last step, and per frame what changes: ``{"traces", "frames", "any_div"}``."""
+    hi = int(frame_list[-1])
+    color, symbol = _run_style(i)
+    keep = dict(marker=dict(opacity=1))
+    grid = sampling.path_indices(r.xy, hi, anim_points, head=min(40, anim_points // 4))
+    full = sampling.path_indices(r.xy, hi, full_points, head=min(200, full_points // 5))
+    any_div = r.diverged_at is not None and r.diverged_at <= hi
+    mk = divergence_mark(r.xy, r.diverged_at, box)
+
+    def at(step: int, final: bool, style: bool) -> list[dict]:
+        idx, end = _path_at(r.xy, full if final else grid, step, r.diverged_at)
+        path = dict(x=f4(r.xy[idx, 0]), y=f4(r.xy[idx, 1]))
+        head = dict(x=[_r(r.xy[end, 0])], y=[_r(r.xy[end, 1])],
+                    customdata=[[int(end), _r(r.loss[end])]])
+        div = r.diverged_at is not None and step >= r.diverged_at
+        cross = dict(x=[_r(mk[1][0])] if div else [], y=[_r(mk[1][1])] if div else [])
+        if style:
+            group = f"run{i}"
+            path.update(type="scatter", mode="lines", name=label, legendgroup=group,
+                        line=dict(color=color, width=3), hoverinfo="skip")
+            head.update(type="scatter", mode="markers", name=label, legendgroup=group,
+                        showlegend=False, unselected=keep,
+                        marker=dict(symbol=symbol, size=14, color=color,
+                                    line=dict(color="#ffffff", width=1.5)),
+                        hovertemplate=f"<b>{label}</b><br>step %{{customdata[0]}}"
+                                      "<br>f = %{customdata[1]:.4g}<extra></extra>")
+            div_text = (f"<b>{label}</b><br>diverged at step {r.diverged_at}"
+                        if r.diverged_at is not None else "")
+            if r.diverged_at is not None and mk[0] < r.diverged_at - 1:
+                div_text += f"<br>(left the view at step {mk[0] + 1})"
+            cross.update(type="scatter", mode="markers", name=f"{label}: diverged",
+                         legendgroup=group, showlegend=False, unselected=keep, cliponaxis=False,
+                         marker=dict(symbol="x", size=20, color=color,
+                                     line=dict(color="#111111", width=1.5)),
+                         hovertemplate=div_text + "<extra></extra>")
+        return [path, head, cross] if style or any_div else [path, head]
+
+    n_fr = len(frame_list)
+    return {"traces": at(hi, final=True, style=True),
+            "frames": [at(int(s), final=j == n_fr - 1, style=False) for j, s in enumerate(frame_list)],
+            "any_div": any_div}
+
+
 def main_figure(scene: Scene, L: Landscape, grid, results: Sequence[RunResult], labels: Sequence[str],
                 ref: Reference, *, n_frames: int = N_FRAMES, height: int | None = None,
                 with_side: bool = True, picture: dict | None = None) -> SpecFigure:
@@ -284,7 +367,6 @@ def main_figure(scene: Scene, L: Landscape, grid, results: Sequence[RunResult], 
                      hovertemplate="x = %{x:.3g}, y = %{y:.3g}<br>f = %{customdata:.4g}"
                                    "<br><i>click to start here</i><extra></extra>",
                      showlegend=False))
-    keep = dict(marker=dict(opacity=1))
     first_run = len(data)
 
     # sample grids
@@ -293,45 +375,15 @@ def main_figure(scene: Scene, L: Landscape, grid, results: Sequence[RunResult], 
     per_frame = FRAME_BUDGET_BYTES / max(1, n_runs * n_fr * 8)  # average points a frame can carry
     anim_points = int(min(max(2 * per_frame, 60), 1200))
     full_points = max(300, min(FULL_PATH_POINTS, FULL_PATH_TOTAL // max(n_runs, 1)))
-    grids, fulls = [], []
-    for r in results:
-        grids.append(sampling.path_indices(r.xy, hi, anim_points, head=min(40, anim_points // 4)))
-        fulls.append(sampling.path_indices(r.xy, hi, full_points, head=min(200, full_points // 5)))
-    any_div = [r.diverged_at is not None and r.diverged_at <= hi for r in results]
-    marks = [divergence_mark(r.xy, r.diverged_at, (x0, x1, y0, y1)) for r in results]
-
-    def run_traces(i: int, r: RunResult, step: int, final: bool, style: bool) -> list[dict]:
-        color, symbol = _run_style(i)
-        idx, end = _path_at(r.xy, fulls[i] if final else grids[i], step, r.diverged_at)
-        path = dict(x=f4(r.xy[idx, 0]), y=f4(r.xy[idx, 1]))
-        head = dict(x=[_r(r.xy[end, 0])], y=[_r(r.xy[end, 1])],
-                    customdata=[[int(end), _r(r.loss[end])]])
-        div = r.diverged_at is not None and step >= r.diverged_at
-        mk = marks[i]
-        cross = dict(x=[_r(mk[1][0])] if div else [], y=[_r(mk[1][1])] if div else [])
-        if style:
-            group = f"run{i}"
-            path.update(type="scatter", mode="lines", name=labels[i], legendgroup=group,
-                        line=dict(color=color, width=3), hoverinfo="skip")
-            head.update(type="scatter", mode="markers", name=labels[i], legendgroup=group,
-                        showlegend=False, unselected=keep,
-                        marker=dict(symbol=symbol, size=14, color=color,
-                                    line=dict(color="#ffffff", width=1.5)),
-                        hovertemplate=f"<b>{labels[i]}</b><br>step %{{customdata[0]}}"
-                                      "<br>f = %{customdata[1]:.4g}<extra></extra>")
-            div_text = (f"<b>{labels[i]}</b><br>diverged at step {r.diverged_at}"
-                        if r.diverged_at is not None else "")
-            if r.diverged_at is not None and mk[0] < r.diverged_at - 1:
-                div_text += f"<br>(left the view at step {mk[0] + 1})"
-            cross.update(type="scatter", mode="markers", name=f"{labels[i]}: diverged",
-                         legendgroup=group, showlegend=False, unselected=keep, cliponaxis=False,
-                         marker=dict(symbol="x", size=20, color=color,
-                                     line=dict(color="#111111", width=1.5)),
-                         hovertemplate=div_text + "<extra></extra>")
-        return [path, head, cross] if style or any_div[i] else [path, head]
-
-    for i, r in enumerate(results):
-        data.extend(run_traces(i, r, hi, final=True, style=True))
+    digests = [_content(r) for r in results]
+    runs = [_memo(("run", digests[i], i, labels[i], frame_list.tobytes(), anim_points, full_points,
+                   hi, (x0, x1, y0, y1)),
+                  lambda i=i, r=r: _run_animation(i, r, labels[i], frame_list, anim_points,
+                                                  full_points, (x0, x1, y0, y1)))
+            for i, r in enumerate(results)]
+    for run in runs:
+        data.extend(run["traces"])
+    keep = dict(marker=dict(opacity=1))
     # minima and start on top of the paths (still before the side plots: trace ids stay put)
     if L.minima:
         mx, my = zip(*L.minima)
@@ -353,7 +405,7 @@ def main_figure(scene: Scene, L: Landscape, grid, results: Sequence[RunResult], 
     anchors = []
     if side:
         traces, axes, notes = side_panels(scene, L, results, labels, ref, first_axis=2,
-                                          x_domain=SIDE_DOMAIN)
+                                          x_domain=SIDE_DOMAIN, digests=digests)
         for t in traces:  # one trace per side plot is named (unchanged) in every frame: Plotly
             if t["yaxis"] not in {data[k]["yaxis"] for k in anchors}:  # drops the drawing of
                 anchors.append(len(data))  # any subplot a frame does not name
@@ -361,17 +413,14 @@ def main_figure(scene: Scene, L: Landscape, grid, results: Sequence[RunResult], 
 
     # each frame names only the traces it changes (a run's cross only if that run diverges)
     trace_ids = []
-    for i in range(n_runs):
+    for i, run in enumerate(runs):
         base_id = first_run + 3 * i
-        trace_ids += [base_id, base_id + 1] + ([base_id + 2] if any_div[i] else [])
+        trace_ids += [base_id, base_id + 1] + ([base_id + 2] if run["any_div"] else [])
     frames = []
     for j, s in enumerate(frame_list):
-        s = int(s)
-        final = j == n_fr - 1
-        fdata = []
-        for i, r in enumerate(results):
-            fdata.extend(run_traces(i, r, s, final=final, style=False))
-        frames.append(dict(name=str(s), data=fdata + [{} for _ in anchors], traces=trace_ids + anchors))
+        fdata = [t for run in runs for t in run["frames"][j]]
+        frames.append(dict(name=str(int(s)), data=fdata + [{} for _ in anchors],
+                           traces=trace_ids + anchors))
 
     play = dict(frame=dict(duration=50, redraw=False), transition=dict(duration=0),
                 mode="immediate", fromcurrent=False)
@@ -392,7 +441,7 @@ def main_figure(scene: Scene, L: Landscape, grid, results: Sequence[RunResult], 
                     itemclick="toggle", itemdoubleclick="toggleothers", itemwidth=30,
                     bgcolor="rgba(255,255,255,0.8)"),
         hovermode="closest", hoverlabel=dict(font=dict(size=15)),
-        clickmode="event+select", dragmode="zoom",
+        clickmode="event", dragmode="zoom",
         uirevision=repr(scene.landscape_key()),
         updatemenus=[dict(type="buttons", direction="left", showactive=False, x=0.0, y=0.0,
                           xanchor="left", yanchor="top", pad=dict(t=58, r=8),
@@ -510,16 +559,54 @@ def _panel_series(panel: str, r: RunResult, L: Landscape, ref: Reference):
     raise ValueError(panel)
 
 
+def decade_range(lo: float, hi: float) -> list[float]:
+    """A log axis's range (log10 units) from the decade at or below ``lo`` to the one at or
+    above ``hi`` (both > 0), a little wider so that a curve on a decade line stays visible."""
+    a, b = math.log10(lo), math.log10(hi)
+    a0, b0 = math.floor(a + 1e-9), math.ceil(b - 1e-9)
+    if b0 <= a0:
+        b0 = a0 + 1
+    return [a0 - 0.04 * (b0 - a0), b0 + 0.04 * (b0 - a0)]
+
+
+def _side_run(panel: str, i: int, r: RunResult, label: str, L: Landscape, ref: Reference,
+              lo: int, hi: int, ax: str, budget: int):
+    """Run ``i``'s curves in one side plot (on axes ``x{ax}``/``y{ax}``) and their (min, max)."""
+    color, _ = _run_style(i)
+    x, series = _panel_series(panel, r, L, ref)
+    window = (x >= lo) & (x <= hi)
+    xw = x[window]
+    traces, ylo, yhi = [], math.inf, -math.inf
+    for y, dash in series:
+        yw = np.asarray(y, np.float64)[window]
+        keep = np.isfinite(yw) & (yw > 0)  # nothing non-finite reaches a figure
+        xk, yk = xw[keep], yw[keep]
+        if not len(yk):
+            continue
+        idx = sampling.series_indices(np.log10(yk), budget)
+        ylo, yhi = min(ylo, float(yk[idx].min())), max(yhi, float(yk[idx].max()))
+        traces.append(dict(type="scatter", mode="lines", x=i4(xk[idx]), y=f4(yk[idx]),
+                           xaxis=f"x{ax}", yaxis=f"y{ax}", name=label, legendgroup=f"run{i}",
+                           showlegend=False, line=dict(color=color, width=2, dash=dash),
+                           hovertemplate=f"{label}<br>step %{{x}}: %{{y:.3g}}<extra></extra>"))
+    return traces, (ylo, yhi)
+
+
 SIDE_DOMAIN = (0.75, 1.0)  # x-range of the side plots in a combined figure (paper units)
 MAIN_DOMAIN = (0.0, 0.58)  # ... and of the landscape next to them
 
 
 def side_panels(scene: Scene, L: Landscape, results: Sequence[RunResult], labels: Sequence[str],
-                ref: Reference, *, first_axis: int = 1, x_domain=(0.0, 1.0), budget: int = 400):
+                ref: Reference, *, first_axis: int = 1, x_domain=(0.0, 1.0), budget: int = 400,
+                digests: Sequence[bytes] | None = None):
     """The side plots' traces, axes and titles: loss, distance to the nearest minimum, step
     length, effective learning rate vs step, one row each (log y), sharing the step axis.
-    Returns ``(traces, layout_axes, annotations)``; axes are numbered from ``first_axis``."""
+    Returns ``(traces, layout_axes, annotations)``; axes are numbered from ``first_axis``.
+    The y ranges are explicit, whole decades (:func:`decade_range`): the page's chart updates
+    one run's curves without re-plotting the rest (an autorange would go stale), and a range
+    that moves only when a curve crosses a decade spares re-plotting the axes."""
     panels = [p for p in scene.panels if not (p == "dist" and not L.minima)]
+    digests = digests or [_content(r) for r in results]  # (main_figure has them already)
     n = len(panels)
     lo, hi = scene.effective_span()
     gap = 0.1 if n > 1 else 0.0
@@ -548,22 +635,17 @@ def side_panels(scene: Scene, L: Landscape, results: Sequence[RunResult], labels
         notes.append(dict(text=f"<b>{title}</b>", x=x_domain[1], xref="paper", xanchor="right",
                           y=top, yref="paper", yanchor="top", showarrow=False, font=dict(size=13),
                           bgcolor="rgba(255,255,255,0.85)"))
+        ylo, yhi = math.inf, -math.inf
+        minima = tuple(L.minima) if panel == "dist" else ()
         for i, r in enumerate(results):
-            color, _ = _run_style(i)
-            x, series = _panel_series(panel, r, L, ref)
-            window = (x >= lo) & (x <= hi)
-            xw = x[window]
-            for y, dash in series:
-                yw = np.asarray(y, np.float64)[window]
-                keep = np.isfinite(yw) & (yw > 0)  # nothing non-finite reaches a figure
-                xk, yk = xw[keep], yw[keep]
-                if not len(yk):
-                    continue
-                idx = sampling.series_indices(np.log10(yk), budget)
-                traces.append(dict(type="scatter", mode="lines", x=i4(xk[idx]), y=f4(yk[idx]),
-                                   xaxis=f"x{ax}", yaxis=f"y{ax}", name=labels[i], legendgroup=f"run{i}",
-                                   showlegend=False, line=dict(color=color, width=2, dash=dash),
-                                   hovertemplate=f"{labels[i]}<br>step %{{x}}: %{{y:.3g}}<extra></extra>"))
+            key = ("side", digests[i], panel, i, labels[i], lo, hi, ax, budget, minima,
+                   ref.f_star if panel == "loss" else None)
+            run_traces, (a, b) = _memo(key, lambda i=i, r=r: _side_run(panel, i, r, labels[i], L, ref,
+                                                                       lo, hi, ax, budget))
+            traces.extend(run_traces)
+            ylo, yhi = min(ylo, a), max(yhi, b)
+        if ylo <= yhi:  # whole decades around the curves (log10 units)
+            axes[f"yaxis{ax}"]["range"] = decade_range(ylo, yhi)
     return traces, axes, notes
 
 
