@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
+from typing import Callable
 
 import numpy as np
 import streamlit as st
@@ -37,7 +38,6 @@ from viz.network_page import network_page
 from viz.sweep_page import sweep_page
 from viz.widgets import ensure, md_escape, param_widget
 from viz.widgets import from_widget as _from_widget
-from viz.widgets import swatch as _swatch
 from viz.widgets import widget_value as _widget_value
 
 # LANDSCAPE_NO_WARMUP=1 (the tests set it): no background warm-up thread and no persistent
@@ -90,6 +90,12 @@ def landscape(key: tuple):
     return compute.landscape_from_key(key)
 
 
+def reference(L, grid, results) -> metrics.Reference:
+    """What the loss plots and the table measure from (f*, or the lowest value seen)."""
+    z = grid[2]
+    return metrics.reference(L, results, float(np.nanmin(z)) if np.isfinite(z).any() else None)
+
+
 def scene_results(scene: Scene, L):
     start = compute.start_of(scene, L)
     return [cached_run(scene.landscape_key(), r.key(), scene.shared_key(), start, scene.steps)
@@ -103,20 +109,25 @@ def _cached_picture(key: str, _landscape_key: tuple, f_star: float, known: bool)
     return figures.landscape_picture(L, cached_grid(_landscape_key)[2], ref)
 
 
+def figure_spec(scene: Scene, results=None) -> dict:
+    """The main figure's dict (``results``: the scene's runs, if the caller has them)."""
+    L = landscape(scene.landscape_key())
+    grid = cached_grid(scene.landscape_key())
+    results = scene_results(scene, L) if results is None else results
+    ref = reference(L, grid, results)
+    if scene.view == "3d":
+        fig = figures.surface_figure(scene, L, grid, results, scene.labels(), ref)
+    else:
+        key = scene.landscape_key()
+        picture = _cached_picture(repr((key, ref.f_star, ref.known)), key, ref.f_star, ref.known)
+        fig = figures.main_figure(scene, L, grid, results, scene.labels(), ref, picture=picture)
+    return fig.spec
+
+
 @st.cache_data(max_entries=24, show_spinner=False)
 def main_figure_spec(query: str, _scene: Scene) -> dict:
     """The main figure's dict, keyed by the scene's (lossless) query string."""
-    L = landscape(_scene.landscape_key())
-    grid = cached_grid(_scene.landscape_key())
-    results = scene_results(_scene, L)
-    ref = metrics.reference(L, results, float(np.nanmin(grid[2])) if np.isfinite(grid[2]).any() else None)
-    if _scene.view == "3d":
-        fig = figures.surface_figure(_scene, L, grid, results, _scene.labels(), ref)
-    else:
-        key = _scene.landscape_key()
-        picture = _cached_picture(repr((key, ref.f_star, ref.known)), key, ref.f_star, ref.known)
-        fig = figures.main_figure(_scene, L, grid, results, _scene.labels(), ref, picture=picture)
-    return fig.spec
+    return figure_spec(_scene)
 
 
 CHART_CONFIG = {"displaylogo": False, "scrollZoom": False,
@@ -124,9 +135,10 @@ CHART_CONFIG = {"displaylogo": False, "scrollZoom": False,
 
 
 @st.cache_data(max_entries=24, show_spinner=False)
-def chart_payload(query: str, _scene: Scene) -> bytes:
-    """The main chart's data (viz.chart.payload), named by the scene's query string."""
-    return chart.payload(main_figure_spec(query, _scene), rev=query, config=CHART_CONFIG)
+def chart_payload(query: str, _scene: Scene, _results=None) -> bytes:
+    """The main chart's data (viz.chart.payload), named by the scene's query string.  Built
+    here, not from main_figure_spec: that would pickle the figure's dict into its cache."""
+    return chart.payload(figure_spec(_scene, _results), rev=query, config=CHART_CONFIG)
 
 
 def _warm_up():  # pragma: no cover - background thread
@@ -492,20 +504,22 @@ def formula_controls(scene: Scene):
         st.error(f"Domain not applied: {S['_domain_error']}")
 
 
+LR_LABEL_CSS = widgets.swatch_css(
+    '[class*="st-key-run{i}_"][class*="_learning_rate"] [data-testid="stWidgetLabel"] p', MAX_RUNS)
+
+
 def lr_sliders(scene: Scene):
-    """Every run's learning rate, one notch at a time, right under the figure (4 per row)."""
-    for start in range(0, len(scene.runs), 4):
-        cols = st.columns(4, gap="small")
-        for col, i in zip(cols, range(start, min(start + 4, len(scene.runs)))):
-            run = scene.runs[i]
-            key = lr_key(i, run)
-            ensure(key, run.learning_rate)
-            name = run.label or short_title(run.optimizer) + (" +LA" if run.lookahead else "") + \
-                (" (raw)" if run.raw else "")
-            with col:
-                st.markdown(_swatch(i, name), unsafe_allow_html=True)
-                param_widget(run.rule.spec("learning_rate"), key, st,
-                             label=f"learning rate α of run {i + 1}", visibility="collapsed")
+    """Every run's learning rate, one notch at a time, right under the figure (4 per row; the
+    label's colour swatch is CSS, LR_LABEL_CSS: every element here is redrawn on each change)."""
+    cols = st.columns(4, gap="small")
+    for i, run in enumerate(scene.runs):
+        key = lr_key(i, run)
+        ensure(key, run.learning_rate)
+        name = run.label or short_title(run.optimizer) + (" +LA" if run.lookahead else "") + \
+            (" (raw)" if run.raw else "")
+        with cols[i % 4]:
+            param_widget(run.rule.spec("learning_rate"), key, st,
+                         label=f"**{i + 1}** {md_escape(name)}")
 
 
 # ==========================================================================================
@@ -580,7 +594,7 @@ def rule_cards(scene: Scene):
                 f":small[{extra}*References.* {'; '.join(rule.references)}]")
 
 
-def share_and_export(scene: Scene, L, results, spec):
+def share_and_export(scene: Scene, L, results, spec: Callable[[], dict]):
     st.markdown("#### Share and export")
     url = share_url(scene)
     c0, c1, c2 = st.columns(3)
@@ -594,7 +608,7 @@ def share_and_export(scene: Scene, L, results, spec):
                        file_name="trajectories.csv", mime="text/csv", width="stretch")
     title = presets.matching(scene).title if presets.matching(scene) else L.title
     c2.download_button("Animated figure (HTML, plays offline)", icon=":material/download:", key="dl_html", on_click="ignore",
-                       data=lambda: export.standalone_html(figures.SpecFigure(spec), title,
+                       data=lambda: export.standalone_html(figures.SpecFigure(spec()), title,
                                                            subtitle=", ".join(labels), link=url),
                        file_name="optimizer-race.html", mime="text/html", width="stretch")
 
@@ -620,10 +634,12 @@ def explorer():
 def _explorer():
     with st.sidebar:
         chart.preload()
+        st.html(f"<style>{LR_LABEL_CSS}</style>")  # the runs' colours on the learning-rate sliders
     if "_scene" not in S:  # a new visitor: the URL is the scene
         scene, warnings = decode(_query_lists())
         S["_warnings"] = warnings
         push(scene)
+        S[CHART_FIRST] = scene.view != "3d"  # (the 3-D view's chart reports nothing)
     scene = current()
     try:
         L = landscape(scene.landscape_key())
@@ -634,8 +650,12 @@ def _explorer():
         scene = current()
         L = landscape(scene.landscape_key())
 
-    controls(scene, L)
-    scene = commit(scene_from_widgets(scene, L))
+    first = S.get(CHART_FIRST, False)
+    if first:
+        loading_controls()
+    else:
+        controls(scene, L)
+        scene = commit(scene_from_widgets(scene, L))
 
     warnings = S.get("_warnings") or []
     if warnings:
@@ -645,8 +665,29 @@ def _explorer():
         st.warning(S.pop("_scene_error"), icon=":material/warning:")
     header(scene, L)
     race()
-    rule_cards(current())
+    if not first:
+        rule_cards(current())
     start_warm_up()  # once per server process, after the first page is out
+
+
+# A new visitor's first run draws the header and the chart alone, then the chart reports that
+# it is drawn (viz/chart.js: the trigger "drawn", or after a few seconds if it cannot draw) and
+# the whole page follows: controls, sliders, table, update rules.  Measured on a shared link in
+# headless Chromium here (benchmarks/bench_page.py): the chart is drawn ~0.8 s sooner, because
+# the browser's one busy thread draws the chart before the ~40 widgets instead of after.
+CHART_FIRST = "_chart_first"
+
+
+def loading_controls():
+    """The sidebar while the chart is drawn first (the same title: nothing moves)."""
+    st.sidebar.markdown("## :material/landscape: Optimizer race")
+    st.sidebar.caption("Loading the controls…")
+
+
+def on_drawn():
+    """The chart is drawn: show the rest of the page (a fragment's callback: rerun the app)."""
+    if S.pop(CHART_FIRST, False):
+        S["_full_rerun"] = True
 
 
 def commit(new: Scene) -> Scene:
@@ -669,33 +710,33 @@ def race():
 def _race():
     if S.pop("_full_rerun", False):  # a click on the plot changed the sidebar's start too
         st.rerun(scope="app")
+    first = S.get(CHART_FIRST, False)  # the chart alone (see CHART_FIRST)
     scene = current()
     L = landscape(scene.landscape_key())
-    chart_slot = st.container()  # the figure goes above the sliders that steer it
-    if scene.runs:
-        lr_sliders(scene)
+    if scene.runs and not first:  # the sliders' values (they are drawn below the chart)
         scene = commit(scene_from_widgets(scene, L))
     sync_url(scene)
     results = scene_results(scene, L)
-    grid = cached_grid(scene.landscape_key())
-    ref = metrics.reference(L, results, float(np.nanmin(grid[2])) if np.isfinite(grid[2]).any() else None)
     query = to_query_string(scene)
-    spec = main_figure_spec(query, scene)
-    # One chart: the landscape with the runs and, to its right, the side plots (a chart is
-    # redrawn from scratch whenever its figure changes, so one is cheaper than two).
-    with chart_slot:
-        if scene.view == "3d":
-            st.plotly_chart(figures.SpecFigure(spec), key="main_chart_3d", theme=None, config=CHART_CONFIG)
-        else:
-            chart.plotly_chart(chart_payload(query, scene), key="main_chart", on_click=on_click)
-            if scene.runs:
-                st.caption("▶ Play animates the runs; drag the slider to any step. Click anywhere "
-                           "on the landscape to start from there. Learning rates: just below.")
+    # The chart first: the browser's one busy thread draws it before the ~30 other elements of
+    # this fragment.  One chart: the landscape with the runs and, to its right, the side plots.
+    if scene.view == "3d":
+        st.plotly_chart(figures.SpecFigure(main_figure_spec(query, scene)), key="main_chart_3d",
+                        theme=None, config=CHART_CONFIG)
+    else:
+        chart.plotly_chart(chart_payload(query, scene, results), key="main_chart", on_click=on_click,
+                           on_drawn=on_drawn)
+        if scene.runs:
+            st.caption("▶ Play animates the runs; drag the slider to any step. Click anywhere "
+                       "on the landscape to start from there. Learning rates: just below.")
+    if first:
+        return
     if scene.runs:
-        table(scene, L, results, ref)
+        lr_sliders(scene)
+        table(scene, L, results, reference(L, cached_grid(scene.landscape_key()), results))
     else:
         st.info("No runs yet: add one in the sidebar (Add a run).", icon=":material/add:")
-    share_and_export(scene, L, results, spec)
+    share_and_export(scene, L, results, lambda: main_figure_spec(query, scene))
 
 
 def _query_lists() -> dict[str, list[str]]:

@@ -25,12 +25,19 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 MAX_BYTES = 1_500_000
 
 
-def page(query: dict | None = None) -> AppTest:
+def page(query: dict | None = None, *, chart_first: bool = False) -> AppTest:
+    """A new visitor's page (``query``: the URL's).  Its first run draws the chart alone; the
+    browser's chart then reports "drawn" and the whole page follows (app.CHART_FIRST).  AppTest
+    runs no JavaScript: this does what the report does (``chart_first``: stop before)."""
     at = AppTest.from_file(APP, default_timeout=60)
     for k, v in (query or {}).items():
         at.query_params[k] = v
     at.run()
     assert not at.exception, [e.value for e in at.exception]
+    if not chart_first and at.session_state["_chart_first"]:
+        at.session_state["_chart_first"] = False  # what app.on_drawn does
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
     return at
 
 
@@ -95,6 +102,32 @@ def test_default_page():
     assert len(at.get("download_button")) == 2
     assert any("v=1&ls=rosenbrock" in c.value for c in at.code)  # the share link
     assert at.button(key="add_run").disabled  # 8 runs: the maximum
+
+
+def test_a_new_visitor_sees_the_chart_first():
+    """The first run draws the header and the chart alone (the sidebar shows its title and
+    "Loading the controls"); the browser's chart reports "drawn" and the page follows."""
+    at = page({"scene": "ravine_momentum"}, chart_first=True)
+    assert at.session_state["_chart_first"]
+    (spec,) = charts(at)
+    assert len(spec["frames"]) > 10 and presets.PRESETS["ravine_momentum"].title in texts(at)
+    assert url_of(at) == encode(presets.PRESETS["ravine_momentum"].scene)  # the link is the page
+    assert not at.selectbox and not at.slider and not at.number_input and not at.button
+    assert not at.get("select_slider") and not at.get("download_button")
+    assert "Loading the controls" in " ".join(c.value for c in at.sidebar.caption)
+    (main,) = [c for c in at.get("bidi_component") if c.proto.component_name == chart.NAME]
+    assert '"drawn"' in main.proto.js_content and "DRAWN_WAIT_MS" in main.proto.js_content
+    at.session_state["_chart_first"] = False  # what app.on_drawn does when the chart reports
+    ok(at.run())
+    assert charts(at) == [spec] and at.selectbox(key="landscape").value == "ravine"
+    assert len(table_rows(at)) == 1 + 3 and "Update rules" in texts(at)
+
+
+def test_a_3d_link_shows_the_whole_page_at_once():
+    """The 3-D view is drawn by st.plotly_chart, which reports nothing: no chart-first run."""
+    at = page({"ls": "rosenbrock", "r0": "adam", "view": "3d"}, chart_first=True)
+    assert not at.session_state["_chart_first"]
+    assert at.selectbox(key="landscape").value == "rosenbrock" and charts(at)[0]["data"][0]["type"] == "surface"
 
 
 def test_a_rerun_without_changes_keeps_everything():
@@ -397,8 +430,9 @@ def test_the_page_starts_loading_the_chart_library_and_widget_code_first():
     from ./static) and preloads the widget code the page needs (names of the installed
     Streamlit's files)."""
     at = page()
-    (script,) = [h.proto.body for h in at.get("html")]
+    script, style = [h.proto.body for h in at.get("html")]  # (the style: the runs' colours)
     assert script.startswith("<script>") and "app/static/plotly-basic.min.js" in script
+    assert style.startswith("<style>") and figures.PALETTE[1] in style and "_learning_rate" in style
     bundle = Path(APP).parent / "static" / "plotly-basic.min.js"
     from plotly.offline.offline import get_plotlyjs_version
 

@@ -37,6 +37,7 @@ DRAW_MS = 180_000  # a cold server compiles the default scene's programs (JAX) o
 
 # The main chart (Streamlit gives its container the widget key's class).
 CHART = ".st-key-main_chart .js-plotly-plot"
+FIRST_RUN = 2  # the first run's path trace (after the colour bar's and the click grid's)
 
 # The main plot's trajectories: the line traces of the runs on the contour's axes (the side
 # plots' traces share the runs' legend groups but sit on other axes).
@@ -59,6 +60,21 @@ JS_DRAWN = """(sel) => {
   const lines = g.querySelectorAll('.scatterlayer .trace path.js-line').length;
   return paths.length > 0 && !!image && lines >= paths.length;
 }"""
+
+# What the chart shows, as drawn: every line's SVG path, every marker's place, the legend's
+# and the axes' texts (two pages that show the same figure at the same size draw the same).
+JS_DRAWING = """(sel) => {
+  const g = document.querySelector(sel);
+  const all = (q, f) => [...g.querySelectorAll(q)].map(f);
+  return {lines: all('.scatterlayer .trace path.js-line', e => e.getAttribute('d')),
+          points: all('.scatterlayer .trace .points path', e => e.getAttribute('transform')),
+          legend: [...g.parentElement.querySelectorAll('.lle-legend-item')].map(e => e.textContent),
+          ticks: all('.xtick text, .ytick text', e => e.textContent)};
+}"""
+
+# How many updates the chart drew by the quick path (viz/chart.js: plan()) and in full.
+JS_UPDATES = """() => ({quick: performance.getEntriesByName('lle-chart-quick').length,
+                      full: performance.getEntriesByName('lle-chart-react').length})"""
 
 JS_ANIM = """(sel) => {
   const g = document.querySelector(sel);
@@ -145,6 +161,8 @@ def _open(browser, url: str):
     """A new visitor (fresh context: no cache, no cookies) on ``url``, the chart drawn."""
     ctx = browser.new_context(viewport={"width": 1500, "height": 1100})
     page = ctx.new_page()
+    page.errors = []  # uncaught script errors (none expected)
+    page.on("pageerror", lambda err: page.errors.append(str(err)))
     page.goto(url)
     page.wait_for_function(JS_DRAWN, arg=CHART, timeout=DRAW_MS)
     return ctx, page
@@ -227,14 +245,34 @@ def test_draw_play_change_and_share(server, browser):
     page.wait_for_function(JS_DRAWN, arg=CHART, timeout=DRAW_MS)
     page.wait_for_timeout(500)  # the script's last messages (the URL is written before the chart)
     after = _paths(page)
-    url1 = page.url
     assert len(after) == len(before)
     assert after[0]["last"] != before[0]["last"] or after[0]["n"] != before[0]["n"], (before[0], after[0])
     assert [a["last"] for a in after[1:]] == [b["last"] for b in before[1:]]  # only run 1 changed
-    q0, q1 = parse_qs(urlsplit(url0).query), parse_qs(urlsplit(url1).query)
-    assert q1 != q0 and q1["r0"] != q0["r0"], (q0, q1)
-    assert {k: v for k, v in q1.items() if k != "r0"} == {k: v for k, v in q0.items() if k != "r0"}
+    q0, q1 = parse_qs(urlsplit(page.url).query), parse_qs(urlsplit(url0).query)
+    assert q0 != q1 and q0["r0"] != q1["r0"], (q1, q0)
+    assert {k: v for k, v in q0.items() if k != "r0"} == {k: v for k, v in q1.items() if k != "r0"}
+    # ... and run 2's learning rate: with the animation untouched since the last figure, the
+    # chart updates only run 2's traces (the quick path); the next step checks the drawing
+    updates = page.evaluate(JS_UPDATES)
+    url_mid, mid = page.url, after
+    lr = page.locator('[class*="st-key-run1_"][class*="_learning_rate"] input[type="range"]').first
+    lr.focus()
+    lr.press("ArrowRight")
+    page.wait_for_function("(u) => window.location.href !== u", arg=url_mid, timeout=60_000)
+    page.wait_for_function(f"([sel, name]) => {{ const p = ({JS_PATHS})(sel); "
+                           "return p && p.length > 1 && p[1].name !== name; }",
+                           arg=[CHART, mid[1]["name"]], timeout=DRAW_MS)
+    page.wait_for_timeout(1000)  # the quick path's last steps (names, frames)
+    after = _paths(page)
+    assert [a["last"] for i, a in enumerate(after) if i != 1] == [b["last"] for i, b in enumerate(mid) if i != 1]
+    now = page.evaluate(JS_UPDATES)
+    assert now["quick"] == updates["quick"] + 1 and now["full"] == updates["full"], (updates, now)
+    assert after[1]["name"] in page.evaluate(JS_DRAWING, CHART)["legend"]
+    url1 = page.url
+    q1 = parse_qs(urlsplit(url1).query)
+    assert {k: v for k, v in q1.items() if k != "r1"} == {k: v for k, v in q0.items() if k != "r1"}
     shown = _shown(page)
+    drawing = page.evaluate(JS_DRAWING, CHART)
     _shot(page, "3_changed")
 
     # 4. the URL opened by a new visitor shows the same view
@@ -246,11 +284,14 @@ def test_draw_play_change_and_share(server, browser):
         for a, b in zip(after, again):
             assert all(_close(u, v) for u, v in zip(a["last"], b["last"])), (a, b)
         assert parse_qs(urlsplit(page2.url).query) == q1
+        page2.wait_for_timeout(1000)  # (the page below the chart follows it)
+        assert page2.evaluate(JS_DRAWING, CHART) == drawing  # the quick update drew the same
         _shot(page2, "4_shared_link")
 
         # 5. a click on the landscape starts every run there: the URL's start and the
         # start marker move to (near) the clicked point
         page.bring_to_front()
+        page.locator(CHART).scroll_into_view_if_needed()  # (the sliders below were focused)
         box = page.locator(f"{CHART} .draglayer .xy .nsewdrag").first.bounding_box()
         at = (box["x"] + 0.3 * box["width"], box["y"] + 0.7 * box["height"])
         want = page.evaluate(JS_DATA_AT, [CHART, at[0] - box["x"], at[1] - box["y"]])
@@ -265,6 +306,19 @@ def test_draw_play_change_and_share(server, browser):
         # the click grid is 18 x 18 over the domain: the start is the grid point under the mouse
         assert abs(start[0] - want[0]) <= span[0] / 17 and abs(start[1] - want[1]) <= span[1] / 17, (start, want)
         _shot(page, "5_clicked_start")
+        # 6. the legend (HTML, viz/chart.js) still toggles a run after all this (a click hides
+        # run 1, another shows it)
+        item = page.locator(".st-key-main_chart .lle-legend-item").first
+        item.click()
+        page.wait_for_function(f"(sel) => document.querySelector(sel)._fullData[{FIRST_RUN}].visible === 'legendonly'",
+                               arg=CHART, timeout=10_000)
+        item.click()
+        page.wait_for_function(f"(sel) => document.querySelector(sel)._fullData[{FIRST_RUN}].visible === true",
+                               arg=CHART, timeout=10_000)
+        # (Pause interrupts Play's Plotly.animate, whose promise Plotly's own button leaves
+        # rejected, reason undefined: Plotly's, and harmless)
+        errors = [e for e in page.errors + page2.errors if e != "undefined"]
+        assert errors == [], errors
     finally:
         ctx2.close()
         ctx.close()

@@ -1,14 +1,201 @@
 // The race page's main chart (see viz/chart.py).  Plotly's basic bundle (viz/plotly_loader.js,
-// which runs just before this code) draws the figure spec built in Python (viz.figures) and
-// updates it in place with Plotly.react.  A click on a point of the figure sends its (x, y)
-// back to Python as the trigger value "click".
+// which runs just before this code) draws the figure spec built in Python (viz.figures).  A
+// click on a point of the figure sends its (x, y) back to Python as the trigger value "click".
+//
+// Updating a drawn figure.  Plotly.react redraws every subplot whenever any trace's numbers
+// change (~110 ms for the default page here).  Moving one learning rate changes one run: its
+// path, head and side-plot curves, their names, frames, and maybe the side plots' y ranges.
+// For such an update (see plan()) Plotly.animate with redraw: false re-plots only those traces
+// (~30 ms), new ranges go through Plotly.relayout, and the frames are replaced by name.
+// Anything else (another layout, other traces, or the person has played or scrubbed the
+// animation, so the other runs show some earlier step) goes through Plotly.react.
+//
+// The legend is HTML above the plot (drawLegend), not Plotly's: a run's name shows its learning
+// rate, and Plotly redraws its legend only through a restyle (~40 ms on the page).  A click on
+// an item hides or shows that run (all its traces), a double click shows it alone, like
+// Plotly's.  (The HTML export keeps Plotly's own legend.)
+
+// What a trace may change on the quick path: its numbers, name and hover text.
+const DATA_KEYS = new Set(["x", "y", "customdata", "name", "hovertemplate"]);
+
+function without(obj, drop) {  // a JSON key of obj with its keys in drop left out
+  const out = {};
+  for (const k of Object.keys(obj)) if (!drop.has(k)) out[k] = obj[k];
+  return JSON.stringify(out);
+}
+
+// Keys of a spec to compare the next one with (taken before Plotly sees the spec: Plotly
+// writes computed values into the objects it is given).
+function keysOf(spec) {
+  const layout = spec.layout || {};
+  const ranges = {};
+  const axes = {};
+  for (const k of Object.keys(layout)) {
+    if (/^[xy]axis\d*$/.test(k) && layout[k] && layout[k].range) {
+      ranges[k] = layout[k].range;
+      axes[k] = without(layout[k], new Set(["range"]));
+    } else axes[k] = JSON.stringify(layout[k]);
+  }
+  return {
+    layout: JSON.stringify(axes),
+    ranges,
+    traces: spec.data.map((t) => JSON.stringify(t)),
+    skeletons: spec.data.map((t) => without(t, DATA_KEYS) + "|" + Object.keys(t).sort().join(",")),
+    frames: (spec.frames || []).map((f) => f.name + ":" + JSON.stringify(f.traces)).join(";"),
+  };
+}
+
+// The quick update from prev to next ({traces, ranges}: what changed), or null for Plotly.react.
+function plan(prev, next) {
+  if (!prev || prev.layout !== next.layout || prev.frames !== next.frames ||
+      prev.traces.length !== next.traces.length) return null;
+  const traces = [];
+  for (let j = 0; j < next.traces.length; j++) {
+    if (next.traces[j] === prev.traces[j]) continue;
+    if (next.skeletons[j] !== prev.skeletons[j]) return null;
+    traces.push(j);
+  }
+  const ranges = {};
+  for (const k of Object.keys(next.ranges)) {
+    if (JSON.stringify(next.ranges[k]) !== JSON.stringify(prev.ranges[k])) ranges[k + ".range"] = next.ranges[k];
+  }
+  return { traces, ranges };
+}
+
+function quick(Plotly, gd, spec, step) {
+  const data = step.traces.map((j) => {
+    const t = {};
+    for (const k of DATA_KEYS) if (k in spec.data[j]) t[k] = spec.data[j][k];
+    return t;
+  });
+  Plotly.addFrames(gd, spec.frames || []);  // same names: replaced
+  const relayout = () => Object.keys(step.ranges).length && Plotly.relayout(gd, step.ranges);
+  if (!step.traces.length) return Promise.resolve().then(relayout);
+  // Plotly.animate re-plots the traces in the next animation frame (in the promise callbacks
+  // that follow its "plotly_transitioning" event) and resolves its promise a task later; the
+  // update is drawn when the re-plot is done.
+  const replotted = new Promise((resolve) => {
+    gd.once("plotly_transitioning", () => Promise.resolve().then(() => Promise.resolve()).then(resolve));
+  });
+  const moved = Plotly.animate(gd, { data, traces: step.traces },
+                               { frame: { duration: 0, redraw: false }, transition: { duration: 0 },
+                                 mode: "immediate" });
+  return Promise.race([replotted, moved]).then(relayout);
+}
+
+// --- the legend ---------------------------------------------------------------------------
+
+const SVG = "http://www.w3.org/2000/svg";
+
+function swatch(trace) {  // a small SVG of the trace's line or marker
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("width", "30");
+  svg.setAttribute("height", "18");
+  svg.setAttribute("aria-hidden", "true");
+  const el = (tag, attrs) => {
+    const e = document.createElementNS(SVG, tag);
+    for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+    svg.appendChild(e);
+  };
+  const line = trace.line || {};
+  const marker = trace.marker || {};
+  if (String(trace.mode || "").includes("lines")) {
+    el("line", { x1: 2, y1: 9, x2: 28, y2: 9, stroke: line.color || "#444",
+                 "stroke-width": Math.min(line.width || 2, 4) });
+  } else {
+    const edge = marker.line || {};
+    const paint = { fill: marker.color || "#444", stroke: edge.color || "none",
+                    "stroke-width": edge.width || 0 };
+    if (marker.symbol === "star") {
+      const pts = [];
+      for (let k = 0; k < 10; k++) {
+        const r = k % 2 ? 3.2 : 8, a = Math.PI / 2 + k * Math.PI / 5;
+        pts.push((15 + r * Math.cos(a)).toFixed(2) + "," + (9.5 - r * Math.sin(a)).toFixed(2));
+      }
+      el("polygon", Object.assign({ points: pts.join(" ") }, paint));
+    } else {
+      el("circle", Object.assign({ cx: 15, cy: 9, r: 5.5 }, paint));
+    }
+  }
+  return svg;
+}
+
+// The legend's entries: the traces Plotly would list (showlegend not false, a name), with the
+// traces each one hides or shows (its legend group, else itself).
+function entries(data) {
+  const out = [];
+  data.forEach((t, j) => {
+    if (t.showlegend === false || !t.name) return;
+    const members = [];
+    data.forEach((u, k) => { if (k === j || (t.legendgroup && u.legendgroup === t.legendgroup)) members.push(k); });
+    out.push({ trace: t, index: j, members });
+  });
+  return out;
+}
+
+const keyOf = (t) => t.legendgroup || "name:" + t.name;  // what stays hidden across figures
+
+// Hide, in a new figure's data, what the person has hidden (gd.__lleHidden: keys of entries;
+// forgotten when the landscape, and so the figure's uirevision, changes).
+function keepHidden(gd, spec) {
+  const rev = spec.layout.uirevision;
+  if (!gd.__lleHidden || gd.__lleUirevision !== rev) gd.__lleHidden = new Set();
+  gd.__lleUirevision = rev;
+  for (const e of entries(spec.data)) {
+    if (gd.__lleHidden.has(keyOf(e.trace))) for (const k of e.members) spec.data[k].visible = "legendonly";
+  }
+}
+
+function drawLegend(Plotly, gd, box, data) {
+  const items = entries(data);
+  const hidden = gd.__lleHidden;
+  const show = (which, visible) => {  // which: the entries to show (visible) or hide
+    for (const e of which) (visible ? hidden.delete(keyOf(e.trace)) : hidden.add(keyOf(e.trace)));
+    const members = which.flatMap((e) => e.members);
+    return members.length ? Plotly.restyle(gd, { visible: visible ? true : "legendonly" }, members)
+                          : Promise.resolve();
+  };
+  box.replaceChildren(...items.map((e) => {
+    const item = document.createElement("button");
+    item.type = "button";
+    item.className = "lle-legend-item" + (hidden.has(keyOf(e.trace)) ? " lle-legend-off" : "");
+    item.title = "Click: hide or show. Double click: this one alone.";
+    const text = document.createElement("span");
+    text.textContent = e.trace.name;
+    item.append(swatch(e.trace), text);
+    item.addEventListener("click", (ev) => {
+      if (ev.detail > 1) return;  // (the double click below)
+      show([e], hidden.has(keyOf(e.trace))).then(() => drawLegend(Plotly, gd, box, data));
+    });
+    item.addEventListener("dblclick", () => {
+      const others = items.filter((o) => o !== e);
+      const alone = !hidden.has(keyOf(e.trace)) && others.every((o) => hidden.has(keyOf(o.trace)));
+      show(alone ? items : [e], true)
+        .then(() => !alone && show(others, false))
+        .then(() => drawLegend(Plotly, gd, box, data));
+    });
+    return item;
+  }));
+}
+
+// A new visitor's page shows the chart first and the rest once the chart reports "drawn"
+// (app.py, CHART_FIRST); if it cannot draw, it reports anyway after this long.
+const DRAWN_WAIT_MS = 5000;
+
+function reportDrawn(gd) {
+  if (gd.__lleReported) return;
+  gd.__lleReported = true;
+  gd.__lleSend("drawn", true);
+}
 
 export default function (component) {
   const { parentElement, setTriggerValue } = component;
   const gd = parentElement.querySelector(".lle-chart");
+  const legend = parentElement.querySelector(".lle-legend");
   const message = parentElement.querySelector(".lle-chart-message");
   if (!gd) return;
   gd.__lleSend = setTriggerValue;  // the click handler (bound once) uses the latest one
+  if (!gd.__lleTimer) gd.__lleTimer = setTimeout(() => reportDrawn(gd), DRAWN_WAIT_MS);
   if (component.data === gd.__lleBytes) return;  // the same bytes: nothing to parse
   gd.__lleBytes = component.data;
   let data = component.data;  // JSON bytes (viz.chart.payload)
@@ -24,12 +211,22 @@ export default function (component) {
     .then((Plotly) => {
       if (gd.__lleRev !== rev) return null;  // a newer figure arrived while loading
       const spec = data.spec;
-      performance.mark("lle-chart-react");
-      return Plotly.react(gd, { data: spec.data, layout: spec.layout, frames: spec.frames || [],
-                                config: Object.assign({ responsive: true }, data.config || {}) })
-        .then(() => {
+      spec.layout = Object.assign({}, spec.layout, { showlegend: false });  // (drawLegend)
+      const keys = keysOf(spec);
+      const step = gd.__lleMoved ? null : plan(gd.__lleKeys, keys);
+      gd.__lleKeys = keys;
+      keepHidden(gd, spec);  // (after the keys: they compare what Python sent)
+      performance.mark(step ? "lle-chart-quick" : "lle-chart-react");
+      const drawn = step
+        ? quick(Plotly, gd, spec, step)
+        : Plotly.react(gd, { data: spec.data, layout: spec.layout, frames: spec.frames || [],
+                             config: Object.assign({ responsive: true }, data.config || {}) });
+      gd.__lleMoved = false;
+      drawLegend(Plotly, gd, legend, spec.data);
+      return drawn.then(() => {
           performance.mark("lle-chart-drawn");
           message.textContent = "";
+          reportDrawn(gd);
           if (!gd.__lleBound) {
             gd.__lleBound = true;
             gd.on("plotly_click", (ev) => {
@@ -38,13 +235,20 @@ export default function (component) {
                 gd.__lleSend("click", { x: p.x, y: p.y, curve: p.curveNumber });
               }
             });
+            // the person played or scrubbed the animation: the runs show some earlier step,
+            // so the next figure is drawn in full
+            const moved = () => { gd.__lleMoved = true; };
+            gd.on("plotly_buttonclicked", moved);
+            gd.on("plotly_sliderchange", moved);
           }
         });
     })
     .catch((err) => {
       gd.__lleRev = null;  // a later render tries again
       gd.__lleBytes = null;
+      gd.__lleKeys = null;
       message.textContent = "The chart could not be drawn: " + err.message +
         " (the app serves Plotly from its static folder: server.enableStaticServing must be on).";
+      reportDrawn(gd);
     });
 }

@@ -26,8 +26,17 @@ NAME = "loss_landscape_chart"
 _HERE = Path(__file__).parent
 _LOADER = (_HERE / "plotly_loader.js").read_text(encoding="utf-8")
 _JS = _LOADER + "\n" + (_HERE / "chart.js").read_text(encoding="utf-8")
-_HTML = '<div class="lle-chart-message" role="status"></div><div class="lle-chart"></div>'
-_CSS = ".lle-chart-message:empty { display: none; } .lle-chart-message { color: #a00; }"
+_HTML = ('<div class="lle-chart-message" role="status"></div>'
+         '<div class="lle-legend" aria-label="legend: click a run to hide or show it"></div>'
+         '<div class="lle-chart"></div>')
+_CSS = """
+.lle-chart-message:empty { display: none; } .lle-chart-message { color: #a00; }
+.lle-legend { display: flex; flex-wrap: wrap; gap: 0.1rem 1.1rem; padding: 0 0 0.3rem 3.5rem;
+              font: 15px Arial, Helvetica, sans-serif; color: #111; min-height: 1.6rem; }
+.lle-legend-item { display: inline-flex; align-items: center; gap: 0.35rem; border: 0; padding: 0;
+                   background: none; font: inherit; color: inherit; cursor: pointer; }
+.lle-legend-off { opacity: 0.4; }
+"""
 
 _component = st.components.v2.component(NAME, html=_HTML, css=_CSS, js=_JS, isolate_styles=False)
 
@@ -41,11 +50,13 @@ def payload(spec: Mapping[str, Any], rev: str, config: Mapping[str, Any] | None 
     return orjson.dumps({"rev": rev, "config": dict(config or {}), "spec": spec})
 
 
-def plotly_chart(data: bytes, *, key: str, on_click: Callable[[], None] | None = None):
+def plotly_chart(data: bytes, *, key: str, on_click: Callable[[], None] | None = None,
+                 on_drawn: Callable[[], None] | None = None):
     """Draw a figure (``data`` from :func:`payload`).  ``on_click`` runs (as a widget callback)
-    after a click on a point; :func:`clicked` reads the point."""
-    callbacks = {"on_click_change": on_click} if on_click is not None else {}
-    return _component(key=key, data=data, **callbacks)
+    after a click on a point; :func:`clicked` reads the point.  ``on_drawn`` runs once the
+    chart has drawn its first figure (or failed to, or after 5 s: ``DRAWN_WAIT_MS`` in chart.js)."""
+    callbacks = {"on_click_change": on_click, "on_drawn_change": on_drawn}
+    return _component(key=key, data=data, **{k: v for k, v in callbacks.items() if v is not None})
 
 
 def clicked(state: Any) -> list[dict]:
