@@ -728,7 +728,8 @@ def _race():
                            on_drawn=on_drawn)
         if scene.runs:
             st.caption("▶ Play animates the runs; drag the slider to any step. Click anywhere "
-                       "on the landscape to start from there. Learning rates: just below.")
+                       "on the landscape to start from there, a name above it to hide or show "
+                       "that run. Learning rates: just below.")
     if first:
         return
     if scene.runs:
