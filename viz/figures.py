@@ -287,8 +287,9 @@ def _memo(key, make):
 
 def _run_animation(i: int, r: RunResult, label: str, frame_list: np.ndarray, anim_points: int,
                    full_points: int, box) -> dict:
-    """Run ``i``'s traces in the main figure (its path, head and, if it diverges, cross) at the
-    last step, and per frame what changes: ``{"traces", "frames", "any_div"}``."""
+    """Run ``i``'s traces in the main figure (its path, head and, if it diverges within the
+    shown steps, a cross: every trace costs the browser ~1 ms per redraw) at the last step, and
+    per frame what changes: ``{"traces", "frames", "any_div"}``."""
     hi = int(frame_list[-1])
     color, symbol = _run_style(i)
     keep = dict(marker=dict(opacity=1))
@@ -323,7 +324,7 @@ def _run_animation(i: int, r: RunResult, label: str, frame_list: np.ndarray, ani
                          marker=dict(symbol="x", size=20, color=color,
                                      line=dict(color="#111111", width=1.5)),
                          hovertemplate=div_text + "<extra></extra>")
-        return [path, head, cross] if style or any_div else [path, head]
+        return [path, head, cross] if any_div else [path, head]
 
     n_fr = len(frame_list)
     return {"traces": at(hi, final=True, style=True),
@@ -412,10 +413,7 @@ def main_figure(scene: Scene, L: Landscape, grid, results: Sequence[RunResult], 
             data.append(t)
 
     # each frame names only the traces it changes (a run's cross only if that run diverges)
-    trace_ids = []
-    for i, run in enumerate(runs):
-        base_id = first_run + 3 * i
-        trace_ids += [base_id, base_id + 1] + ([base_id + 2] if run["any_div"] else [])
+    trace_ids = list(range(first_run, first_run + sum(len(run["traces"]) for run in runs)))
     frames = []
     for j, s in enumerate(frame_list):
         fdata = [t for run in runs for t in run["frames"][j]]
