@@ -6,7 +6,8 @@
 // change (~110 ms for the default page here).  Moving one learning rate changes one run: its
 // path, head and side-plot curves, their names, frames, and maybe the side plots' y ranges.
 // For such an update (see plan()) Plotly.animate with redraw: false re-plots only those traces
-// (~30 ms), new ranges go through Plotly.relayout, and the frames are replaced by name.
+// (~45-60 ms on the page, most of it Plotly's per-trace bookkeeping, done for every trace), new
+// ranges go through Plotly.relayout, and the frames are replaced by name.
 // Anything else (another layout, other traces, or the person has played or scrubbed the
 // animation, so the other runs show some earlier step) goes through Plotly.react.
 //

@@ -289,24 +289,22 @@ def _run_animation(i: int, r: RunResult, label: str, frame_list: np.ndarray, ani
                    full_points: int, box) -> dict:
     """Run ``i``'s traces in the main figure (its path, head and, if it diverges within the
     shown steps, a cross: every trace costs the browser ~1 ms per redraw) at the last step, and
-    per frame what changes: ``{"traces", "frames", "any_div"}``."""
+    per frame what changes: ``{"traces", "frames"}``."""
     hi = int(frame_list[-1])
     color, symbol = _run_style(i)
     keep = dict(marker=dict(opacity=1))
     grid = sampling.path_indices(r.xy, hi, anim_points, head=min(40, anim_points // 4))
     full = sampling.path_indices(r.xy, hi, full_points, head=min(200, full_points // 5))
     any_div = r.diverged_at is not None and r.diverged_at <= hi
-    mk = divergence_mark(r.xy, r.diverged_at, box)
+    mk = divergence_mark(r.xy, r.diverged_at, box) if any_div else None
 
     def at(step: int, final: bool, style: bool) -> list[dict]:
         idx, end = _path_at(r.xy, full if final else grid, step, r.diverged_at)
         path = dict(x=f4(r.xy[idx, 0]), y=f4(r.xy[idx, 1]))
         head = dict(x=[_r(r.xy[end, 0])], y=[_r(r.xy[end, 1])],
                     customdata=[[int(end), _r(r.loss[end])]])
-        div = r.diverged_at is not None and step >= r.diverged_at
-        cross = dict(x=[_r(mk[1][0])] if div else [], y=[_r(mk[1][1])] if div else [])
+        group = f"run{i}"
         if style:
-            group = f"run{i}"
             path.update(type="scatter", mode="lines", name=label, legendgroup=group,
                         line=dict(color=color, width=3), hoverinfo="skip")
             head.update(type="scatter", mode="markers", name=label, legendgroup=group,
@@ -315,21 +313,24 @@ def _run_animation(i: int, r: RunResult, label: str, frame_list: np.ndarray, ani
                                     line=dict(color="#ffffff", width=1.5)),
                         hovertemplate=f"<b>{label}</b><br>step %{{customdata[0]}}"
                                       "<br>f = %{customdata[1]:.4g}<extra></extra>")
-            div_text = (f"<b>{label}</b><br>diverged at step {r.diverged_at}"
-                        if r.diverged_at is not None else "")
-            if r.diverged_at is not None and mk[0] < r.diverged_at - 1:
+        if not any_div:
+            return [path, head]
+        shown = step >= r.diverged_at
+        cross = dict(x=[_r(mk[1][0])] if shown else [], y=[_r(mk[1][1])] if shown else [])
+        if style:
+            div_text = f"<b>{label}</b><br>diverged at step {r.diverged_at}"
+            if mk[0] < r.diverged_at - 1:
                 div_text += f"<br>(left the view at step {mk[0] + 1})"
             cross.update(type="scatter", mode="markers", name=f"{label}: diverged",
                          legendgroup=group, showlegend=False, unselected=keep, cliponaxis=False,
                          marker=dict(symbol="x", size=20, color=color,
                                      line=dict(color="#111111", width=1.5)),
                          hovertemplate=div_text + "<extra></extra>")
-        return [path, head, cross] if any_div else [path, head]
+        return [path, head, cross]
 
     n_fr = len(frame_list)
     return {"traces": at(hi, final=True, style=True),
-            "frames": [at(int(s), final=j == n_fr - 1, style=False) for j, s in enumerate(frame_list)],
-            "any_div": any_div}
+            "frames": [at(int(s), final=j == n_fr - 1, style=False) for j, s in enumerate(frame_list)]}
 
 
 def main_figure(scene: Scene, L: Landscape, grid, results: Sequence[RunResult], labels: Sequence[str],
@@ -412,7 +413,7 @@ def main_figure(scene: Scene, L: Landscape, grid, results: Sequence[RunResult], 
                 anchors.append(len(data))  # any subplot a frame does not name
             data.append(t)
 
-    # each frame names only the traces it changes (a run's cross only if that run diverges)
+    # each frame names the runs' traces and, unchanged ({}), one trace of each side plot
     trace_ids = list(range(first_run, first_run + sum(len(run["traces"]) for run in runs)))
     frames = []
     for j, s in enumerate(frame_list):
