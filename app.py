@@ -36,6 +36,7 @@ from viz.scene import (CUSTOM, DEFAULT_DOMAIN, MAX_RUNS, MAX_STEPS, PANEL_TITLES
                        start_from_click, to_query_string)
 from viz.network_page import network_page
 from viz.sweep_page import sweep_page
+from viz.chart import lr_key
 from viz.widgets import ensure, md_escape, param_widget
 from viz.widgets import from_widget as _from_widget
 from viz.widgets import widget_value as _widget_value
@@ -134,11 +135,35 @@ CHART_CONFIG = {"displaylogo": False, "scrollZoom": False,
                 "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"]}
 
 
+NOTE = ("▶ Play animates the runs; drag the slider to any step. Click anywhere on the landscape "
+        "to start from there, a name above it to hide or show that run. Learning rates: just below.")
+
+
+def results_table(scene: Scene, L, results) -> dict:
+    """The results table (plain text cells): a row per run, in the runs' colours."""
+    ref = reference(L, cached_grid(scene.landscape_key()), results)
+    rows = metrics.table(results, scene.labels(), L, ref, scene.tol)
+    header = ["run", "final loss", "best loss", f"steps to {ref.label} ≤ {scene.tol:g}",
+              "diverged at step", "distance to minimum"]
+    cells = [[r["run"]] + [metrics.fmt_cell(r[k]) for k in
+                           ("final loss", "best loss", "steps to tol", "diverged at", "final distance")]
+             for r in rows]
+    colors = [figures.PALETTE[i % len(figures.PALETTE)] for i in range(len(rows))]
+    return {"header": header, "rows": cells, "colors": colors}
+
+
 @st.cache_data(max_entries=24, show_spinner=False)
 def chart_payload(query: str, _scene: Scene, _results=None) -> bytes:
-    """The main chart's data (viz.chart.payload), named by the scene's query string.  Built
+    """The main chart's data (viz.chart.payload), named by the scene's query string: the 2-D
+    figure (the 3-D view draws its own: None), the learning rates and the results table.  Built
     here, not from main_figure_spec: that would pickle the figure's dict into its cache."""
-    return chart.payload(figure_spec(_scene, _results), rev=query, config=CHART_CONFIG)
+    scene = _scene
+    L = landscape(scene.landscape_key())
+    results = scene_results(scene, L) if _results is None else _results
+    spec = None if scene.view == "3d" else figure_spec(scene, results)
+    return chart.payload(spec, rev=query, config=CHART_CONFIG, note=NOTE if spec and scene.runs else "",
+                         controls=chart.lr_controls(scene),
+                         table=results_table(scene, L, results) if scene.runs else None)
 
 
 def _warm_up():  # pragma: no cover - background thread
@@ -165,10 +190,6 @@ def start_warm_up() -> threading.Thread | None:
 # ==========================================================================================
 
 S = st.session_state
-
-
-def lr_key(i: int, run: Run) -> str:
-    return f"run{i}_{run.optimizer}_learning_rate"
 
 
 def run_keys(i: int, run: Run) -> dict[str, object]:
@@ -338,6 +359,12 @@ def on_reset_start():
     push(current().replace(start=None))
 
 
+def on_lr():
+    """A learning rate moved under the chart (checked: the message comes from the browser)."""
+    for key, value in chart.lr_changes(chart.trigger(S.get("main_chart"), "lr"), current()).items():
+        S[key] = value
+
+
 def on_click():
     """A click on the transparent grid over the contour sets the start point."""
     scene = current()
@@ -504,24 +531,6 @@ def formula_controls(scene: Scene):
         st.error(f"Domain not applied: {S['_domain_error']}")
 
 
-LR_LABEL_CSS = widgets.swatch_css(
-    '[class*="st-key-run{i}_"][class*="_learning_rate"] [data-testid="stWidgetLabel"] p', MAX_RUNS)
-
-
-def lr_sliders(scene: Scene):
-    """Every run's learning rate, one notch at a time, right under the figure (4 per row; the
-    label's colour swatch is CSS, LR_LABEL_CSS: every element here is redrawn on each change)."""
-    cols = st.columns(4, gap="small")
-    for i, run in enumerate(scene.runs):
-        key = lr_key(i, run)
-        ensure(key, run.learning_rate)
-        name = run.label or short_title(run.optimizer) + (" +LA" if run.lookahead else "") + \
-            (" (raw)" if run.raw else "")
-        with cols[i % 4]:
-            param_widget(run.rule.spec("learning_rate"), key, st,
-                         label=f"**{i + 1}** {md_escape(name)}")
-
-
 # ==========================================================================================
 # The page
 # ==========================================================================================
@@ -552,18 +561,6 @@ def header(scene: Scene, L):
     name = "Your own function" if scene.landscape == CUSTOM else L.title
     latex = L.latex.replace("$", "") if L.latex else ""
     st.markdown(f"**{name}** &nbsp; ${latex}$ &nbsp; — {L.lesson}")
-
-
-def table(scene: Scene, L, results, ref):
-    rows = metrics.table(results, scene.labels(), L, ref, scene.tol)
-    header = ["run", "final loss", "best loss", f"steps to {ref.label} ≤ {scene.tol:g}",
-              "diverged at step", "distance to minimum"]
-    cells = [[r["run"]] + [metrics.fmt_cell(r[k]) for k in
-                           ("final loss", "best loss", "steps to tol", "diverged at", "final distance")]
-             for r in rows]
-    # A Markdown table, not st.table: st.table's front end loads ~1 MB of Arrow code, which
-    # measured ~0.1-0.2 s of a shared link's first load here.
-    st.markdown(widgets.markdown_table(header, cells), width="stretch")
 
 
 def stacked(latex: str) -> str:
@@ -634,7 +631,6 @@ def explorer():
 def _explorer():
     with st.sidebar:
         chart.preload()
-        st.html(f"<style>{LR_LABEL_CSS}</style>")  # the runs' colours on the learning-rate sliders
     if "_scene" not in S:  # a new visitor: the URL is the scene
         scene, warnings = decode(_query_lists())
         S["_warnings"] = warnings
@@ -715,27 +711,21 @@ def _race():
     L = landscape(scene.landscape_key())
     if scene.runs and not first:  # the sliders' values (they are drawn below the chart)
         scene = commit(scene_from_widgets(scene, L))
-    sync_url(scene)
     results = scene_results(scene, L)
     query = to_query_string(scene)
-    # The chart first: the browser's one busy thread draws it before the ~30 other elements of
-    # this fragment.  One chart: the landscape with the runs and, to its right, the side plots.
+    # The chart first: the browser's one busy thread draws it before the other elements of
+    # this fragment.  One element: the landscape with the runs and, to its right, the side
+    # plots; under them the learning rates and the results table (viz/chart.py: a change
+    # reruns this fragment, which sends this element and the share row).
     if scene.view == "3d":
         st.plotly_chart(figures.SpecFigure(main_figure_spec(query, scene)), key="main_chart_3d",
                         theme=None, config=CHART_CONFIG)
-    else:
-        chart.plotly_chart(chart_payload(query, scene, results), key="main_chart", on_click=on_click,
-                           on_drawn=on_drawn)
-        if scene.runs:
-            st.caption("▶ Play animates the runs; drag the slider to any step. Click anywhere "
-                       "on the landscape to start from there, a name above it to hide or show "
-                       "that run. Learning rates: just below.")
+    chart.plotly_chart(chart_payload(query, scene, results), key="main_chart", on_click=on_click,
+                       on_drawn=on_drawn, on_lr=on_lr)
+    sync_url(scene)  # (after the chart: the browser takes the new URL once it has the chart's data)
     if first:
         return
-    if scene.runs:
-        lr_sliders(scene)
-        table(scene, L, results, reference(L, cached_grid(scene.landscape_key()), results))
-    else:
+    if not scene.runs:
         st.info("No runs yet: add one in the sidebar (Add a run).", icon=":material/add:")
     share_and_export(scene, L, results, lambda: main_figure_spec(query, scene))
 

@@ -58,18 +58,41 @@ def chart_jsons(at: AppTest) -> list[str]:
 
 
 def charts(at: AppTest) -> list[dict]:
-    """The figures (Plotly specs) on the page."""
+    """The figures (Plotly specs) on the page (the 3-D view's chart component has none)."""
     out = []
     for text in chart_jsons(at):
         d = json.loads(text)
-        out.append(d["spec"] if "spec" in d and "data" not in d else d)
+        if "spec" in d and "data" not in d:
+            d = d["spec"]
+        if d is not None:
+            out.append(d)
     return out
 
 
-def table_rows(at: AppTest) -> list[str]:
-    """The results table (Markdown): its header line and one line per run."""
-    (table,) = [m.value for m in at.markdown if m.value.startswith("| run |")]
-    return [line for line in table.splitlines() if not line.startswith("|---")]
+def chart_data(at: AppTest) -> dict:
+    """The main chart component's whole payload (figure, learning rates, table)."""
+    (text,) = [c.proto.bytes.decode() for c in at.get("bidi_component") if c.proto.component_name == chart.NAME]
+    return json.loads(text)
+
+
+def table_rows(at: AppTest) -> list[list[str]]:
+    """The results table under the chart: its header and one row per run (plain text cells,
+    which chart.js shows with textContent)."""
+    table = chart_data(at)["table"]
+    return [table["header"]] + table["rows"]
+
+
+def move_lr(at: AppTest, i: int, value: float) -> AppTest:
+    """Move run ``i``'s learning rate as the chart's range input does: chart.js sends every
+    run's rate as the trigger value "lr", and app.on_lr keeps what viz.chart.lr_changes accepts.
+    (AppTest cannot send a component's trigger; tests/test_browser.py moves the real input.)"""
+    controls = chart_data(at)["controls"]
+    assert value in controls[i]["values"]
+    sent = {"keys": [c["key"] for c in controls], "values": [c["values"][c["at"]] for c in controls]}
+    sent["values"][i] = value
+    for key, v in chart.lr_changes(sent, scene_of(at)).items():
+        at.session_state[key] = v
+    return at.run()
 
 
 def ok(at: AppTest) -> AppTest:
@@ -98,7 +121,11 @@ def test_default_page():
     assert url_of(at) == encode(scene)  # the URL encodes the page
     assert "The classic race" in texts(at)
     rows = table_rows(at)
-    assert len(rows) == 1 + 8 and "steps to" in rows[0]
+    assert len(rows) == 1 + 8 and "steps to f − f* ≤ 0.001" in rows[0]
+    assert [r[0] for r in rows[1:]] == scene.labels()
+    controls = chart_data(at)["controls"]  # every run's learning rate, under the chart
+    assert [c["values"][c["at"]] for c in controls] == [r.learning_rate for r in scene.runs]
+    assert [c["name"] for c in controls][:3] == ["SGD", "Momentum", "Nesterov"]
     assert len(at.get("download_button")) == 2
     assert any("v=1&ls=rosenbrock" in c.value for c in at.code)  # the share link
     assert at.button(key="add_run").disabled  # 8 runs: the maximum
@@ -114,6 +141,7 @@ def test_a_new_visitor_sees_the_chart_first():
     assert url_of(at) == encode(presets.PRESETS["ravine_momentum"].scene)  # the link is the page
     assert not at.selectbox and not at.slider and not at.number_input and not at.button
     assert not at.get("select_slider") and not at.get("download_button")
+    assert len(chart_data(at)["controls"]) == 3 and len(table_rows(at)) == 1 + 3  # (in the chart)
     assert "Loading the controls" in " ".join(c.value for c in at.sidebar.caption)
     (main,) = [c for c in at.get("bidi_component") if c.proto.component_name == chart.NAME]
     assert '"drawn"' in main.proto.js_content and "DRAWN_WAIT_MS" in main.proto.js_content
@@ -213,7 +241,7 @@ def test_add_remove_runs_and_change_optimizer():
 
 def test_hyperparameters_lookahead_raw_and_label():
     at = page({"scene": "nesterov_vs_momentum"})
-    ok(at.select_slider(key="run0_momentum_learning_rate").set_value(0.05).run())
+    ok(move_lr(at, 0, 0.05))
     assert scene_of(at).runs[0].learning_rate == 0.05
     assert url_of(at)["r0"] == "momentum:learning_rate=0.05"
     ok(at.select_slider(key="run0_momentum_momentum").set_value(0.99).run())
@@ -282,7 +310,7 @@ def test_view_controls():
     ok(at.radio(key="view").set_value("2d").run())
     assert int(charts(at)[0]["frames"][-1]["name"]) == 100
     ok(at.select_slider(key="tol").set_value(1e-6).run())
-    assert url_of(at)["tol"] == "1e-06" and "1e\\-06" in table_rows(at)[0]
+    assert url_of(at)["tol"] == "1e-06" and "steps to f − f* ≤ 1e-06" in table_rows(at)[0]
     ok(at.toggle(key="log_steps").set_value(True).run())
     assert url_of(at)["xlog"] == "1" and charts(at)[0]["layout"]["xaxis2"]["type"] == "log"
 
@@ -310,6 +338,63 @@ def test_a_click_value_is_read_defensively(state, points):
     assert chart.clicked(state) == points
 
 
+def test_learning_rate_controls_follow_the_scene():
+    scene = presets.PRESETS["adam_vs_sgd"].scene
+    controls = chart.lr_controls(scene)
+    assert [c["key"] for c in controls] == [chart.lr_key(i, r) for i, r in enumerate(scene.runs)]
+    for c, run in zip(controls, scene.runs):
+        p = run.rule.spec("learning_rate")
+        assert c["values"] == sorted(c["values"]) and c["values"][c["at"]] == run.learning_rate
+        assert p.low <= c["values"][0] and c["values"][-1] <= p.high
+        assert len(c["labels"]) == len(c["values"]) and c["color"] in figures.PALETTE
+    # an off-notch rate from a link is one of the positions, so the control shows it
+    odd = scene.replace(runs=(scene.runs[0].with_hp(learning_rate=0.0123),) + scene.runs[1:])
+    c0 = chart.lr_controls(odd)[0]
+    assert c0["values"][c0["at"]] == 0.0123 and "0.0123" in c0["labels"]
+
+
+def _lr_message(scene, **at):
+    controls = chart.lr_controls(scene)
+    values = [c["values"][c["at"]] for c in controls]
+    for i, v in at.items():
+        values[int(i[1:])] = v
+    return {"keys": [c["key"] for c in controls], "values": values}
+
+
+def test_a_moved_learning_rate_is_checked_against_the_scene():
+    scene = presets.PRESETS["adam_vs_sgd"].scene
+    k = [chart.lr_key(i, r) for i, r in enumerate(scene.runs)]
+    up = chart.lr_controls(scene)[1]
+    nxt = up["values"][up["at"] + 1]
+    changes = chart.lr_changes(_lr_message(scene, r1=nxt), scene)
+    assert changes[k[1]] == nxt and all(changes[key] == r.learning_rate
+                                        for key, r in zip(k, scene.runs) if key != k[1])
+    # what a browser could send instead: each bad entry is dropped, the good ones kept
+    bad = _lr_message(scene, r0=1e300, r1=float("nan"), r2=True)
+    assert chart.lr_changes(bad, scene) == {key: r.learning_rate for key, r in zip(k, scene.runs)
+                                            if key not in k[:3]}
+    assert chart.lr_changes(_lr_message(scene, r0=0.0101234), scene).get(k[0]) is None  # off-notch
+    assert chart.lr_changes(_lr_message(scene, r0="0.1"), scene).get(k[0]) is None
+    moved = _lr_message(scene, r1=nxt)
+    moved["keys"][1] = "run1_sgd_learning_rate" if "adam" in k[1] else "run1_adam_learning_rate"
+    assert k[1] not in chart.lr_changes(moved, scene)  # another run was there when it was sent
+    for junk in (None, "x", [], {"keys": k}, {"keys": k, "values": [0.1]}, {"keys": "ab", "values": "ab"},
+                 {"keys": None, "values": None}, {"keys": [[1]], "values": [{"a": 1}]}):
+        assert chart.lr_changes(junk, scene) == {}
+    long = _lr_message(scene)
+    long = {"keys": long["keys"] + ["x"] * 10**4, "values": long["values"] + [0.1] * 10**4}
+    assert chart.lr_changes(long, scene) == {key: r.learning_rate for key, r in zip(k, scene.runs)}
+
+
+def test_the_3d_view_keeps_the_learning_rates_and_table_under_its_plot():
+    at = page({"ls": "rosenbrock", "r0": "adam", "r1": "sgd", "view": "3d"})
+    data = chart_data(at)
+    assert data["spec"] is None and charts(at)[0]["data"][0]["type"] == "surface"
+    assert len(data["controls"]) == 2 and len(table_rows(at)) == 1 + 2
+    ok(move_lr(at, 0, 0.025))
+    assert url_of(at)["r0"] == "adam:learning_rate=0.025" and chart_data(at)["spec"] is None
+
+
 def test_update_rules_are_shown():
     at = page({"scene": "adagrad_stalls"})
     body = texts(at)
@@ -322,7 +407,7 @@ def test_update_rules_are_shown():
 def test_url_round_trip_through_a_new_session():
     at = page()
     ok(at.selectbox(key="landscape").set_value("ravine").run())
-    ok(at.select_slider(key="run6_adam_learning_rate").set_value(0.1).run())
+    ok(move_lr(at, 6, 0.1))
     ok(at.radio(key="edit_run").set_value(1).run())
     ok(at.button(key="run1_remove").click().run())
     ok(at.number_input(key="steps").set_value(3000).run())
@@ -351,7 +436,7 @@ def test_changing_numbers_never_recompiles():
 
     at = page({"scene": "adam_vs_sgd"})
     before = simulate._cache_size()
-    ok(at.select_slider(key="run2_adam_learning_rate").set_value(0.025).run())
+    ok(move_lr(at, 2, 0.025))
     ok(at.radio(key="edit_run").set_value(2).run())
     ok(at.select_slider(key="run2_adam_b1").set_value(0.8).run())
     ok(at.number_input(key="start_x").set_value(-1.0).run())
@@ -421,8 +506,13 @@ def test_a_typed_run_label_cannot_break_the_results_table():
     ok(at.text_input(key="run0_label").input("a | b [x](javascript:1) <b>").run())
     rows = table_rows(at)
     assert len(rows) == 1 + len(scene_of(at).runs)
-    assert rows[1].count(" | ") == 5  # a typed pipe makes no new column
-    assert "](" not in rows[1] and "<b>" not in rows[1] and "javascript" in rows[1]
+    label = scene_of(at).runs[0].label  # (viz.scene.clean_label keeps letters and some marks)
+    assert "javascript" in label and rows[1][0] == label and len(rows[1]) == 6  # text, as kept
+    assert chart_data(at)["controls"][0]["name"] == label
+    # ... which the page shows as text: chart.js never writes HTML from the data
+    (main,) = [c for c in at.get("bidi_component") if c.proto.component_name == chart.NAME]
+    js = main.proto.js_content
+    assert "textContent" in js and "innerHTML" not in js and "insertAdjacentHTML" not in js
 
 
 def test_the_page_starts_loading_the_chart_library_and_widget_code_first():
@@ -430,9 +520,8 @@ def test_the_page_starts_loading_the_chart_library_and_widget_code_first():
     from ./static) and preloads the widget code the page needs (names of the installed
     Streamlit's files)."""
     at = page()
-    script, style = [h.proto.body for h in at.get("html")]  # (the style: the runs' colours)
+    (script,) = [h.proto.body for h in at.get("html")]
     assert script.startswith("<script>") and "app/static/plotly-basic.min.js" in script
-    assert style.startswith("<style>") and figures.PALETTE[1] in style and "_learning_rate" in style
     bundle = Path(APP).parent / "static" / "plotly-basic.min.js"
     from plotly.offline.offline import get_plotlyjs_version
 

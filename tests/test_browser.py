@@ -177,8 +177,11 @@ def _paths(page):
     return page.evaluate(JS_PATHS, CHART)
 
 
+LRS = ".st-key-main_chart .lle-lr input[type=range]"  # the learning rates (viz/chart.js)
+
+
 def _shown(page) -> dict:
-    """The values the sidebar and the learning-rate sliders show."""
+    """The values the sidebar, the learning-rate controls and the results table show."""
     def text(sel):
         return page.locator(sel).first.inner_text().strip()
 
@@ -189,9 +192,9 @@ def _shown(page) -> dict:
            "steps": value(".st-key-steps input"),
            "start_x": value(".st-key-start_x input"),
            "start_y": value(".st-key-start_y input")}
-    for el in page.locator('[class*="st-key-run"][class*="_learning_rate"]').all():
-        key = next(c for c in el.get_attribute("class").split() if c.startswith("st-key-"))
-        out[key] = el.locator('input[type="range"]').get_attribute("aria-valuetext")
+    for el in page.locator(".st-key-main_chart .lle-lr").all():
+        out[el.get_attribute("data-key")] = el.locator("input").get_attribute("aria-valuetext")
+    out["table"] = page.locator(".st-key-main_chart .lle-table").inner_text()
     return out
 
 
@@ -233,9 +236,10 @@ def test_draw_play_change_and_share(server, browser):
     # figure replaces the frames anyway)
     page.locator(f"{CHART} .updatemenu-button").filter(has_text="Pause").first.click()
 
-    # 3. one notch up on run 1's learning rate (keyboard on the select-slider): the chart and
-    # the URL follow
-    lr = page.locator('[class*="st-key-run0_"][class*="_learning_rate"] input[type="range"]').first
+    # 3. one notch up on run 1's learning rate (keyboard on its range input under the chart):
+    # the chart, the table and the URL follow
+    table0 = page.locator(".st-key-main_chart .lle-table").inner_text()
+    lr = page.locator(LRS).nth(0)
     lr.focus()
     lr.press("ArrowRight")
     page.wait_for_function("(u) => window.location.href !== u", arg=url0, timeout=60_000)
@@ -243,8 +247,10 @@ def test_draw_play_change_and_share(server, browser):
                            "return p && p.length && p[0].name !== name; }",
                            arg=[CHART, before[0]["name"]], timeout=DRAW_MS)
     page.wait_for_function(JS_DRAWN, arg=CHART, timeout=DRAW_MS)
-    page.wait_for_timeout(500)  # the script's last messages (the URL is written before the chart)
+    page.wait_for_timeout(500)  # the script's last messages (the URL is written after the chart)
     after = _paths(page)
+    table1 = page.locator(".st-key-main_chart .lle-table").inner_text()
+    assert table1 != table0 and table1.splitlines()[2:] == table0.splitlines()[2:]  # run 1's row
     assert len(after) == len(before)
     assert after[0]["last"] != before[0]["last"] or after[0]["n"] != before[0]["n"], (before[0], after[0])
     assert [a["last"] for a in after[1:]] == [b["last"] for b in before[1:]]  # only run 1 changed
@@ -255,7 +261,7 @@ def test_draw_play_change_and_share(server, browser):
     # chart updates only run 2's traces (the quick path); the next step checks the drawing
     updates = page.evaluate(JS_UPDATES)
     url_mid, mid = page.url, after
-    lr = page.locator('[class*="st-key-run1_"][class*="_learning_rate"] input[type="range"]').first
+    lr = page.locator(LRS).nth(1)
     lr.focus()
     lr.press("ArrowRight")
     page.wait_for_function("(u) => window.location.href !== u", arg=url_mid, timeout=60_000)
@@ -315,6 +321,22 @@ def test_draw_play_change_and_share(server, browser):
         item.click()
         page.wait_for_function(f"(sel) => document.querySelector(sel)._fullData[{FIRST_RUN}].visible === true",
                                arg=CHART, timeout=10_000)
+        # 7. two quick moves of run 3's learning rate: the page ends on the second (each
+        # message carries every run's rate), and the control is not reset on the way
+        lr = page.locator(LRS).nth(2)
+        want = lr.evaluate("(el) => el.__lleLabels[+el.value + 2]")
+        url2 = page.url
+        lr.focus()
+        lr.press("ArrowRight")
+        lr.press("ArrowRight")
+        page.wait_for_function("(want) => new RegExp('learning_rate=' + want.replace('.', '\\\\.') + '(,|$)')"
+                               ".test(new URLSearchParams(location.search).get('r2') || '')",
+                               arg=want, timeout=60_000)
+        page.wait_for_function(JS_DRAWN, arg=CHART, timeout=DRAW_MS)
+        page.wait_for_timeout(1000)
+        assert lr.get_attribute("aria-valuetext") == f"α = {want}"
+        q2, q1 = parse_qs(urlsplit(page.url).query), parse_qs(urlsplit(url2).query)
+        assert {k: v for k, v in q2.items() if k != "r2"} == {k: v for k, v in q1.items() if k != "r2"}
         # (Pause interrupts Play's Plotly.animate, whose promise Plotly's own button leaves
         # rejected, reason undefined: Plotly's, and harmless)
         errors = [e for e in page.errors + page2.errors if e != "undefined"]

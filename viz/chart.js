@@ -179,6 +179,103 @@ function drawLegend(Plotly, gd, box, data) {
   }));
 }
 
+// --- learning rates and the results table (plain HTML under the plot) ----------------------
+
+function swatchSpan(color) {
+  const s = document.createElement("span");
+  s.className = "lle-swatch";
+  s.style.background = color;
+  return s;
+}
+
+const sameValues = (a, b) => a.length === b.length && a.every((v, j) => v === b[j]);
+
+// One range input per run over its notches (c.values); a move sends every run's rate as the
+// trigger value "lr" (the last message carries all moves, however many reruns are skipped).
+// While a sent move is not yet in the data (a rerun is on its way), the inputs keep what the
+// person set; a focused input is updated in place, never rebuilt (the keyboard keeps working).
+function drawControls(gd, box, controls) {
+  const shape = controls.map((c) => c.key + ":" + c.values.join(",")).join("|");
+  const now = controls.map((c) => c.values[c.at]);
+  const pending = gd.__llePending;
+  const keep = pending && pending.shape === shape && !sameValues(pending.values, now) &&
+    performance.now() - pending.t < 10000;
+  if (!keep) gd.__llePending = null;
+  if (box.__lleShape !== shape) {
+    box.__lleShape = shape;
+    const inputs = [];
+    const send = () => {
+      const values = inputs.map((inp) => inp.__lleValues[+inp.value]);
+      gd.__llePending = { shape, values, t: performance.now() };
+      gd.__lleSend("lr", { keys: controls.map((c) => c.key), values });
+    };
+    box.replaceChildren(...controls.map((c) => {
+      const wrap = document.createElement("label");
+      wrap.className = "lle-lr";
+      wrap.dataset.key = c.key;
+      wrap.title = c.doc || "";
+      const head = document.createElement("span");
+      head.className = "lle-lr-head";
+      const n = document.createElement("b");
+      n.textContent = String(c.n);
+      const name = document.createElement("span");
+      name.className = "lle-lr-name";
+      const value = document.createElement("span");
+      value.className = "lle-lr-value";
+      head.append(swatchSpan(c.color), n, name, value);
+      const input = document.createElement("input");
+      input.type = "range";
+      input.min = "0";
+      input.step = "1";
+      input.style.accentColor = c.color;
+      input.__lleName = name;
+      input.__lleValue = value;
+      input.addEventListener("input", () => show(input));
+      input.addEventListener("change", send);
+      inputs.push(input);
+      wrap.append(head, input);
+      return wrap;
+    }));
+  }
+  box.querySelectorAll("input").forEach((input, j) => {
+    const c = controls[j];
+    input.__lleValues = c.values;
+    input.__lleLabels = c.labels;
+    input.__lleName.textContent = c.name;
+    input.setAttribute("aria-label", "learning rate of run " + c.n + ", " + c.name);
+    input.max = String(c.values.length - 1);
+    if (!keep) input.value = String(c.at);
+    show(input);
+  });
+}
+
+function show(input) {  // the value next to the name, and what a screen reader says
+  const text = "α = " + input.__lleLabels[+input.value];
+  input.__lleValue.textContent = text;
+  input.setAttribute("aria-valuetext", text);
+}
+
+function drawTable(box, table) {
+  if (!table || !table.rows || !table.rows.length) { box.replaceChildren(); return; }
+  const el = document.createElement("table");
+  const head = el.createTHead().insertRow();
+  for (const h of table.header) {
+    const th = document.createElement("th");
+    th.textContent = h;
+    head.appendChild(th);
+  }
+  const body = el.createTBody();
+  table.rows.forEach((row, j) => {
+    const tr = body.insertRow();
+    row.forEach((cell, k) => {
+      const td = tr.insertCell();
+      if (k === 0 && table.colors && table.colors[j]) td.appendChild(swatchSpan(table.colors[j]));
+      td.appendChild(document.createTextNode(cell));
+    });
+  });
+  box.replaceChildren(el);
+}
+
 // A new visitor's page shows the chart first and the rest once the chart reports "drawn"
 // (app.py, CHART_FIRST); if it cannot draw, it reports anyway after this long.
 const DRAWN_WAIT_MS = 5000;
@@ -194,6 +291,9 @@ export default function (component) {
   const gd = parentElement.querySelector(".lle-chart");
   const legend = parentElement.querySelector(".lle-legend");
   const message = parentElement.querySelector(".lle-chart-message");
+  const note = parentElement.querySelector(".lle-note");
+  const lrs = parentElement.querySelector(".lle-lrs");
+  const table = parentElement.querySelector(".lle-table");
   if (!gd) return;
   gd.__lleSend = setTriggerValue;  // the click handler (bound once) uses the latest one
   if (!gd.__lleTimer) gd.__lleTimer = setTimeout(() => reportDrawn(gd), DRAWN_WAIT_MS);
@@ -203,11 +303,32 @@ export default function (component) {
   if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) {
     data = JSON.parse(new TextDecoder().decode(data));
   }
-  if (!data || !data.spec) return;
+  if (!data) return;
   if (gd.__lleRev === data.rev) return;  // the same figure: nothing to draw
   gd.__lleRev = data.rev;
   const rev = data.rev;
   performance.mark("lle-chart-data");  // for benchmarks/bench_page.py: where a change's time goes
+  // (after the plot's update has started below: it comes first on the busy thread)
+  const rest = () => {
+    note.textContent = data.note || "";
+    drawControls(gd, lrs, data.controls || []);
+    drawTable(table, data.table);
+  };
+  if (!data.spec) {  // no plot here (the 3-D view draws its own): the controls and the table
+    gd.__lleKeys = null;
+    if (gd.__lleDrawn) {
+      gd.__lleDrawn = false;
+      window.llePlotly.then((Plotly) => {
+        if (gd.__lleDrawn) return;  // a figure came back meanwhile
+        Plotly.purge(gd);  // (and its event handlers: bound again with the next figure)
+        gd.__lleBound = false;
+      });
+    }
+    legend.replaceChildren();
+    rest();
+    reportDrawn(gd);
+    return;
+  }
   window.llePlotly
     .then((Plotly) => {
       if (gd.__lleRev !== rev) return null;  // a newer figure arrived while loading
@@ -223,7 +344,9 @@ export default function (component) {
         : Plotly.react(gd, { data: spec.data, layout: spec.layout, frames: spec.frames || [],
                              config: Object.assign({ responsive: true }, data.config || {}) });
       gd.__lleMoved = false;
+      gd.__lleDrawn = true;
       drawLegend(Plotly, gd, legend, spec.data);
+      rest();
       return drawn.then(() => {
           performance.mark("lle-chart-drawn");
           message.textContent = "";
@@ -248,6 +371,7 @@ export default function (component) {
       gd.__lleRev = null;  // a later render tries again
       gd.__lleBytes = null;
       gd.__lleKeys = null;
+      rest();
       message.textContent = "The chart could not be drawn: " + err.message +
         " (the app serves Plotly from its static folder: server.enableStaticServing must be on).";
       reportDrawn(gd);

@@ -16,15 +16,26 @@ traces (``Plotly.animate`` without a redraw: ~45-60 ms instead of ~110 ms on the
 above the plot (a run's name shows its rate; Plotly would redraw its own legend through a
 restyle).  It reports a click on a point as the trigger value ``click`` = {x, y}, and its
 first drawn figure as ``drawn`` (app.py shows a new visitor the chart first, the rest after).
+
+Below the plot the same element holds every run's learning rate (a range input per run over the
+notches of ``viz.scene.notches``) and the results table, as plain HTML.  A moved rate is the
+trigger value ``lr`` = {keys, values} (all runs' rates: the last message carries every move);
+:func:`lr_changes` checks it against the scene.  Measured here: Streamlit's eight select-sliders
+and Markdown table cost React work on every rerun of the race fragment, and a change sent
+them all again; now a change sends this one element.
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 import orjson
 import streamlit as st
+
+from viz.figures import PALETTE
+from viz.scene import Scene, fmt, notches, short_title
 
 NAME = "loss_landscape_chart"
 _HERE = Path(__file__).parent
@@ -32,7 +43,10 @@ _LOADER = (_HERE / "plotly_loader.js").read_text(encoding="utf-8")
 _JS = _LOADER + "\n" + (_HERE / "chart.js").read_text(encoding="utf-8")
 _HTML = ('<div class="lle-chart-message" role="status"></div>'
          '<div class="lle-legend" aria-label="legend: click a run to hide or show it"></div>'
-         '<div class="lle-chart"></div>')
+         '<div class="lle-chart"></div>'
+         '<p class="lle-note"></p>'
+         '<div class="lle-lrs" role="group" aria-label="learning rates"></div>'
+         '<div class="lle-table"></div>')
 _CSS = """
 .lle-chart-message:empty { display: none; } .lle-chart-message { color: #a00; }
 .lle-legend { display: flex; flex-wrap: wrap; gap: 0.1rem 1.1rem; padding: 0 0 0.3rem 3.5rem;
@@ -40,36 +54,118 @@ _CSS = """
 .lle-legend-item { display: inline-flex; align-items: center; gap: 0.35rem; border: 0; padding: 0;
                    background: none; font: inherit; color: inherit; cursor: pointer; }
 .lle-legend-off { opacity: 0.4; }
+.lle-note:empty, .lle-lrs:empty, .lle-table:empty { display: none; }
+.lle-note { font-size: 0.875rem; color: rgba(49, 51, 63, 0.6); margin: 0.2rem 0 0.6rem; }
+.lle-lrs { display: grid; grid-template-columns: repeat(4, minmax(0, 1fr)); gap: 0.3rem 1.5rem;
+           margin: 0 0 1rem; }
+@media (max-width: 900px) { .lle-lrs { grid-template-columns: repeat(2, minmax(0, 1fr)); } }
+.lle-lr { display: flex; flex-direction: column; min-width: 0; font-size: 0.875rem; }
+.lle-lr-head { display: flex; align-items: center; gap: 0.4em; white-space: nowrap; }
+.lle-lr-name { overflow: hidden; text-overflow: ellipsis; }
+.lle-lr-value { margin-left: auto; font-variant-numeric: tabular-nums; font-weight: 600; }
+.lle-lr input { width: 100%; margin: 0.25rem 0 0; cursor: pointer; }
+.lle-swatch { display: inline-block; width: 1.5em; height: 0.5em; border-radius: 0.2em; flex: none; }
+.lle-table { overflow-x: auto; margin: 0 0 1rem; }
+.lle-table table { border-collapse: collapse; width: 100%; font-size: 0.9rem; }
+.lle-table th, .lle-table td { border: 1px solid rgba(49, 51, 63, 0.15); padding: 0.3rem 0.6rem;
+                               text-align: right; font-variant-numeric: tabular-nums; }
+.lle-table th { font-weight: 600; background: rgba(49, 51, 63, 0.04); }
+.lle-table td:first-child, .lle-table th:first-child { text-align: left; }
+.lle-table td:first-child .lle-swatch { margin-right: 0.45em; vertical-align: 0.1em; }
 """
 
 _component = st.components.v2.component(NAME, html=_HTML, css=_CSS, js=_JS, isolate_styles=False)
 
 
-def payload(spec: Mapping[str, Any], rev: str, config: Mapping[str, Any] | None = None) -> bytes:
-    """What the chart receives: ``spec`` (a Plotly figure as a dict: data, layout, frames), its
-    name ``rev`` (the browser redraws only when it changes) and Plotly's ``config``, as JSON
-    bytes.  Bytes, not a dict: Streamlit passes bytes through as they are, while a dict is
-    walked (looking for data frames), dumped twice and hashed on every rerun (~30 ms for the
-    default page's 0.6 MB figure)."""
-    return orjson.dumps({"rev": rev, "config": dict(config or {}), "spec": spec})
+def payload(spec: Mapping[str, Any] | None, rev: str, config: Mapping[str, Any] | None = None, *,
+            note: str = "", controls: Sequence[Mapping[str, Any]] = (),
+            table: Mapping[str, Any] | None = None) -> bytes:
+    """What the chart receives: ``spec`` (a Plotly figure as a dict: data, layout, frames; None:
+    no plot, only what follows), its name ``rev`` (the browser redraws only when it changes),
+    Plotly's ``config``, a ``note`` under the plot, the learning-rate ``controls``
+    (:func:`lr_controls`) and the results ``table`` ({header, rows, colors}; plain text, shown
+    with textContent), as JSON bytes.  Bytes, not a dict: Streamlit passes bytes through as
+    they are, while a dict is walked (looking for data frames), dumped twice and hashed on every
+    rerun (~30 ms for the default page's 0.6 MB figure)."""
+    return orjson.dumps({"rev": rev, "config": dict(config or {}), "spec": spec, "note": note,
+                         "controls": list(controls), "table": dict(table) if table else None})
+
+
+# --- learning rates -------------------------------------------------------------------------
+
+def lr_key(i: int, run) -> str:
+    """Where run ``i``'s learning rate lives in the session state (its optimizer in the name:
+    another optimizer in the same place starts from its own rate)."""
+    return f"run{i}_{run.optimizer}_learning_rate"
+
+
+def run_name(run) -> str:
+    """A run's name next to its learning rate (its label, else its optimizer's short title)."""
+    return run.label or short_title(run.optimizer) + (" +LA" if run.lookahead else "") + \
+        (" (raw)" if run.raw else "")
+
+
+def lr_controls(scene: Scene) -> list[dict]:
+    """One learning-rate control per run: its key, number, name, colour, the notches it moves
+    over (``values``, with ``labels`` as the URL writes them) and where it stands (``at``)."""
+    out = []
+    for i, run in enumerate(scene.runs):
+        p = run.rule.spec("learning_rate")
+        values = notches(p, run.learning_rate)
+        out.append({"key": lr_key(i, run), "n": i + 1, "name": run_name(run),
+                    "color": PALETTE[i % len(PALETTE)], "values": values,
+                    "labels": [fmt(v) for v in values], "at": values.index(float(run.learning_rate)),
+                    "doc": p.doc})
+    return out
+
+
+def lr_changes(value: Any, scene: Scene) -> dict[str, float]:
+    """The learning rates a chart's ``lr`` trigger asks for, as {session-state key: rate}.
+
+    The value comes from the browser: anything but {"keys": [...], "values": [...]} of equal
+    lengths is ignored, and so is each entry whose key is not that run's (the runs changed
+    since) or whose value is not one of its notches."""
+    if not isinstance(value, Mapping):
+        return {}
+    keys, values = value.get("keys"), value.get("values")
+    if not isinstance(keys, list) or not isinstance(values, list) or len(keys) != len(values):
+        return {}
+    out = {}
+    for i, (run, key, v) in enumerate(zip(scene.runs, keys, values)):
+        if key != lr_key(i, run) or isinstance(v, bool) or not isinstance(v, (int, float)):
+            continue
+        v = float(v)
+        if not math.isfinite(v):
+            continue
+        allowed = notches(run.rule.spec("learning_rate"), run.learning_rate)
+        best = min(allowed, key=lambda n: abs(n - v))
+        if math.isclose(best, v, rel_tol=1e-9, abs_tol=0.0):
+            out[key] = best
+    return out
 
 
 def plotly_chart(data: bytes, *, key: str, on_click: Callable[[], None] | None = None,
-                 on_drawn: Callable[[], None] | None = None):
+                 on_drawn: Callable[[], None] | None = None, on_lr: Callable[[], None] | None = None):
     """Draw a figure (``data`` from :func:`payload`).  ``on_click`` runs (as a widget callback)
     after a click on a point; :func:`clicked` reads the point.  ``on_drawn`` runs once the
-    chart has drawn its first figure (or failed to, or after 5 s: ``DRAWN_WAIT_MS`` in chart.js)."""
-    callbacks = {"on_click_change": on_click, "on_drawn_change": on_drawn}
+    chart has drawn its first figure (or failed to, or after 5 s: ``DRAWN_WAIT_MS`` in chart.js).
+    ``on_lr`` runs after a learning rate moved; :func:`trigger` reads the value ``lr``."""
+    callbacks = {"on_click_change": on_click, "on_drawn_change": on_drawn, "on_lr_change": on_lr}
     return _component(key=key, data=data, **{k: v for k, v in callbacks.items() if v is not None})
+
+
+def trigger(state: Any, name: str) -> Any:
+    """A chart's trigger value ``name`` from its session-state value (None if there is none)."""
+    try:
+        return state.get(name) if hasattr(state, "get") else None
+    except Exception:  # noqa: BLE001 - an odd state object has no value
+        return None
 
 
 def clicked(state: Any) -> list[dict]:
     """The clicked point of a chart's session-state value, as a list like Streamlit's
     ``selection.points`` (empty when there is none or it is malformed)."""
-    try:
-        click = state.get("click") if hasattr(state, "get") else None
-    except Exception:  # noqa: BLE001 - an odd state object is no click
-        return []
+    click = trigger(state, "click")
     return [click] if isinstance(click, Mapping) else []
 
 
