@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
+from collections import OrderedDict
 from typing import Callable
 
 import numpy as np
@@ -152,18 +153,62 @@ def results_table(scene: Scene, L, results) -> dict:
     return {"header": header, "rows": cells, "colors": colors}
 
 
-@st.cache_data(max_entries=24, show_spinner=False)
-def chart_payload(query: str, _scene: Scene, _results=None) -> bytes:
-    """The main chart's data (viz.chart.payload), named by the scene's query string: the 2-D
-    figure (the 3-D view draws its own: None), the learning rates and the results table.  Built
-    here, not from main_figure_spec: that would pickle the figure's dict into its cache."""
+# The 2-D figures' dicts, shared by all visitors (a figure is a function of its query string;
+# never modified once built): the page sends a patch from the figure it sent last, which needs
+# both as dicts (st.cache_data would hand out a pickled copy of ~0.6 MB each time).
+_SPECS: OrderedDict[str, dict] = OrderedDict()
+_SPECS_LOCK = threading.Lock()
+_SPECS_MAX = 24
+
+
+def shared_spec(query: str, scene: Scene, results) -> dict:
+    """The 2-D figure of ``scene`` (named by its ``query``), built once per server (bounded)."""
+    with _SPECS_LOCK:
+        spec = _SPECS.get(query)
+        if spec is not None:
+            _SPECS.move_to_end(query)
+            return spec
+    spec = figure_spec(scene, results)
+    with _SPECS_LOCK:
+        _SPECS[query] = spec
+        while len(_SPECS) > _SPECS_MAX:
+            _SPECS.popitem(last=False)
+    return spec
+
+
+@st.cache_data(max_entries=48, show_spinner=False)
+def chart_extras(query: str, _scene: Scene, _results) -> dict:
+    """What the chart shows under the plot: the note, the learning rates, the results table."""
     scene = _scene
     L = landscape(scene.landscape_key())
-    results = scene_results(scene, L) if _results is None else _results
-    spec = None if scene.view == "3d" else figure_spec(scene, results)
-    return chart.payload(spec, rev=query, config=CHART_CONFIG, note=NOTE if spec and scene.runs else "",
-                         controls=chart.lr_controls(scene),
-                         table=results_table(scene, L, results) if scene.runs else None)
+    return {"note": NOTE if scene.view != "3d" and scene.runs else "",
+            "controls": chart.lr_controls(scene),
+            "table": results_table(scene, L, _results) if scene.runs else None}
+
+
+SENT = "_chart_sent"  # {"rev", "spec"}: the figure this page's chart was last sent
+
+
+def chart_data(query: str, scene: Scene, results) -> bytes:
+    """The main chart's data (viz.chart.payload) for this page: the whole figure, or a patch
+    from the figure sent last (most of a change: one run's traces and frames).  The 3-D view
+    draws its own figure (st.plotly_chart): this chart then shows what is under the plot."""
+    extras = chart_extras(query, scene, results)
+    if scene.view == "3d":
+        S.pop(SENT, None)
+        return chart.payload(None, rev=query, config=CHART_CONFIG, **extras)
+    spec = shared_spec(query, scene, results)
+    sent = S.get(SENT)
+    diff = chart.patch(sent["spec"], spec) if sent else None
+    S[SENT] = {"rev": query, "spec": spec}
+    if diff is not None and 2 * len(diff["data"]) <= len(spec["data"]):
+        return chart.payload(None, rev=query, config=CHART_CONFIG, base=sent["rev"], patch=diff, **extras)
+    return chart.payload(spec, rev=query, config=CHART_CONFIG, **extras)
+
+
+def on_resync():
+    """The browser got a patch for a figure it does not have (it lost it): send the whole one."""
+    S.pop(SENT, None)
 
 
 def _warm_up():  # pragma: no cover - background thread
@@ -720,8 +765,8 @@ def _race():
     if scene.view == "3d":
         st.plotly_chart(figures.SpecFigure(main_figure_spec(query, scene)), key="main_chart_3d",
                         theme=None, config=CHART_CONFIG)
-    chart.plotly_chart(chart_payload(query, scene, results), key="main_chart", on_click=on_click,
-                       on_drawn=on_drawn, on_lr=on_lr)
+    chart.plotly_chart(chart_data(query, scene, results), key="main_chart", on_click=on_click,
+                       on_drawn=on_drawn, on_lr=on_lr, on_resync=on_resync)
     sync_url(scene)  # (after the chart: the browser takes the new URL once it has the chart's data)
     if first:
         return

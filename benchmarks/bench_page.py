@@ -5,7 +5,7 @@
 Writes benchmarks/results/page.json and page.md and prints the table.
 
 (a) change-to-updated-chart.  On the app (default scene: Rosenbrock, 8 runs x 10,000 steps):
-    - "lr": focus run k's learning-rate select-slider (k = rep mod 8, under the figure) and press
+    - "lr": focus run k's learning-rate range input (k = rep mod 8, under the figure) and press
       ArrowRight: one notch up, a value never seen before in this run (each run only moves up),
       so the run really recomputes (one run; a fragment rerun; the figure is rebuilt and redrawn);
     - "start": type a new start x (-1.49, -1.48, ...: never seen before) and press Enter: a full
@@ -24,8 +24,12 @@ Writes benchmarks/results/page.json and page.md and prints the table.
     "cached": a ready scene's link whose results the server holds (another visitor saw it);
     "uncached": the same scene with a start point never seen before (every run recomputes).
     The budget compares the cached case (a link shared to a drawn chart); both are reported.
-Repetitions are interleaved (app, minimal, app, ...).  The Python-side wall time around each
-action + wait is recorded too.  Budgets (issue 3): change <= 3x the minimal page (aim 1.5x);
+Repetitions are interleaved (app, minimal, app, ...).  Every timed action starts on a quiet
+machine: before it (before its page is brought to the front and left 300 ms to settle, or its
+context is opened) the benchmark waits (up to 10 s) until the CPUs have been under 15 % busy
+for 0.25 s, so a measurement does not pay for the one before it (a closed page's processes, a
+server still finishing another visitor's run); the waits are recorded.  The Python-side wall
+time around each action + wait is recorded too.  Budgets (issue 3): change <= 3x the minimal page (aim 1.5x);
 shared-link first load <= 2x the minimal page's first load.
 """
 
@@ -77,10 +81,11 @@ JS_CHANGED = f"""([sel, prev]) => {{
   const s = ({JS_SIG})(sel);
   if (s !== null && s !== prev) {{ window.__t1 = performance.now(); return true; }} return false; }}"""
 JS_DRAWN = f"""(sel) => {{ if (({JS_SIG})(sel) !== null) {{ window.__t1 = performance.now(); return true; }} return false; }}"""
-# The whole page: the sidebar's controls and the learning-rate sliders are there too (a new
-# visitor's page draws the chart first and the rest once it is drawn: app.CHART_FIRST).
+# The whole page: the sidebar's controls and the share row are there too (a new visitor's page
+# draws the chart, its learning rates and table first, the rest once it is drawn: app.CHART_FIRST).
+LR_INPUTS = ".st-key-main_chart .lle-lr input[type=range]"
 JS_COMPLETE = """() => { if (document.querySelector('.st-key-steps input')
-    && document.querySelector('[class*="_learning_rate"] input[type="range"]')) {
+    && document.querySelector('.st-key-dl_html button')) {
   window.__t2 = performance.now(); return true; } return false; }"""
 JS_TEXT = """(want) => { for (const p of document.querySelectorAll('[data-testid="stMarkdownContainer"] p'))
   if (p.textContent.trim() === want) { window.__t1 = performance.now(); return true; } return false; }"""
@@ -112,6 +117,29 @@ def start_server(script: Path, log: Path, env: dict) -> tuple[subprocess.Popen, 
             proc.terminate()
             raise RuntimeError(f"{script.name}: no answer on /_stcore/health within 60 s, see {log}")
         time.sleep(0.25)
+
+
+def cpu_busy(interval: float = 0.25) -> float:
+    """The fraction of all CPUs' time that was busy over ``interval`` seconds (/proc/stat)."""
+    def snap():
+        with open("/proc/stat") as f:
+            ticks = [float(v) for v in f.readline().split()[1:]]
+        return ticks[3] + ticks[4], sum(ticks)  # idle + iowait, all
+    i0, t0 = snap()
+    time.sleep(interval)
+    i1, t1 = snap()
+    return 1.0 - (i1 - i0) / max(t1 - t0, 1e-9)
+
+
+WAITS: list[float] = []  # seconds waited for a quiet machine before each timed action
+
+
+def quiet(limit: float = 0.15, timeout: float = 10.0):
+    """Wait until the machine is quiet (see the module docstring); record the wait."""
+    t = time.monotonic()
+    while time.monotonic() - t < timeout and cpu_busy() >= limit:
+        pass
+    WAITS.append(time.monotonic() - t)
 
 
 def stop(proc):
@@ -147,6 +175,7 @@ def timed(page, action, predicate: str, arg, timeout=120_000) -> tuple[float, fl
 
 def first_load(browser, url: str, predicate: str, arg, complete: bool = False) -> dict:
     """A new visitor's load, timed to ``predicate``; ``complete``: then to the whole page too."""
+    quiet()
     ctx = browser.new_context(viewport=VIEWPORT)
     page = ctx.new_page()
     got = Bytes(page)
@@ -268,9 +297,10 @@ def main():
                 k = rep % 8
                 # (a) the app: a learning rate one notch up (its page in front: the first loads
                 # opened other pages, and a page in the background gets no animation frames)
+                quiet()
                 pa.bring_to_front()
                 pa.wait_for_timeout(300)  # (both pages settle after coming to the front)
-                lr = pa.locator(f'[class*="st-key-run{k}_"][class*="_learning_rate"] input[type="range"]').first
+                lr = pa.locator(LR_INPUTS).nth(k)
                 prev = pa.evaluate(JS_SIG, CHART)
                 lr.focus()
                 n0 = app_bytes.n
@@ -279,6 +309,7 @@ def main():
                 if rep >= 0:
                     res["change_lr"].append(ms), wall["change_lr"].append(w), wsb["change_lr"].append(app_bytes.n - n0)
                 # the minimal page
+                quiet()
                 pm.bring_to_front()
                 pm.wait_for_timeout(300)
                 count += 1
@@ -289,6 +320,7 @@ def main():
                     res["change_minimal"].append(ms), wall["change_minimal"].append(w)
                     wsb["change_minimal"].append(mini_bytes.n - n0)
                 # the app: a new start x (all 8 runs recompute; a full rerun)
+                quiet()
                 pa.bring_to_front()
                 pa.wait_for_timeout(300)
                 box = pa.locator(".st-key-start_x input")
@@ -356,6 +388,7 @@ def main():
         "ws_bytes_median": {k: statistics.median(v) for k, v in wsb.items() if v},
         "default_page_ws_bytes": default_ws,
         "server_script_ms_full_reruns": timings,
+        "quiet_waits_s": summary(WAITS) if WAITS else None,
         "default_figure": fig,
     }
     OUT.mkdir(parents=True, exist_ok=True)
@@ -378,6 +411,8 @@ def main():
                f"{k} {v:,.0f}" for k, v in out["ws_bytes_median"].items()) + ".",
            "Python side (ms): " + ", ".join(f"{k} {v:.0f}" for k, v in fig["python_ms"].items()) + ".",
            "Server script time of full reruns (LANDSCAPE_TIMING, ms): " + ", ".join(map(str, timings[-12:])) + ".",
+           f"Waits for a quiet machine before each timed action: median {statistics.median(WAITS):.2f} s, "
+           f"max {max(WAITS):.2f} s ({len(WAITS)} actions).",
            "", "Method: see the docstring of benchmarks/bench_page.py (also in page.json)."]
     (OUT / "page.md").write_text("\n".join(md) + "\n")
     print("\n".join(md))

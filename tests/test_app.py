@@ -62,11 +62,17 @@ def charts(at: AppTest) -> list[dict]:
     out = []
     for text in chart_jsons(at):
         d = json.loads(text)
-        if "spec" in d and "data" not in d:
+        if d.get("patch") is not None:  # a patch from the figure sent before (see
+            d = json.loads(json.dumps(at.session_state[app_sent()]["spec"]))  # test_patches)
+        elif "spec" in d and "data" not in d:
             d = d["spec"]
         if d is not None:
             out.append(d)
     return out
+
+
+def app_sent() -> str:
+    return "_chart_sent"  # app.SENT: the figure the page's chart was sent last
 
 
 def chart_data(at: AppTest) -> dict:
@@ -386,6 +392,54 @@ def test_a_moved_learning_rate_is_checked_against_the_scene():
     assert chart.lr_changes(long, scene) == {key: r.learning_rate for key, r in zip(k, scene.runs)}
 
 
+def _spec_of(scene: Scene) -> dict:
+    """The 2-D figure a page shows for ``scene``, built from scratch (viz.compute, no Streamlit)."""
+    import numpy as np
+
+    from viz import compute, metrics
+
+    L = compute.landscape_of(scene)
+    grid = compute.grid_of(scene.landscape_key())
+    results = compute.run_scene(scene, L)
+    ref = metrics.reference(L, results, float(np.nanmin(grid[2])))
+    return json.loads(json.dumps(figures.main_figure(scene, L, grid, results, scene.labels(), ref).spec))
+
+
+def test_a_patch_turns_one_figure_into_the_next():
+    a_scene = presets.PRESETS["race"].scene
+    old = _spec_of(a_scene)
+    run1 = a_scene.runs[1]
+    new_scene = a_scene.replace(runs=(a_scene.runs[0], run1.with_hp(learning_rate=run1.learning_rate * 2))
+                                + a_scene.runs[2:])
+    new = _spec_of(new_scene)
+    diff = chart.patch(old, new)
+    assert chart.apply_patch(old, diff) == new and old == _spec_of(a_scene)  # (old unchanged)
+    names = {new["data"][int(j)]["name"] for j in diff["data"]}
+    assert names == {new_scene.labels()[1]}  # only run 2's traces (path, head, side curves)
+    assert len(diff["frames"]) == len(new["frames"]) - 1 and "layout" not in diff  # (not step 0)
+    assert len(json.dumps(diff)) < 0.25 * len(json.dumps(new))
+    assert chart.patch(new, new) == {"data": {}, "frames": {}}
+    fewer = _spec_of(a_scene.replace(runs=a_scene.runs[:3]))
+    assert chart.patch(old, fewer) is None  # another shape: the whole figure goes
+
+
+def test_a_change_sends_a_patch_from_the_figure_sent_before():
+    at = page()
+    before = at.session_state[app_sent()]
+    ok(move_lr(at, 3, chart_data(at)["controls"][3]["values"][chart_data(at)["controls"][3]["at"] + 1]))
+    data = chart_data(at)
+    assert data["spec"] is None and data["base"] == before["rev"] and data["rev"] != before["rev"]
+    now = chart.apply_patch(before["spec"], data["patch"])
+    assert now == at.session_state[app_sent()]["spec"]
+    assert json.loads(json.dumps(now)) == _spec_of(scene_of(at))  # what a new page would show
+    fresh = page(url_of(at), chart_first=True)  # a new visitor's first run: the whole figure
+    assert chart_data(fresh)["spec"] == json.loads(json.dumps(now))
+    fresh.session_state["_chart_first"] = False  # (the chart reports "drawn": the whole page)
+    ok(fresh.run())
+    again = chart_data(fresh)  # the same figure again: an empty patch (the browser keeps it)
+    assert again["patch"] == {"data": {}, "frames": {}} and again["base"] == again["rev"] == data["rev"]
+
+
 def test_the_3d_view_keeps_the_learning_rates_and_table_under_its_plot():
     at = page({"ls": "rosenbrock", "r0": "adam", "r1": "sgd", "view": "3d"})
     data = chart_data(at)
@@ -427,7 +481,9 @@ def test_url_round_trip_through_a_new_session():
     for key in ("landscape", "schedule"):
         assert other.selectbox(key=key).value == at.selectbox(key=key).value
     assert other.slider(key="span").value == (10, 500)
-    assert chart_jsons(other)[0] == chart_jsons(at)[0]
+    assert charts(other) == charts(at)
+    assert {k: v for k, v in chart_data(other).items() if k not in ("spec", "base", "patch")} == \
+        {k: v for k, v in chart_data(at).items() if k not in ("spec", "base", "patch")}
 
 
 def test_changing_numbers_never_recompiles():

@@ -84,6 +84,24 @@ function quick(Plotly, gd, spec, step) {
   return Promise.race([replotted, moved]).then(relayout);
 }
 
+// --- patches -------------------------------------------------------------------------------
+// Python sends the whole figure, or a patch from the figure it sent before (viz.chart.patch:
+// changed traces, frame entries, the layout).  gd.__llePristine keeps the last figure as Python
+// sent it ({rev, spec}); Plotly gets a copy (it writes into the objects it is given).
+
+function applyPatch(spec, patch) {
+  const data = spec.data.slice();
+  for (const [j, t] of Object.entries(patch.data || {})) data[+j] = t;
+  const frames = (spec.frames || []).slice();
+  for (const [k, entries] of Object.entries(patch.frames || {})) {
+    const f = Object.assign({}, frames[+k]);
+    f.data = f.data.slice();
+    for (const [m, e] of Object.entries(entries)) f.data[+m] = e;
+    frames[+k] = f;
+  }
+  return Object.assign({}, spec, { data, frames }, "layout" in patch ? { layout: patch.layout } : {});
+}
+
 // --- the legend ---------------------------------------------------------------------------
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -305,6 +323,18 @@ export default function (component) {
   }
   if (!data) return;
   if (gd.__lleRev === data.rev) return;  // the same figure: nothing to draw
+  if (data.patch) {  // a patch to the figure named data.base
+    const had = gd.__llePristine;
+    if (!had || had.rev !== data.base) {  // this chart does not have it: ask for the whole figure
+      gd.__lleBytes = null;
+      performance.mark("lle-chart-resync");
+      gd.__lleSend("resync", data.rev);
+      return;
+    }
+    data.spec = applyPatch(had.spec, data.patch);
+  }
+  gd.__llePristine = data.spec ? { rev: data.rev, spec: data.spec } : null;
+  if (data.spec) data.spec = structuredClone(data.spec);  // (Plotly's own copy)
   gd.__lleRev = data.rev;
   const rev = data.rev;
   performance.mark("lle-chart-data");  // for benchmarks/bench_page.py: where a change's time goes
