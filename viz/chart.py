@@ -56,9 +56,8 @@ _CSS = """
 .lle-legend-off { opacity: 0.4; }
 .lle-note:empty, .lle-lrs:empty, .lle-table:empty { display: none; }
 .lle-note { font-size: 0.875rem; color: rgba(49, 51, 63, 0.6); margin: 0.2rem 0 0.6rem; }
-.lle-lrs { display: grid; grid-template-columns: repeat(4, minmax(0, 1fr)); gap: 0.3rem 1.5rem;
-           margin: 0 0 1rem; }
-@media (max-width: 900px) { .lle-lrs { grid-template-columns: repeat(2, minmax(0, 1fr)); } }
+.lle-lrs { display: grid; gap: 0.3rem 1.5rem; margin: 0 0 1rem;  /* 4 a row, fewer when narrow */
+           grid-template-columns: repeat(auto-fill, minmax(max(10rem, calc((100% - 4.5rem) / 4)), 1fr)); }
 .lle-lr { display: flex; flex-direction: column; min-width: 0; font-size: 0.875rem; }
 .lle-lr-head { display: flex; align-items: center; gap: 0.4em; white-space: nowrap; }
 .lle-lr-name { overflow: hidden; text-overflow: ellipsis; }
@@ -71,6 +70,7 @@ _CSS = """
                                text-align: right; font-variant-numeric: tabular-nums; }
 .lle-table th { font-weight: 600; background: rgba(49, 51, 63, 0.04); }
 .lle-table td:first-child, .lle-table th:first-child { text-align: left; }
+.lle-table td:not(:first-child) { white-space: nowrap; }
 .lle-table td:first-child .lle-swatch { margin-right: 0.45em; vertical-align: 0.1em; }
 """
 
