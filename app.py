@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
-from collections import OrderedDict
 from typing import Callable
 
 import numpy as np
@@ -153,27 +152,11 @@ def results_table(scene: Scene, L, results) -> dict:
     return {"header": header, "rows": cells, "colors": colors}
 
 
-# The 2-D figures' dicts, shared by all visitors (a figure is a function of its query string;
-# never modified once built): the page sends a patch from the figure it sent last, which needs
-# both as dicts (st.cache_data would hand out a pickled copy of ~0.6 MB each time).
-_SPECS: OrderedDict[str, dict] = OrderedDict()
-_SPECS_LOCK = threading.Lock()
-_SPECS_MAX = 24
-
-
 def shared_spec(query: str, scene: Scene, results) -> dict:
-    """The 2-D figure of ``scene`` (named by its ``query``), built once per server (bounded)."""
-    with _SPECS_LOCK:
-        spec = _SPECS.get(query)
-        if spec is not None:
-            _SPECS.move_to_end(query)
-            return spec
-    spec = figure_spec(scene, results)
-    with _SPECS_LOCK:
-        _SPECS[query] = spec
-        while len(_SPECS) > _SPECS_MAX:
-            _SPECS.popitem(last=False)
-    return spec
+    """The 2-D figure of ``scene`` (named by its ``query``), built once per server (bounded;
+    viz.chart.SPECS: the page's patches need the figures as dicts, and st.cache_data would hand
+    out a pickled copy of ~0.6 MB each time)."""
+    return chart.SPECS.get(query, lambda: figure_spec(scene, results))
 
 
 @st.cache_data(max_entries=48, show_spinner=False)

@@ -440,6 +440,16 @@ def test_a_change_sends_a_patch_from_the_figure_sent_before():
     assert again["patch"] == {"data": {}, "frames": {}} and again["base"] == again["rev"] == data["rev"]
 
 
+def test_figures_are_built_once_per_server_and_bounded():
+    built = []
+    shared = chart.Shared(2)
+    for name in ("a", "b", "a", "c", "a", "b"):
+        shared.get(name, lambda name=name: built.append(name) or {"name": name})
+    assert built == ["a", "b", "c", "b"] and len(shared) == 2  # "b" was the least recently used
+    one, two = page({"scene": "saddle_escape"}), page({"scene": "saddle_escape"})  # two visitors, one figure
+    assert one.session_state[app_sent()]["spec"] is two.session_state[app_sent()]["spec"]
+
+
 def test_the_3d_view_keeps_the_learning_rates_and_table_under_its_plot():
     at = page({"ls": "rosenbrock", "r0": "adam", "r1": "sgd", "view": "3d"})
     data = chart_data(at)
@@ -589,12 +599,3 @@ def test_the_page_starts_loading_the_chart_library_and_widget_code_first():
     js_dir = Path(chart.st.__file__).parent / "static" / "static" / "js"
     for name in names:
         assert (js_dir / name).is_file() and name in script
-
-
-def test_markdown_table_escapes_every_cell():
-    from viz.widgets import markdown_table
-
-    text = markdown_table(["run", "a|b"], [["x\ny [l](javascript:1) *e*", "1.5"]])
-    header, rule, row = text.split("\n")
-    assert header.count(" | ") == 1 and rule == "|---|---|" and row.count(" | ") == 1
-    assert "\\|" in header and "](" not in row and "\\*e\\*" in row and "\n" not in row

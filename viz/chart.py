@@ -28,6 +28,8 @@ them all again; now a change sends this one element.
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
@@ -105,6 +107,37 @@ def payload(spec: Mapping[str, Any] | None, rev: str, config: Mapping[str, Any] 
 # remembers the figure it last sent to this page; the browser applies a patch only to that
 # figure (its name is the patch's ``base``) and otherwise asks for the whole figure (the
 # trigger value ``resync``).
+
+class Shared:
+    """Figures' dicts shared by every visitor of this server process: a figure is a function of
+    its name (the scene's query string) and is never changed once built.  At most ``size``;
+    the least recently used goes first.  (Here, not in app.py: Streamlit runs the app script
+    anew on each full rerun, so a dict there would not outlive one.)"""
+
+    def __init__(self, size: int = 24):
+        self.size = size
+        self._items: OrderedDict[str, dict] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, name: str, build: Callable[[], dict]) -> dict:
+        with self._lock:
+            item = self._items.get(name)
+            if item is not None:
+                self._items.move_to_end(name)
+                return item
+        item = build()  # (outside the lock: two visitors may build the same figure once each)
+        with self._lock:
+            self._items[name] = item
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return item
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+SPECS = Shared(24)
+
 
 def patch(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict | None:
     """What turns figure spec ``old`` into ``new``: {"data": {j: trace}, "frames": {k: {m:

@@ -66,28 +66,12 @@ def swatch(i: int, text: str) -> str:
             f'{html.escape(text)}</span></div>')
 
 
-def swatch_css(selector: str, runs: int = 8) -> str:
-    """CSS that puts run ``i``'s colour swatch before the elements ``selector.format(i=i)``
-    (a rule per run: one style element instead of a swatch element per widget)."""
-    rules = [f"{selector.format(i=i)}::before {{ content: ''; display: inline-block; width: 1.5em; "
-             f"height: .5em; border-radius: .2em; margin-right: .45em; vertical-align: .1em; "
-             f"background: {PALETTE[i % len(PALETTE)]}; }}" for i in range(runs)]
-    return "\n".join(rules)
-
-
 def md_escape(text: str) -> str:
     """Untrusted text shown through st.markdown: no links, emphasis, HTML or maths."""
     out = html.escape(str(text), quote=False)
     for c in "\\`*_{}[]()#+-.!|$~":
         out = out.replace(c, "\\" + c)
     return out
-
-
-def markdown_table(header: list[str], rows: list[list[str]]) -> str:
-    """A Markdown table; every cell is escaped (run labels are typed by visitors)."""
-    def line(cells):
-        return "| " + " | ".join(md_escape(str(c)).replace("\n", " ") for c in cells) + " |"
-    return "\n".join([line(header), "|" + "---|" * len(header)] + [line(r) for r in rows])
 
 
 def run_editor(i: int, run: Run, label: str, *, prefix: str,
