@@ -346,7 +346,13 @@ def test_random_formulas_match_numpy(formula, points):
     pts = np.asarray(points, np.float32)
     got = np.asarray(jax.vmap(f)(jnp.asarray(pts)), np.float64)
     compared = 0
+    tiny = float(np.finfo(np.float32).tiny)
     for (x, y), g in zip(pts.astype(np.float64), got):
+        if any(0 < abs(v) < tiny for v in (x, y)):
+            # a float32 subnormal input: XLA on the CPU does not honour them (CI drew
+            # log(2.7e-42) = -103.97 = log(2**-150) against NumPy's -95.70), a platform
+            # property and not the compiler's; coordinates that small never reach a landscape
+            continue
         with np.errstate(all="ignore"):
             want = float(_np_eval(tree, x, y, np.float64))
             want32 = float(_np_eval(tree, np.float32(x), np.float32(y), np.float32))
