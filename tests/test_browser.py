@@ -339,8 +339,10 @@ def test_draw_play_change_and_share(server, browser):
         assert {k: v for k, v in q2.items() if k != "r2"} == {k: v for k, v in q1.items() if k != "r2"}
         # 8. a chart that lost the figure a patch is for asks for the whole figure, and draws it
         page.evaluate("(sel) => { document.querySelector(sel).__llePristine = null; }", CHART)
+        # (it may have asked before: two quick moves can reach the chart as one render, the
+        # second a patch from the first's figure, which the chart never had)
         asked = "() => performance.getEntriesByName('lle-chart-resync').length"
-        assert page.evaluate(asked) == 0
+        before = page.evaluate(asked)
         names = [p["name"] for p in _paths(page)]
         lr = page.locator(LRS).nth(3)
         lr.focus()
@@ -349,7 +351,7 @@ def test_draw_play_change_and_share(server, browser):
                                "return p && p.length > 3 && p[3].name !== name; }",
                                arg=[CHART, names[3]], timeout=DRAW_MS)
         page.wait_for_function(JS_DRAWN, arg=CHART, timeout=DRAW_MS)
-        assert page.evaluate(asked) == 1
+        assert page.evaluate(asked) >= before + 1
         assert [p["name"] for p in _paths(page)][:3] == names[:3]
         # (Pause interrupts Play's Plotly.animate, whose promise Plotly's own button leaves
         # rejected, reason undefined: Plotly's, and harmless)
