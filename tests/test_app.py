@@ -62,8 +62,8 @@ def charts(at: AppTest) -> list[dict]:
     out = []
     for text in chart_jsons(at):
         d = json.loads(text)
-        if d.get("patch") is not None:  # a patch from the figure sent before (see
-            d = json.loads(json.dumps(at.session_state[app_sent()]["spec"]))  # test_patches)
+        if d.get("patch") is not None:  # a patch from the figure sent before: the figure
+            d = json.loads(json.dumps(at.session_state[SENT]["spec"]))  # the server recorded
         elif "spec" in d and "data" not in d:
             d = d["spec"]
         if d is not None:
@@ -71,8 +71,7 @@ def charts(at: AppTest) -> list[dict]:
     return out
 
 
-def app_sent() -> str:
-    return "_chart_sent"  # app.SENT: the figure the page's chart was sent last
+SENT = "_chart_sent"  # app.SENT: the figure the page's chart was sent last
 
 
 def chart_data(at: AppTest) -> dict:
@@ -425,12 +424,12 @@ def test_a_patch_turns_one_figure_into_the_next():
 
 def test_a_change_sends_a_patch_from_the_figure_sent_before():
     at = page()
-    before = at.session_state[app_sent()]
+    before = at.session_state[SENT]
     ok(move_lr(at, 3, chart_data(at)["controls"][3]["values"][chart_data(at)["controls"][3]["at"] + 1]))
     data = chart_data(at)
     assert data["spec"] is None and data["base"] == before["rev"] and data["rev"] != before["rev"]
     now = chart.apply_patch(before["spec"], data["patch"])
-    assert now == at.session_state[app_sent()]["spec"]
+    assert now == at.session_state[SENT]["spec"]
     assert json.loads(json.dumps(now)) == _spec_of(scene_of(at))  # what a new page would show
     fresh = page(url_of(at), chart_first=True)  # a new visitor's first run: the whole figure
     assert chart_data(fresh)["spec"] == json.loads(json.dumps(now))
@@ -447,7 +446,7 @@ def test_figures_are_built_once_per_server_and_bounded():
         shared.get(name, lambda name=name: built.append(name) or {"name": name})
     assert built == ["a", "b", "c", "b"] and len(shared) == 2  # "b" was the least recently used
     one, two = page({"scene": "saddle_escape"}), page({"scene": "saddle_escape"})  # two visitors, one figure
-    assert one.session_state[app_sent()]["spec"] is two.session_state[app_sent()]["spec"]
+    assert one.session_state[SENT]["spec"] is two.session_state[SENT]["spec"]
 
 
 def test_the_3d_view_keeps_the_learning_rates_and_table_under_its_plot():
