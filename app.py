@@ -1,7 +1,7 @@
 """Loss-landscape explorer: the Streamlit page.
 
-Thin on purpose: widgets <-> Scene (viz.scene), Scene -> cached runs
-(viz.compute, optimizers.run) -> figure builders (viz.figures) -> st.plotly_chart.
+Thin on purpose: widgets <-> Scene (viz.race.scene), Scene -> cached runs
+(viz.race.compute, optimizers.run) -> figure builders (viz.race.figures) -> st.plotly_chart.
 Every number shown is computed in viz/ and testable without Streamlit.
 
 State: ``st.session_state["_scene"]`` is this visitor's Scene (never a module
@@ -30,16 +30,23 @@ import optimizers
 from landscapes import expression
 from optimizers import schedules
 from optimizers.transforms import CLIP_NORM, CLIP_VALUE, NOISE, SEED
-from viz import chart, compute, defaults, export, figures, metrics, presets, widgets
-from viz.scene import (CUSTOM, DEFAULT_DOMAIN, MAX_RUNS, MAX_STEPS, PANEL_TITLES, PANELS, TOL, Run,
+from viz.common import chart
+from viz.race import compute
+from viz.race import defaults
+from viz.race import export
+from viz.race import figures
+from viz.race import metrics
+from viz.race import presets
+from viz.common import widgets
+from viz.race.scene import (CUSTOM, DEFAULT_DOMAIN, MAX_RUNS, MAX_STEPS, PANEL_TITLES, PANELS, TOL, Run,
                        Scene, clean_label, decode, encode, landscape_domain, num, short_title,
                        start_from_click, to_query_string)
-from viz.network_page import network_page
-from viz.sweep_page import sweep_page
-from viz.chart import lr_key
-from viz.widgets import ensure, md_escape, param_widget
-from viz.widgets import from_widget as _from_widget
-from viz.widgets import widget_value as _widget_value
+from viz.network.page import network_page
+from viz.sweeps.page import sweep_page
+from viz.common.chart import lr_key
+from viz.common.widgets import ensure, md_escape, param_widget
+from viz.common.widgets import from_widget as _from_widget
+from viz.common.widgets import widget_value as _widget_value
 
 # LANDSCAPE_NO_WARMUP=1 (the tests set it): no background warm-up thread and no persistent
 # compile cache (no JAX configuration changed in a test process).
@@ -154,7 +161,7 @@ def results_table(scene: Scene, L, results) -> dict:
 
 def shared_spec(query: str, scene: Scene, results) -> dict:
     """The 2-D figure of ``scene`` (named by its ``query``), built once per server (bounded;
-    viz.chart.SPECS: the page's patches need the figures as dicts, and st.cache_data would hand
+    viz.common.chart.SPECS: the page's patches need the figures as dicts, and st.cache_data would hand
     out a pickled copy of ~0.6 MB each time)."""
     return chart.SPECS.get(query, lambda: figure_spec(scene, results))
 
@@ -173,7 +180,7 @@ SENT = "_chart_sent"  # {"rev", "spec"}: the figure this page's chart was last s
 
 
 def chart_data(query: str, scene: Scene, results) -> bytes:
-    """The main chart's data (viz.chart.payload) for this page: the whole figure, or a patch
+    """The main chart's data (viz.common.chart.payload) for this page: the whole figure, or a patch
     from the figure sent last (most of a change: one run's traces and frames).  The 3-D view
     draws its own figure (st.plotly_chart): this chart then shows what is under the plot."""
     extras = chart_extras(query, scene, results)
@@ -695,7 +702,7 @@ def _explorer():
 
 
 # A new visitor's first run draws the header and the chart alone, then the chart reports that
-# it is drawn (viz/chart.js: the trigger "drawn", or after a few seconds if it cannot draw) and
+# it is drawn (viz/common/chart.js: the trigger "drawn", or after a few seconds if it cannot draw) and
 # the whole page follows: controls, sliders, table, update rules.  Measured on a shared link in
 # headless Chromium here (benchmarks/bench_page.py): the chart is drawn ~0.8 s sooner, because
 # the browser's one busy thread draws the chart before the ~40 widgets instead of after.
@@ -743,7 +750,7 @@ def _race():
     query = to_query_string(scene)
     # The chart first: the browser's one busy thread draws it before the other elements of
     # this fragment.  One element: the landscape with the runs and, to its right, the side
-    # plots; under them the learning rates and the results table (viz/chart.py: a change
+    # plots; under them the learning rates and the results table (viz/common/chart.py: a change
     # reruns this fragment, which sends this element and the share row).
     if scene.view == "3d":
         st.plotly_chart(figures.SpecFigure(main_figure_spec(query, scene)), key="main_chart_3d",

@@ -13,7 +13,7 @@ Writes benchmarks/results/page.json and page.md and prints the table.
     Timed from the keydown event (a capture listener stores performance.now()) to the first
     animation frame where the chart's trajectory data in the DOM (Plotly's _fullData: every run's
     name, point count and last point) differs from before, the paths are drawn, the legend shows
-    every run's name and the chart has finished its update (viz/chart.js marks "lle-chart-drawn"
+    every run's name and the chart has finished its update (viz/common/chart.js marks "lle-chart-drawn"
     when the last step of an update, quick or full, has resolved) (a wait_for_function
     predicate, polled on requestAnimationFrame, stores performance.now()).
     The minimal page: click the button, until the text shows the new count (same clock: the
@@ -201,8 +201,10 @@ def figure_size() -> dict:
     """The default page's main-figure JSON, rebuilt with the app's own functions (timed)."""
     import numpy as np
 
-    from viz import compute, figures, metrics
-    from viz.defaults import default_scene
+    from viz.race import compute
+    from viz.race import figures
+    from viz.race import metrics
+    from viz.race.defaults import default_scene
 
     scene = default_scene()
     L = compute.landscape_of(scene)
@@ -247,8 +249,8 @@ def main():
     a = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
-    from viz import presets
-    from viz.scene import to_query_string
+    from viz.race import presets
+    from viz.race.scene import to_query_string
 
     load_before = os.getloadavg()
     logs = Path("/tmp") / f"bench_page_{os.getpid()}"

@@ -2,7 +2,7 @@
 the URL round trip, and a corpus of malformed or hostile URLs.
 
 AppTest runs app.py in this process (no browser, Plotly is not drawn).  The 2-D figure goes
-out through the page's own chart component (viz/chart.py: AppTest lists it as a
+out through the page's own chart component (viz/common/chart.py: AppTest lists it as a
 "bidi_component" whose ``proto.bytes`` is JSON {"rev", "config", "spec"}); the 3-D view's through
 ``st.plotly_chart`` (``proto.spec``).  :func:`chart_jsons` reads both.  Widgets are found by
 their ``key=``.
@@ -17,8 +17,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from viz import chart, figures, presets
-from viz.scene import Scene, decode, encode
+from viz.common import chart
+from viz.race import figures
+from viz.race import presets
+from viz.race.scene import Scene, decode, encode
 
 os.environ["LANDSCAPE_NO_WARMUP"] = "1"  # no background compile thread in tests
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -89,7 +91,7 @@ def table_rows(at: AppTest) -> list[list[str]]:
 
 def move_lr(at: AppTest, i: int, value: float) -> AppTest:
     """Move run ``i``'s learning rate as the chart's range input does: chart.js sends every
-    run's rate as the trigger value "lr", and app.on_lr keeps what viz.chart.lr_changes accepts.
+    run's rate as the trigger value "lr", and app.on_lr keeps what viz.common.chart.lr_changes accepts.
     (AppTest cannot send a component's trigger; tests/test_browser.py moves the real input.)"""
     controls = chart_data(at)["controls"]
     assert value in controls[i]["values"]
@@ -323,7 +325,7 @@ def test_view_controls():
 def test_the_plot_reports_clicks():
     """AppTest cannot click a Plotly chart (tests/test_browser.py does).  Here: the chart is
     the click-reporting component, with the transparent click grid over the landscape, and
-    its click value turns into a start point through viz.scene.start_from_click."""
+    its click value turns into a start point through viz.race.scene.start_from_click."""
     at = page()
     (main,) = [c for c in at.get("bidi_component") if c.proto.component_name == chart.NAME]
     assert "plotly_click" in main.proto.js_content and '"click"' in main.proto.js_content
@@ -392,10 +394,11 @@ def test_a_moved_learning_rate_is_checked_against_the_scene():
 
 
 def _spec_of(scene: Scene) -> dict:
-    """The 2-D figure a page shows for ``scene``, built from scratch (viz.compute, no Streamlit)."""
+    """The 2-D figure a page shows for ``scene``, built from scratch (viz.race.compute, no Streamlit)."""
     import numpy as np
 
-    from viz import compute, metrics
+    from viz.race import compute
+    from viz.race import metrics
 
     L = compute.landscape_of(scene)
     grid = compute.grid_of(scene.landscape_key())
@@ -571,7 +574,7 @@ def test_a_typed_run_label_cannot_break_the_results_table():
     ok(at.text_input(key="run0_label").input("a | b [x](javascript:1) <b>").run())
     rows = table_rows(at)
     assert len(rows) == 1 + len(scene_of(at).runs)
-    label = scene_of(at).runs[0].label  # (viz.scene.clean_label keeps letters and some marks)
+    label = scene_of(at).runs[0].label  # (viz.race.scene.clean_label keeps letters and some marks)
     assert "javascript" in label and rows[1][0] == label and len(rows[1]) == 6  # text, as kept
     assert chart_data(at)["controls"][0]["name"] == label
     # ... which the page shows as text: chart.js never writes HTML from the data
@@ -581,7 +584,7 @@ def test_a_typed_run_label_cannot_break_the_results_table():
 
 
 def test_the_page_starts_loading_the_chart_library_and_widget_code_first():
-    """viz/chart.py: the first element is a script that fetches Plotly's basic bundle (served
+    """viz/common/chart.py: the first element is a script that fetches Plotly's basic bundle (served
     from ./static) and preloads the widget code the page needs (names of the installed
     Streamlit's files)."""
     at = page()

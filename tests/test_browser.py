@@ -72,7 +72,7 @@ JS_DRAWING = """(sel) => {
           ticks: all('.xtick text, .ytick text', e => e.textContent)};
 }"""
 
-# How many updates the chart drew by the quick path (viz/chart.js: plan()) and in full.
+# How many updates the chart drew by the quick path (viz/common/chart.js: plan()) and in full.
 JS_UPDATES = """() => ({quick: performance.getEntriesByName('lle-chart-quick').length,
                       full: performance.getEntriesByName('lle-chart-react').length})"""
 
@@ -177,7 +177,7 @@ def _paths(page):
     return page.evaluate(JS_PATHS, CHART)
 
 
-LRS = ".st-key-main_chart .lle-lr input[type=range]"  # the learning rates (viz/chart.js)
+LRS = ".st-key-main_chart .lle-lr input[type=range]"  # the learning rates (viz/common/chart.js)
 
 
 def _shown(page) -> dict:
@@ -312,7 +312,7 @@ def test_draw_play_change_and_share(server, browser):
         # the click grid is 18 x 18 over the domain: the start is the grid point under the mouse
         assert abs(start[0] - want[0]) <= span[0] / 17 and abs(start[1] - want[1]) <= span[1] / 17, (start, want)
         _shot(page, "5_clicked_start")
-        # 6. the legend (HTML, viz/chart.js) still toggles a run after all this (a click hides
+        # 6. the legend (HTML, viz/common/chart.js) still toggles a run after all this (a click hides
         # run 1, another shows it)
         item = page.locator(".st-key-main_chart .lle-legend-item").first
         item.click()

@@ -1,4 +1,4 @@
-"""Tests for viz.figures and viz.export: the figures are valid Plotly, small, animated the
+"""Tests for viz.race.figures and viz.race.export: the figures are valid Plotly, small, animated the
 fast way (frames name only the run traces, redraw off, fixed axes), and never carry a
 non-finite number; the exports hold every step and play offline."""
 
@@ -13,9 +13,13 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
-from viz import compute, export, figures, metrics, presets
-from viz.compute import RunResult
-from viz.scene import CUSTOM, PANELS, Run, Scene
+from viz.race import compute
+from viz.race import export
+from viz.race import figures
+from viz.race import metrics
+from viz.race import presets
+from viz.race.compute import RunResult
+from viz.race.scene import CUSTOM, PANELS, Run, Scene
 
 MAX_BYTES = 1_500_000
 
@@ -241,8 +245,8 @@ def test_export_html_plays_offline(default_fig):
 
 
 def test_figures_module_does_not_import_streamlit():
-    import viz.figures
-    src = open(viz.figures.__file__).read() + open(export.__file__).read()
+    import viz.race.figures
+    src = open(viz.race.figures.__file__).read() + open(export.__file__).read()
     assert "import streamlit" not in src
     json.dumps(figures.PALETTE)
 

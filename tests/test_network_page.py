@@ -23,11 +23,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from optimizers import train as train_mod
-from viz import network_compute as nc
-from viz import network_figures as nf
-from viz.network_scene import (MAX_RUNS, MAX_STEPS, NetScene, decode, default_run, encode,
+from viz.network import compute as nc
+from viz.network import figures as nf
+from viz.network.scene import (MAX_RUNS, MAX_STEPS, NetScene, decode, default_run, encode,
                                from_query_string, to_query_string)
-from viz.scene import Run
+from viz.race.scene import Run
 
 os.environ["LANDSCAPE_NO_WARMUP"] = "1"
 ROOT = Path(__file__).resolve().parents[1]
@@ -291,7 +291,7 @@ def test_frame_steps_are_thinned():
 
 
 def _png_pixels(uri: str) -> np.ndarray:
-    """(h, w, 4) RGBA of a PNG data URI as viz.raster writes it (8-bit RGBA, no filters)."""
+    """(h, w, 4) RGBA of a PNG data URI as viz.common.raster writes it (8-bit RGBA, no filters)."""
     import base64
 
     data = base64.b64decode(uri.split(",", 1)[1])
@@ -584,7 +584,7 @@ def test_a_heavy_view_waits_for_a_click(monkeypatch):
     assert not at.get("plotly_chart") and "s** of computing" in at.warning[0].value
     assert at.button(key="net_go") and url_of(at)["hidden"] == "256,256,256,256"
 
-    from viz import network_page
+    from viz.network import page as network_page
 
     monkeypatch.setattr(network_page, "HEAVY_SECONDS", 0.0)
     at = page()

@@ -1,5 +1,5 @@
-"""Tests for viz.scene (the Scene and its URL form), viz.defaults, viz.presets, viz.metrics,
-viz.sampling and viz.compute: everything the page shows, without Streamlit.
+"""Tests for viz.race.scene (the Scene and its URL form), viz.race.defaults, viz.race.presets, viz.race.metrics,
+viz.common.sampling and viz.race.compute: everything the page shows, without Streamlit.
 
 The ready scenes' claims (what their text says the class will see) are checked here
 with optimizers.run, so a change in the core that breaks a lesson fails a test.
@@ -15,8 +15,12 @@ import pytest
 
 import landscapes
 import optimizers
-from viz import compute, defaults, metrics, presets, sampling
-from viz.scene import (CUSTOM, DEFAULT_DOMAIN, MAX_QUERY_CHARS, MAX_RUNS, MAX_STEPS, Run, Scene,
+from viz.race import compute
+from viz.race import defaults
+from viz.race import metrics
+from viz.race import presets
+from viz.common import sampling
+from viz.race.scene import (CUSTOM, DEFAULT_DOMAIN, MAX_QUERY_CHARS, MAX_RUNS, MAX_STEPS, Run, Scene,
                        clean_label, decode, encode, from_query_string, num, run_token,
                        start_from_click, to_query_string)
 
@@ -456,7 +460,7 @@ def test_series_indices_keep_the_envelope():
 
 
 def test_slider_notches():
-    from viz.scene import is_decay, notches
+    from viz.race.scene import is_decay, notches
 
     lr = optimizers.get("sgd").spec("learning_rate")
     n = notches(lr)

@@ -9,7 +9,9 @@ import urllib.parse
 
 import pytest
 
-from viz import network_scene, scene, sweep_scene
+from viz.network import scene as network_scene
+from viz.race import scene
+from viz.sweeps import scene as sweep_scene
 
 CORPUS = json.loads((pathlib.Path(__file__).parent / "data" / "v1_links.json").read_text())
 CODECS = {"race": scene, "sweeps": sweep_scene, "network": network_scene}

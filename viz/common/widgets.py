@@ -1,4 +1,4 @@
-"""Streamlit pieces shared by the pages (app.py, viz/network_page.py, viz/sweep_page.py): one
+"""Streamlit pieces shared by the pages (app.py, viz/network/page.py, viz/sweeps/page.py): one
 widget per Param spec, a run's colour swatch, the run editor, and Markdown escaping for text
 that visitors typed.  Values live in ``st.session_state`` under the widget keys."""
 
@@ -12,8 +12,8 @@ import streamlit as st
 
 import optimizers
 from landscapes.params import Param
-from viz.figures import PALETTE
-from viz.scene import Run, fmt, is_decay, notches
+from viz.race.figures import PALETTE
+from viz.race.scene import Run, fmt, is_decay, notches
 
 S = st.session_state
 

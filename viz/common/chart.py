@@ -9,7 +9,7 @@ scatter traces, a layout image, buttons, a slider and frames, which the basic bu
 The 3-D view (surface, scatter3d) and the other pages keep ``st.plotly_chart``.
 
 The bundle is served by Streamlit's static file serving (``enableStaticServing`` in
-``.streamlit/config.toml``); ``viz/chart.js`` loads it once per page and draws with
+``.streamlit/config.toml``); ``viz/common/chart.js`` loads it once per page and draws with
 ``Plotly.react`` (a new figure updates the one drawn, keeping zoom through ``uirevision``),
 or, when only some traces' numbers changed (one learning rate moved), re-plots just those
 traces (``Plotly.animate`` without a redraw: ~25-40 ms on the page with Plotly's per-trace
@@ -19,7 +19,7 @@ restyle).  It reports a click on a point as the trigger value ``click`` = {x, y}
 first drawn figure as ``drawn`` (app.py shows a new visitor the chart first, the rest after).
 
 Below the plot the same element holds every run's learning rate (a range input per run over the
-notches of ``viz.scene.notches``) and the results table, as plain HTML.  A moved rate is the
+notches of ``viz.race.scene.notches``) and the results table, as plain HTML.  A moved rate is the
 trigger value ``lr`` = {keys, values} (all runs' rates: the last message carries every move);
 :func:`lr_changes` checks it against the scene.  Measured here: Streamlit's eight select-sliders
 and Markdown table cost React work on every rerun of the race fragment, and a change sent
@@ -37,8 +37,8 @@ from typing import Any, Callable, Mapping, Sequence
 import orjson
 import streamlit as st
 
-from viz.figures import PALETTE
-from viz.scene import Scene, fmt, notches, short_title
+from viz.race.figures import PALETTE
+from viz.race.scene import Scene, fmt, notches, short_title
 
 NAME = "loss_landscape_chart"
 _HERE = Path(__file__).parent
@@ -166,7 +166,7 @@ def patch(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict | None:
 
 def apply_patch(spec: Mapping[str, Any], change: Mapping[str, Any]) -> dict:
     """``spec`` with ``change`` (:func:`patch`) applied: a new dict (``spec`` is not changed).
-    What viz/chart.js does in the browser (``applyPatch``); here for the tests and the record."""
+    What viz/common/chart.js does in the browser (``applyPatch``); here for the tests and the record."""
     data = list(spec.get("data", []))
     for j, t in change.get("data", {}).items():
         data[int(j)] = t

@@ -1,8 +1,8 @@
 """The "Sweeps" page: hyperparameter map, basin map and fair race of the current scene.
 
-Thin on purpose: widgets <-> SweepScene (viz.sweep_scene) <-> st.query_params;
-SweepScene -> cached sweeps (viz.sweep_compute, which calls optimizers.sweep / tune)
--> figure builders (viz.sweep_figures) -> st.plotly_chart.  Nothing here is jitted.
+Thin on purpose: widgets <-> SweepScene (viz.sweeps.scene) <-> st.query_params;
+SweepScene -> cached sweeps (viz.sweeps.compute, which calls optimizers.sweep / tune)
+-> figure builders (viz.sweeps.figures) -> st.plotly_chart.  Nothing here is jitted.
 
 State: ``st.session_state["_sweep"]`` is this visitor's SweepScene; the URL always encodes
 it (the main Scene's keys plus ``sw_`` keys).  A visitor who comes from the main page
@@ -11,7 +11,7 @@ callback that rebuilds the SweepScene (an invalid combination is refused with a 
 and the widgets are reset).  Every widget key starts with ``swp_``.
 
 A click on a cell (or a start, or "Race them at their best") builds the main-page Scene
-(viz.sweep_scene.hyper_click_scene & co.) and switches to the main page with that Scene's
+(viz.sweeps.scene.hyper_click_scene & co.) and switches to the main page with that Scene's
 query; the main page's session scene is dropped so that it reads the link.
 """
 
@@ -22,12 +22,12 @@ import math
 import numpy as np
 import streamlit as st
 
-from viz import sweep_compute as swc
-from viz import sweep_figures as swf
-from viz.scene import fmt
-from viz.widgets import md_escape
-from viz.scene import encode as encode_scene
-from viz.sweep_scene import (BASIN_COLORS, COLOR_TITLES, DEFAULT_N, HYPER_COLORS, MAX_N, MIN_N,
+from viz.sweeps import compute as swc
+from viz.sweeps import figures as swf
+from viz.race.scene import fmt
+from viz.common.widgets import md_escape
+from viz.race.scene import encode as encode_scene
+from viz.sweeps.scene import (BASIN_COLORS, COLOR_TITLES, DEFAULT_N, HYPER_COLORS, MAX_N, MIN_N,
                              MODE_TITLES, MODES, NONE, OBJECTIVE_TITLES, OBJECTIVES, SweepScene,
                              basin_click_scene, cell_from_point, decode, default_range, default_y,
                              encode, hyper_click_scene, max_n, sweepable, tune_extras, tuned_scene)
@@ -410,7 +410,7 @@ def basin_view(ss: SweepScene):
         return
     start = ss.scene.start
     if start is None:
-        from viz.compute import landscape_of
+        from viz.race.compute import landscape_of
 
         start = landscape_of(ss.scene).start
     fig = swf.basin_figure(ss, res, start)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from viz.defaults import DEFAULT_LR, default_lr  # noqa: F401  (re-exported: the table lives there)
-from viz.scene import Run, Scene
+from viz.race.defaults import DEFAULT_LR, default_lr  # noqa: F401  (re-exported: the table lives there)
+from viz.race.scene import Run, Scene
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@ from typing import Sequence
 import numpy as np
 import plotly.io as pio
 
-from viz.compute import RunResult
-from viz.figures import SpecFigure
-from viz.scene import Scene, to_query_string
+from viz.race.compute import RunResult
+from viz.race.figures import SpecFigure
+from viz.race.scene import Scene, to_query_string
 
 CSV_COLUMNS = ("run", "label", "optimizer", "step", "x", "y", "loss", "grad_x", "grad_y", "learning_rate")
 

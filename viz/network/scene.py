@@ -5,7 +5,7 @@ Widgets edit a NetScene, the URL encodes it, tests build NetScenes.
 ``ValueError`` for anything invalid); :func:`decode` reads an untrusted URL
 query and never raises: each problem becomes a warning and a safe default.
 
-Runs are ``viz.scene.Run`` objects, the very runs of the 2-D page (optimizer,
+Runs are ``viz.race.scene.Run`` objects, the very runs of the 2-D page (optimizer,
 hyperparameters by optax's names, ``~lookahead``, ``~raw``, a label), written
 in the URL the same way.
 
@@ -65,7 +65,7 @@ from landscapes import network
 from landscapes.params import Param
 from optimizers.transforms import CLIP_NORM, CLIP_VALUE, NOISE
 # The URL-reading primitives are the main page's (one parser for every page).
-from viz.scene import (Run, _encode_runs_and_switches, _pairs_of_schedule, _parse_float, _Problems,
+from viz.race.scene import (Run, _encode_runs_and_switches, _pairs_of_schedule, _parse_float, _Problems,
                         _query_lists, _read_clip, _read_number, _read_run, _read_schedule, _safely,
                         _show, _single, fmt, num)
 
@@ -195,7 +195,7 @@ class NetScene:
         if len(runs) > MAX_RUNS:
             raise ValueError(f"at most {MAX_RUNS} runs")
         if not all(isinstance(r, Run) for r in runs):
-            raise ValueError("runs must be viz.scene.Run objects")
+            raise ValueError("runs must be viz.race.scene.Run objects")
         put(self, "runs", runs)
         put(self, "schedule_params", _pairs_of_schedule(self.schedule, dict(self.schedule_params)))
         if self.clip not in CLIP_KINDS:

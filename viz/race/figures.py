@@ -40,10 +40,11 @@ import numpy as np
 import plotly.graph_objects as go
 
 from landscapes import Landscape
-from viz import raster, sampling
-from viz.compute import RunResult
-from viz.metrics import Reference
-from viz.scene import Scene
+from viz.common import raster
+from viz.common import sampling
+from viz.race.compute import RunResult
+from viz.race.metrics import Reference
+from viz.race.scene import Scene
 
 # Okabe & Ito's colour-blind-safe palette (yellow swapped for Tol's wine: readable on white).
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#882255")
@@ -348,7 +349,7 @@ def main_figure(scene: Scene, L: Landscape, grid, results: Sequence[RunResult], 
     n_runs = len(results)
 
     data: list[dict] = []
-    # the landscape: a picture of filled contour bands (viz.raster says why not a contour
+    # the landscape: a picture of filled contour bands (viz.common.raster says why not a contour
     # trace); trace 0 only carries its colour bar
     image, vmin, vmax = picture["uri"], picture["vmin"], picture["vmax"]
     cbar = dict(picture["cbar"])

@@ -13,7 +13,7 @@ from typing import Sequence
 import numpy as np
 
 from landscapes import Landscape
-from viz.compute import RunResult
+from viz.race.compute import RunResult
 
 
 @dataclass(frozen=True)

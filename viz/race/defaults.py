@@ -1,6 +1,6 @@
 """Defaults that make visible progress: learning rates per (landscape, optimizer), runs, scene.
 
-``DEFAULT_LR`` was computed offline by ``python -m viz._tune`` (read its
+``DEFAULT_LR`` was computed offline by ``python -m viz.race._tune`` (read its
 docstring for the rule: the safe rate that is fastest to close 99.9 % of the
 gap, one notch down).  Set by hand where no rate of the tuning grid was safe:
 Goldstein-Price for sgd, momentum, nesterov, radam and ranger (1e-6, the
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 
-from viz.scene import CUSTOM, Run, Scene
+from viz.race.scene import CUSTOM, Run, Scene
 
 # fmt: off
 DEFAULT_LR: dict[str, dict[str, float]] = {
@@ -71,7 +71,7 @@ def default_runs(landscape: str) -> tuple[Run, ...]:
 
 
 def default_scene() -> Scene:
-    from viz.presets import PRESETS, DEFAULT_PRESET
+    from viz.race.presets import PRESETS, DEFAULT_PRESET
 
     return PRESETS[DEFAULT_PRESET].scene
 

@@ -448,7 +448,7 @@ class _Problems:
         return list(self.items)
 
 
-# The primitives below read every page's URL (viz/network_scene.py imports them too).
+# The primitives below read every page's URL (viz/network/scene.py imports them too).
 
 def _show(text: str) -> str:
     """A piece of user text, short and quoted, for a warning."""
@@ -584,7 +584,7 @@ def _query_lists(qs: Any, max_chars: int = MAX_QUERY_CHARS) -> dict[str, list[st
 
 def decode(params: Mapping[str, Any]) -> tuple[Scene, list[str]]:
     """Read a (possibly hostile) query: ``(scene, warnings)``.  Never raises."""
-    from viz.defaults import default_scene
+    from viz.race.defaults import default_scene
 
     return _safely(_decode, params, default_scene, "the default scene")
 
@@ -599,7 +599,8 @@ _KNOWN = {"v", "scene", "ls", "f", "dom", "start", "steps", "runs", "sched", "cl
 
 
 def _decode(params: Mapping[str, Any], problems: _Problems) -> Scene:
-    from viz import defaults, presets
+    from viz.race import defaults
+    from viz.race import presets
 
     q = _single(params, problems)
     if q is None or not q:
@@ -651,7 +652,7 @@ def _decode(params: Mapping[str, Any], problems: _Problems) -> Scene:
     # runs
     run_keys = sorted((k for k in q if _is_run_key(k) and k[0] == "r"), key=lambda k: int(k[1:]))
     if run_keys:
-        from viz.defaults import default_lr  # (viz.defaults imports this module)
+        from viz.race.defaults import default_lr  # (viz.race.defaults imports this module)
 
         runs = []
         for k in run_keys:
@@ -724,7 +725,7 @@ def _is_run_key(k: str) -> bool:
 
 
 def _read_landscape(q, kw, problems):
-    from viz.defaults import default_scene
+    from viz.race.defaults import default_scene
 
     head, _, rest = q["ls"].partition(":")
     name = head.strip()

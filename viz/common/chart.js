@@ -1,5 +1,5 @@
-// The race page's main chart (see viz/chart.py).  Plotly's basic bundle (viz/plotly_loader.js,
-// which runs just before this code) draws the figure spec built in Python (viz.figures).  A
+// The race page's main chart (see viz/common/chart.py).  Plotly's basic bundle (viz/common/plotly_loader.js,
+// which runs just before this code) draws the figure spec built in Python (viz.race.figures).  A
 // click on a point of the figure sends its (x, y) back to Python as the trigger value "click".
 //
 // Updating a drawn figure.  Plotly.react redraws every subplot whenever any trace's numbers
@@ -111,7 +111,7 @@ function rememberArrayAttributes(Plotly) {
 }
 
 // --- patches -------------------------------------------------------------------------------
-// Python sends the whole figure, or a patch from the figure it sent before (viz.chart.patch:
+// Python sends the whole figure, or a patch from the figure it sent before (viz.common.chart.patch:
 // changed traces, frame entries, the layout).  gd.__llePristine keeps the last figure as Python
 // sent it ({rev, spec}); Plotly gets a copy (it writes into the objects it is given).
 
@@ -343,7 +343,7 @@ export default function (component) {
   if (!gd.__lleTimer) gd.__lleTimer = setTimeout(() => reportDrawn(gd), DRAWN_WAIT_MS);
   if (component.data === gd.__lleBytes) return;  // the same bytes: nothing to parse
   gd.__lleBytes = component.data;
-  let data = component.data;  // JSON bytes (viz.chart.payload)
+  let data = component.data;  // JSON bytes (viz.common.chart.payload)
   if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) {
     data = JSON.parse(new TextDecoder().decode(data));
   }

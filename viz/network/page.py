@@ -1,9 +1,9 @@
 """The "Real network" page: race the optimizers on a small MLP and see its loss landscape.
 
-Thin on purpose: widgets <-> NetScene (viz.network_scene) <-> st.query_params;
-NetScene -> cached training and slice (viz.network_compute, which calls
+Thin on purpose: widgets <-> NetScene (viz.network.scene) <-> st.query_params;
+NetScene -> cached training and slice (viz.network.compute, which calls
 optimizers.train and landscapes.network) -> figure builders
-(viz.network_figures) -> st.plotly_chart.  Every number shown is computed in
+(viz.network.figures) -> st.plotly_chart.  Every number shown is computed in
 viz/ and testable without Streamlit.  Nothing here is jitted.
 
 State: ``st.session_state["_net"]`` is this visitor's NetScene (never a module
@@ -26,18 +26,18 @@ import streamlit as st
 import optimizers
 from optimizers import schedules
 from optimizers.transforms import CLIP_NORM, CLIP_VALUE, NOISE
-from viz import network_compute as nc
-from viz import network_figures as nf
-from viz.figures import SpecFigure
-from viz.network_scene import (ACTIVATIONS, BATCH, CONVERGE, DATASETS, DEFAULT_OPTIMIZERS, GRID,
+from viz.network import compute as nc
+from viz.network import figures as nf
+from viz.race.figures import SpecFigure
+from viz.network.scene import (ACTIVATIONS, BATCH, CONVERGE, DATASETS, DEFAULT_OPTIMIZERS, GRID,
                                MAX_LAYERS, MAX_RUNS, MAX_STEPS, PATIENCE, SEED, SPAN, TARGET, UNITS,
                                NetScene, decode, default_run, encode, to_query_string)
-from viz import widgets
-from viz.scene import Run, clean_label
-from viz.widgets import ensure, md_escape, param_widget
-from viz.widgets import from_widget as _from_widget
-from viz.widgets import swatch as _swatch
-from viz.widgets import widget_value as _widget_value
+from viz.common import widgets
+from viz.race.scene import Run, clean_label
+from viz.common.widgets import ensure, md_escape, param_widget
+from viz.common.widgets import from_widget as _from_widget
+from viz.common.widgets import swatch as _swatch
+from viz.common.widgets import widget_value as _widget_value
 
 S = st.session_state
 DATASET_TITLES = {"digits": "8x8 handwritten digits (scikit-learn, 1,797 images, 10 classes)",

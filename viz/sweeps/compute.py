@@ -12,8 +12,8 @@ from typing import Any, Callable
 import numpy as np
 
 import optimizers
-from viz.compute import landscape_from_key, run_kwargs, start_of
-from viz.sweep_scene import SweepScene
+from viz.race.compute import landscape_from_key, run_kwargs, start_of
+from viz.sweeps.scene import SweepScene
 
 
 def _start(ss: SweepScene) -> tuple[float, float]:

@@ -1,6 +1,6 @@
 """Pure Plotly figure builders of the "Real network" page (no Streamlit here).
 
-Built as plain dicts wrapped once in ``viz.figures.SpecFigure`` (see that module's
+Built as plain dicts wrapped once in ``viz.race.figures.SpecFigure`` (see that module's
 docstring for why: no graph-object validation, orjson serialisation), with the
 main page's palette, font and colours.
 
@@ -28,9 +28,9 @@ from typing import Sequence
 
 import numpy as np
 
-from viz import raster
-from viz.figures import COLORSCALE, FONT, PALETTE, SYMBOLS, SpecFigure, f4, i4, log_colorbar_ticks
-from viz.network_compute import NetRunResult, NetSlice
+from viz.common import raster
+from viz.race.figures import COLORSCALE, FONT, PALETTE, SYMBOLS, SpecFigure, f4, i4, log_colorbar_ticks
+from viz.network.compute import NetRunResult, NetSlice
 
 N_FRAMES = 80
 RACE_HEIGHT = 430
@@ -205,7 +205,7 @@ def landscape_png(vals: np.ndarray, vmin: float, vmax: float, *, levels: int = L
 
     ``vals[i_beta, i_alpha]`` (the colour values, here log10 loss) are resampled
     bilinearly to ``width`` pixels across (rows in proportion: a 41x41 grid would show
-    its cells), then drawn by ``viz.raster`` like the 2-D page's landscape: ``levels``
+    its cells), then drawn by ``viz.common.raster`` like the 2-D page's landscape: ``levels``
     flat bands of ``COLORSCALE`` with a darker pixel where the band changes; NaN is
     transparent.  Row 0 of ``vals`` is the smallest β, at the bottom of the image.
     """

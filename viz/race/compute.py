@@ -14,7 +14,7 @@ import numpy as np
 import landscapes
 import optimizers
 from landscapes import Landscape
-from viz.scene import CUSTOM, Scene
+from viz.race.scene import CUSTOM, Scene
 
 GRID_N = 300  # landscape resolution: drawn as a ~10-30 kB PNG, so detail is cheap
 

@@ -1,6 +1,6 @@
 """Pure Plotly builders for the "Sweeps" page: SweepScene + SweepResult in, figure out.
 
-No Streamlit here.  As in viz.figures, each figure is one plain dict wrapped in
+No Streamlit here.  As in viz.race.figures, each figure is one plain dict wrapped in
 SpecFigure, arrays go out as float32 base64 typed arrays.
 
 - hyperparameter map: a heatmap on the hyperparameters' own values (a log axis where the
@@ -22,8 +22,8 @@ from typing import Sequence
 
 import numpy as np
 
-from viz.figures import FONT, PALETTE, SpecFigure, f4, log_colorbar_ticks
-from viz.sweep_scene import COLOR_TITLES, NONE, OBJECTIVE_TITLES, SweepScene
+from viz.race.figures import FONT, PALETTE, SpecFigure, f4, log_colorbar_ticks
+from viz.sweeps.scene import COLOR_TITLES, NONE, OBJECTIVE_TITLES, SweepScene
 
 DIVERGED = "#D55E00"  # vermillion: diverged, in every map
 NEVER = "#BBBBBB"  # grey: finite but never within tol

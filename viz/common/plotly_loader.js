@@ -1,5 +1,5 @@
 // Loads Plotly's basic bundle once per page and keeps the promise in window.llePlotly.
-// A plain script: viz/chart.py runs it first thing on the page (to start the download while
+// A plain script: viz/common/chart.py runs it first thing on the page (to start the download while
 // the rest of the page arrives) and again ahead of the chart component's code.
 (function () {
   if (window.llePlotly) return;

@@ -2,7 +2,7 @@ r"""The SweepScene: what the "Sweeps" page shows, as one plain, hashable, valida
 
 A sweep is always *of* a main-page Scene (landscape, start, steps, shared switches,
 runs): the SweepScene holds that Scene and the sweep's own choices.  Its URL is the
-main Scene's query (viz.scene's codec, unchanged) plus keys that start with ``sw_``::
+main Scene's query (viz.race.scene's codec, unchanged) plus keys that start with ``sw_``::
 
     sw_mode=hyper        hyper (hyperparameter map) | basin (basin map) | tune (fair race)
     sw_run=0             which run of the scene is swept (hyper, basin); default 0
@@ -35,8 +35,8 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from landscapes.params import Param
-from viz import scene as sc
-from viz.scene import Run, Scene
+from viz.race import scene as sc
+from viz.race.scene import Run, Scene
 
 MODES = ("hyper", "basin", "tune")
 MODE_TITLES = {"hyper": "Hyperparameter map", "basin": "Basin map", "tune": "Fair race (tune)"}
@@ -392,7 +392,7 @@ def decode(params: Mapping[str, Any]) -> tuple[SweepScene, list[str]]:
     try:
         ss = _decode(params, warnings)
     except Exception as err:  # a bug must not turn a link into a traceback  # noqa: BLE001
-        from viz.defaults import default_scene
+        from viz.race.defaults import default_scene
 
         warnings.append(f"the sweep in the link could not be read ({type(err).__name__}); "
                         "showing the default sweep")
