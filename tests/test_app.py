@@ -1,7 +1,7 @@
 """The page, driven by streamlit.testing.v1.AppTest: every control path, every ready scene,
 the URL round trip, and a corpus of malformed or hostile URLs.
 
-AppTest runs app.py in this process (no browser, Plotly is not drawn).  The 2-D figure goes
+AppTest runs app.py (its navigation opens pages/race.py) in this process (no browser, Plotly is not drawn).  The 2-D figure goes
 out through the page's own chart component (viz/common/chart.py: AppTest lists it as a
 "bidi_component" whose ``proto.bytes`` is JSON {"rev", "config", "spec"}); the 3-D view's through
 ``st.plotly_chart`` (``proto.spec``).  :func:`chart_jsons` reads both.  Widgets are found by
@@ -11,33 +11,28 @@ their ``key=``.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from conftest import APP, ok, open_page, texts, url_of
 from viz.common import chart
+from viz.common.lru import Memo
 from viz.race import figures
 from viz.race import presets
 from viz.race.scene import Scene, decode, encode
 
-os.environ["LANDSCAPE_NO_WARMUP"] = "1"  # no background compile thread in tests
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 MAX_BYTES = 1_500_000
 
 
 def page(query: dict | None = None, *, chart_first: bool = False) -> AppTest:
     """A new visitor's page (``query``: the URL's).  Its first run draws the chart alone; the
-    browser's chart then reports "drawn" and the whole page follows (app.CHART_FIRST).  AppTest
+    browser's chart then reports "drawn" and the whole page follows (viz.race.state.CHART_FIRST).  AppTest
     runs no JavaScript: this does what the report does (``chart_first``: stop before)."""
-    at = AppTest.from_file(APP, default_timeout=60)
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
+    at = open_page(APP, query, timeout=60)
     if not chart_first and at.session_state["_chart_first"]:
-        at.session_state["_chart_first"] = False  # what app.on_drawn does
+        at.session_state["_chart_first"] = False  # what viz.race.state.on_drawn does
         at.run()
         assert not at.exception, [e.value for e in at.exception]
     return at
@@ -45,10 +40,6 @@ def page(query: dict | None = None, *, chart_first: bool = False) -> AppTest:
 
 def scene_of(at: AppTest) -> Scene:
     return at.session_state["_scene"]
-
-
-def url_of(at: AppTest) -> dict:
-    return {k: (v[-1] if isinstance(v, list) else v) for k, v in at.query_params.items()}
 
 
 def chart_jsons(at: AppTest) -> list[str]:
@@ -73,7 +64,7 @@ def charts(at: AppTest) -> list[dict]:
     return out
 
 
-SENT = "_chart_sent"  # app.SENT: the figure the page's chart was sent last
+SENT = "_chart_sent"  # viz.race.cached.SENT: the figure the page's chart was sent last
 
 
 def chart_data(at: AppTest) -> dict:
@@ -91,7 +82,7 @@ def table_rows(at: AppTest) -> list[list[str]]:
 
 def move_lr(at: AppTest, i: int, value: float) -> AppTest:
     """Move run ``i``'s learning rate as the chart's range input does: chart.js sends every
-    run's rate as the trigger value "lr", and app.on_lr keeps what viz.common.chart.lr_changes accepts.
+    run's rate as the trigger value "lr", and viz.race.state.on_lr keeps what viz.common.chart.lr_changes accepts.
     (AppTest cannot send a component's trigger; tests/test_browser.py moves the real input.)"""
     controls = chart_data(at)["controls"]
     assert value in controls[i]["values"]
@@ -100,17 +91,6 @@ def move_lr(at: AppTest, i: int, value: float) -> AppTest:
     for key, v in chart.lr_changes(sent, scene_of(at)).items():
         at.session_state[key] = v
     return at.run()
-
-
-def ok(at: AppTest) -> AppTest:
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def texts(at: AppTest) -> str:
-    parts = [m.value for m in at.markdown] + [i.value for i in at.info] + [w.value for w in at.warning]
-    parts += [e.value for e in at.error] + [c.value for c in at.caption]
-    return "\n".join(str(p) for p in parts)
 
 
 # --- the default page ----------------------------------------------------------------------
@@ -152,7 +132,7 @@ def test_a_new_visitor_sees_the_chart_first():
     assert "Loading the controls" in " ".join(c.value for c in at.sidebar.caption)
     (main,) = [c for c in at.get("bidi_component") if c.proto.component_name == chart.NAME]
     assert '"drawn"' in main.proto.js_content and "DRAWN_WAIT_MS" in main.proto.js_content
-    at.session_state["_chart_first"] = False  # what app.on_drawn does when the chart reports
+    at.session_state["_chart_first"] = False  # what viz.race.state.on_drawn does when the chart reports
     ok(at.run())
     assert charts(at) == [spec] and at.selectbox(key="landscape").value == "ravine"
     assert len(table_rows(at)) == 1 + 3 and "Update rules" in texts(at)
@@ -444,7 +424,7 @@ def test_a_change_sends_a_patch_from_the_figure_sent_before():
 
 def test_figures_are_built_once_per_server_and_bounded():
     built = []
-    shared = chart.Shared(2)
+    shared = Memo(2)
     for name in ("a", "b", "a", "c", "a", "b"):
         shared.get(name, lambda name=name: built.append(name) or {"name": name})
     assert built == ["a", "b", "c", "b"] and len(shared) == 2  # "b" was the least recently used

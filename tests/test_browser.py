@@ -12,25 +12,14 @@ not skip) when Chromium or Playwright is missing: CI installs both (.ci/run).
 from __future__ import annotations
 
 import math
-import os
-import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-APP = ROOT / "app.py"
+from conftest import ROOT
+
 SHOTS = ROOT / "artifacts" / "screenshots"
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-READY_S = 60  # the server must answer /_stcore/health within this
 DRAW_MS = 180_000  # a cold server compiles the default scene's programs (JAX) on the first visit
 
 # --- JS run in the page -------------------------------------------------------------------
@@ -95,67 +84,6 @@ JS_SPAN = """(sel) => { const L = document.querySelector(sel)._fullLayout;
 
 
 # --- the server ---------------------------------------------------------------------------
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """``streamlit run app.py`` on a free loopback port; its base URL (stopped afterwards)."""
-    port = _free_port()
-    log = tmp_path_factory.mktemp("streamlit") / "server.log"
-    env = dict(os.environ, LANDSCAPE_NO_WARMUP="1")  # no background compiles competing with the test
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
-             "--server.port", str(port), "--server.address", "127.0.0.1",
-             "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + READY_S
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"streamlit exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not answer /_stcore/health within {READY_S} s:\n"
-                            f"{log.read_text()[-3000:]}")
-            time.sleep(0.25)
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not (shutil.which(CHROMIUM) or os.path.exists(CHROMIUM)):
-        pytest.fail(f"Chromium not found at {CHROMIUM} (CI installs Debian's chromium: see .ci/run)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as err:  # a missing test requirement is a failure, not a skip
-        pytest.fail(f"playwright is not installed: {err}")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-# --- helpers ------------------------------------------------------------------------------
 
 def _open(browser, url: str):
     """A new visitor (fresh context: no cache, no cookies) on ``url``, the chart drawn."""

@@ -1,7 +1,7 @@
 """The "Real network" page (issue 6): NetScene and its URL, the compute and figure builders,
 and the page itself driven by streamlit.testing.v1.AppTest.
 
-AppTest runs ``tests/network_app.py`` (the page alone) in this process, and app.py for the
+AppTest runs ``pages/network.py`` (the page alone) in this process, and app.py for the
 navigation test; Plotly is not drawn, the figure's JSON is ``at.get("plotly_chart")[i].proto.spec``.
 Widgets are found by their ``key=`` (all start with ``net_``).  Every run shares the
 default configuration (digits, 64 relu units, batch 64, eval every 25) wherever it can, so
@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import struct
 import zlib
-from pathlib import Path
 
 import numpy as np
 import plotly.graph_objects as go
 import pytest
 from streamlit.testing.v1 import AppTest
+
+from conftest import APP, PAGES, ok, open_page, texts, url_of
 
 from optimizers import train as train_mod
 from viz.network import compute as nc
@@ -29,10 +29,6 @@ from viz.network.scene import (MAX_RUNS, MAX_STEPS, NetScene, decode, default_ru
                                from_query_string, to_query_string)
 from viz.race.scene import Run
 
-os.environ["LANDSCAPE_NO_WARMUP"] = "1"
-ROOT = Path(__file__).resolve().parents[1]
-PAGE = str(ROOT / "tests" / "network_app.py")
-APP = str(ROOT / "app.py")
 MAX_BYTES = 600_000  # both figures together, JSON
 
 
@@ -326,35 +322,16 @@ def test_landscape_png_orientation_and_colours():
 # ==========================================================================================
 
 def page(query: dict | None = None) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=180)
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
-    at.run()
-    return ok(at)
-
-
-def ok(at: AppTest) -> AppTest:
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    """The network page alone (pages/network.py): a new visitor with ``query``."""
+    return open_page(PAGES["network"], query, timeout=180)
 
 
 def scene_of(at: AppTest) -> NetScene:
     return at.session_state["_net"]
 
 
-def url_of(at: AppTest) -> dict:
-    return {k: (v[-1] if isinstance(v, list) else v) for k, v in at.query_params.items()}
-
-
 def charts(at: AppTest) -> list[dict]:
     return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-
-
-def texts(at: AppTest) -> str:
-    parts = [m.value for m in at.markdown] + [i.value for i in at.info] + [w.value for w in at.warning]
-    parts += [e.value for e in at.error] + [c.value for c in at.caption]
-    parts += [f"{m.label} {m.value}" for m in at.metric]
-    return "\n".join(str(p) for p in parts)
 
 
 def test_default_page():
@@ -561,18 +538,10 @@ def test_malformed_url_warns_and_renders(query):
 
 
 def test_page_through_the_app_navigation():
-    """app.py lists the page in PAGES (url_path "network"): open it there."""
-    text = Path(APP).read_text()
-    if "network_page" not in text:
-        pytest.skip("app.py does not list the Real network page")
-    at = AppTest.from_file(APP, default_timeout=180)
-    at.run()
-    pages = at._registered_pages  # noqa: SLF001  (AppTest.switch_page needs a file; this page is a function)
-    target = [h for h, info in pages.items() if info.get("url_pathname") == "network"]
-    assert target, pages
-    at._page_hash = target[0]  # noqa: SLF001
+    """app.py lists the page (url_path "network"): open it there (st.navigation, public API)."""
+    at = ok(AppTest.from_file(str(APP), default_timeout=180).run())
     at.query_params.clear()  # a browser drops the old page's query when it changes pages
-    ok(at.run())
+    ok(at.switch_page("pages/network.py").run())
     assert at.session_state["_net"] == NetScene()
     assert len(at.get("plotly_chart")) == 2 and url_of(at) == encode(NetScene())
 
@@ -584,9 +553,9 @@ def test_a_heavy_view_waits_for_a_click(monkeypatch):
     assert not at.get("plotly_chart") and "s** of computing" in at.warning[0].value
     assert at.button(key="net_go") and url_of(at)["hidden"] == "256,256,256,256"
 
-    from viz.network import page as network_page
+    from viz.network import state
 
-    monkeypatch.setattr(network_page, "HEAVY_SECONDS", 0.0)
+    monkeypatch.setattr(state, "HEAVY_SECONDS", 0.0)
     at = page()
     assert not at.get("plotly_chart")
     ok(at.button(key="net_go").click().run())

@@ -1,6 +1,6 @@
 """The "Sweeps" page: SweepScene's URL codec (round trip, hostile links), the figure
 builders (cell values = the SweepResult's), the click -> main-scene conversion, and the
-page itself through AppTest (tests/sweep_app.py runs it alone).
+page itself through AppTest (pages/sweeps.py opens alone).
 
 Small grids and few steps (one compiled program per optimizer and size bucket), so this
 file runs in well under a minute.
@@ -9,13 +9,13 @@ file runs in well under a minute.
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import numpy as np
 import plotly.graph_objects as go
 import pytest
 from streamlit.testing.v1 import AppTest
+
+from conftest import APP, PAGES, ok, open_page, url_of
 
 from viz.sweeps import compute as swc
 from viz.sweeps import figures as swf
@@ -23,8 +23,6 @@ from viz.race.scene import Run, Scene, decode as decode_scene
 from viz.sweeps.scene import (MAX_N, SweepScene, basin_click_scene, cell_from_point, decode, encode,
                              hyper_click_scene, max_n, to_query_string, tuned_scene)
 
-os.environ["LANDSCAPE_NO_WARMUP"] = "1"
-APP = str(Path(__file__).resolve().parent / "sweep_app.py")
 STEPS = 120
 
 
@@ -268,16 +266,11 @@ def test_click_conversion():
 # --- the page (AppTest) ---------------------------------------------------------------------
 
 def page(query: dict) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    for k, v in query.items():
-        at.query_params[k] = v
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    """The sweeps page alone (pages/sweeps.py): a new visitor with ``query``."""
+    return open_page(PAGES["sweeps"], query)
 
 
-def url(at) -> dict:
-    return {k: (v[-1] if isinstance(v, list) else v) for k, v in at.query_params.items()}
+url = url_of
 
 
 BASE = {"v": "1", "ls": "himmelblau", "steps": str(STEPS), "r0": "momentum:learning_rate=0.002",
@@ -321,3 +314,24 @@ def test_page_malformed_link_warns():
     text = "\n".join(w.value for w in at.warning)
     assert "sw\\_n" in text and "sw\\_zz" in text
     assert url(at)["sw_mode"] == "hyper" and "sw_zz" not in url(at)
+
+
+def test_a_clicked_cell_opens_on_the_race_page_through_the_navigation():
+    """Through app.py's navigation, a chosen cell switches to the race page (st.switch_page,
+    public API) with that scene's link; alone, the page shows the link instead."""
+    at = ok(AppTest.from_file(str(APP), default_timeout=120).run())
+    at.query_params.clear()
+    at.switch_page("pages/sweeps.py")
+    for k, v in {**BASE, "sw_mode": "hyper", "sw_n": "8"}.items():
+        at.query_params[k] = v
+    ok(at.run())
+    assert isinstance(at.session_state["_sweep"], SweepScene)
+    chosen = scene(start=(1.5, -0.5))
+    at.session_state["_sweep_goto"] = chosen
+    ok(at.run())
+    assert at.session_state["_scene"] == chosen
+    assert decode_scene(url_of(at))[0] == chosen
+    alone = page({**BASE, "sw_mode": "hyper", "sw_n": "8"})
+    alone.session_state["_sweep_goto"] = chosen
+    ok(alone.run())
+    assert any("Open this on the race page" in i.value for i in alone.info)

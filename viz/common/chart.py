@@ -29,15 +29,14 @@ them all again; now a change sends this one element.
 from __future__ import annotations
 
 import math
-import threading
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 import orjson
 import streamlit as st
 
-from viz.race.figures import PALETTE
+from viz.common.lru import Memo
+from viz.common.plotting import PALETTE
 from viz.race.scene import Scene, fmt, notches, short_title
 
 NAME = "loss_landscape_chart"
@@ -109,35 +108,10 @@ def payload(spec: Mapping[str, Any] | None, rev: str, config: Mapping[str, Any] 
 # figure (its name is the patch's ``base``) and otherwise asks for the whole figure (the
 # trigger value ``resync``).
 
-class Shared:
-    """Figures' dicts shared by every visitor of this server process: a figure is a function of
-    its name (the scene's query string) and is never changed once built.  At most ``size``;
-    the least recently used goes first.  (Here, not in app.py: Streamlit runs the app script
-    anew on each full rerun, so a dict there would not outlive one.)"""
-
-    def __init__(self, size: int = 24):
-        self.size = size
-        self._items: OrderedDict[str, dict] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, name: str, build: Callable[[], dict]) -> dict:
-        with self._lock:
-            item = self._items.get(name)
-            if item is not None:
-                self._items.move_to_end(name)
-                return item
-        item = build()  # (outside the lock: two visitors may build the same figure once each)
-        with self._lock:
-            self._items[name] = item
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-        return item
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-
-SPECS = Shared(24)
+# Figures' dicts shared by every visitor of this server process, by name (the scene's query
+# string); never changed once built.  (Here, not in a page script: Streamlit runs a page anew on
+# each full rerun, so a dict there would not outlive one.)
+SPECS = Memo(24)
 
 
 def patch(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict | None:

@@ -1,19 +1,26 @@
-"""Streamlit pieces shared by the pages (app.py, viz/network/page.py, viz/sweeps/page.py): one
-widget per Param spec, a run's colour swatch, the run editor, and Markdown escaping for text
-that visitors typed.  Values live in ``st.session_state`` under the widget keys."""
+"""Streamlit pieces shared by the pages: one widget per Param spec, a run's colour swatch, the
+run editor and the shared schedule/clipping/noise controls (both parameterised by a key
+prefix, with the widget state that shows a run and the run read back), and the URL's
+reading and writing.  Values live in ``st.session_state`` under the widget keys."""
 
 from __future__ import annotations
 
 import html
 import math
+import os
+import sys
+import time
 from typing import Callable
 
 import streamlit as st
 
 import optimizers
 from landscapes.params import Param
-from viz.race.figures import PALETTE
-from viz.race.scene import Run, fmt, is_decay, notches
+from optimizers import schedules
+from optimizers.transforms import CLIP_NORM, CLIP_VALUE, NOISE
+from viz.common.plotting import PALETTE
+from viz.common.text import md_escape, share_link, warnings_markdown  # noqa: F401 (md_escape: re-exported)
+from viz.race.scene import Run, clean_label, fmt, is_decay, notches
 
 S = st.session_state
 
@@ -66,14 +73,6 @@ def swatch(i: int, text: str) -> str:
             f'{html.escape(text)}</span></div>')
 
 
-def md_escape(text: str) -> str:
-    """Untrusted text shown through st.markdown: no links, emphasis, HTML or maths."""
-    out = html.escape(str(text), quote=False)
-    for c in "\\`*_{}[]()#+-.!|$~":
-        out = out.replace(c, "\\" + c)
-    return out
-
-
 def run_editor(i: int, run: Run, label: str, *, prefix: str,
                on_optimizer: Callable[[int], None], on_remove_run: Callable[[int], None]):
     """Run ``i``'s optimizer, hyperparameters (all but the learning rate), Lookahead and raw
@@ -97,3 +96,119 @@ def run_editor(i: int, run: Run, label: str, *, prefix: str,
     st.text_input("Label", key=k + "label", max_chars=40, placeholder=run.auto_label())
     st.button("Remove this run", key=k + "remove", on_click=on_remove_run, args=(i,),
               icon=":material/delete:")
+
+
+def run_widget_state(prefix: str, i: int, run: Run) -> dict[str, object]:
+    """The run editor's widget values for run ``i`` (keys start with ``f"{prefix}{i}_"``)."""
+    k = f"{prefix}{i}_"
+    out = {k + "opt": run.optimizer, k + "la": run.lookahead, k + "raw": run.raw, k + "label": run.label}
+    for p, (name, v) in zip(run.rule.hyperparams, run.hyperparams):
+        out[f"{k}{run.optimizer}_{name}"] = widget_value(p, v)
+    return out
+
+
+def edited_run(n_runs: int, key: str) -> int | None:
+    """The run whose editor is open (``S[key]``, kept in range); None without runs."""
+    if not n_runs:
+        return None
+    return min(max(int(S.get(key) or 0), 0), n_runs - 1)
+
+
+def run_from_widgets(prefix: str, i: int, run: Run, lr_key: str, edited: bool) -> Run:
+    """Run ``i`` with its learning rate from ``S[lr_key]`` and, if its editor is open, the
+    editor's optimizer switches, hyperparameters and label."""
+    hp = run.hp
+    hp["learning_rate"] = float(S.get(lr_key, run.learning_rate))
+    if not edited:
+        return run.with_hp(**hp)
+    k = f"{prefix}{i}_"
+    la = bool(S.get(k + "la", run.lookahead))
+    rule = optimizers.get(run.optimizer, lookahead=la and run.optimizer != "ranger")
+    for p in rule.hyperparams:
+        key = f"{k}{run.optimizer}_{p.name}"
+        if p.name != "learning_rate" and key in S:
+            hp[p.name] = from_widget(p, S[key])
+    hp = {n: v for n, v in hp.items() if n in {p.name for p in rule.hyperparams}}
+    return Run(run.optimizer, hp, lookahead=la, raw=bool(S.get(k + "raw", run.raw)),
+               label=clean_label(S.get(k + "label", run.label)))
+
+
+# --- the shared gradient switches (schedule, clipping, noise) ------------------------------
+
+def switches_widget_state(scene, prefix: str, sched_key: str) -> dict[str, object]:
+    """The switches' widget values that show ``scene`` (any scene with the shared fields)."""
+    out: dict[str, object] = {sched_key: scene.schedule, prefix + "clip_kind": scene.clip,
+                              prefix + "clip_at": scene.clip_at, prefix + "noise": scene.noise}
+    for p, (name, v) in zip(schedules.SCHEDULES[scene.schedule].params, scene.schedule_params):
+        out[f"{prefix}sched_{scene.schedule}_{name}"] = widget_value(p, v)
+    return out
+
+
+def switches_from_widgets(scene, prefix: str, sched_key: str) -> dict[str, object]:
+    """The switches' values as Scene fields, read back from their widgets."""
+    kind = S.get(sched_key, scene.schedule)
+    return {"schedule": kind,
+            "schedule_params": {p.name: from_widget(p, S[f"{prefix}sched_{kind}_{p.name}"])
+                                for p in schedules.SCHEDULES[kind].params
+                                if f"{prefix}sched_{kind}_{p.name}" in S},
+            "clip": S.get(prefix + "clip_kind", scene.clip),
+            "clip_at": float(S.get(prefix + "clip_at", scene.clip_at)),
+            "noise": float(S.get(prefix + "noise", scene.noise))}
+
+
+def switch_controls(scene, prefix: str, sched_key: str, noise_step: float, noise_help: str):
+    """Schedule and its numbers, gradient clipping and gradient noise (in the current container)."""
+    st.selectbox("Learning-rate schedule", schedules.schedule_names(), key=sched_key,
+                 format_func=lambda k: schedules.SCHEDULES[k].title)
+    kind = S.get(sched_key, scene.schedule)
+    for p in schedules.SCHEDULES[kind].params:
+        key = f"{prefix}sched_{kind}_{p.name}"
+        ensure(key, widget_value(p, p.default))
+        param_widget(p, key, st)
+    st.radio("Gradient clipping", ["off", "value", "norm"], key=prefix + "clip_kind", horizontal=True,
+             format_func={"off": "off", "value": "by value", "norm": "by norm"}.get)
+    if S.get(prefix + "clip_kind", "off") != "off":
+        spec = CLIP_NORM if S.get(prefix + "clip_kind") == "norm" else CLIP_VALUE
+        param_widget(spec, prefix + "clip_at", st, label="clip at")
+    st.number_input("Gradient noise σ", min_value=0.0, max_value=float(NOISE.high), step=noise_step,
+                    key=prefix + "noise", format="%g", help=noise_help)
+
+
+# --- the URL and page chrome ----------------------------------------------------------------
+
+def query_lists() -> dict[str, list[str]]:
+    """The URL query with repeated keys kept (the decoders report duplicates)."""
+    qp = st.query_params
+    return {k: qp.get_all(k) for k in qp.keys()}
+
+
+def sync_url(want: dict[str, str]):
+    """Write ``want`` (a codec's ``encode``) to the address bar, if it differs."""
+    if st.query_params.to_dict() != want:
+        st.query_params.from_dict(want)
+
+
+def share_url(query: str) -> str:
+    """This page's full address with ``query``."""
+    try:
+        base = st.context.url
+    except Exception:  # noqa: BLE001
+        base = None
+    return share_link(base, query)
+
+
+def link_warnings(warnings: list[str]):
+    """The box that says which parts of a link were not used."""
+    if warnings:
+        st.warning(warnings_markdown(warnings), icon=":material/warning:")
+
+
+def timed(what: str, fn):
+    """Run ``fn``; with LANDSCAPE_TIMING set, print its time on stderr (where a rerun's time goes)."""
+    if not os.environ.get("LANDSCAPE_TIMING"):
+        return fn()
+    t0 = time.perf_counter()
+    try:
+        return fn()
+    finally:
+        print(f"[timing] {what} {1e3 * (time.perf_counter() - t0):.0f} ms", file=sys.stderr, flush=True)

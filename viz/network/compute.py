@@ -247,3 +247,63 @@ def summary_rows(results: Sequence[NetRunResult], labels: Sequence[str], target:
             "compile (s)": r.compile_time,
         })
     return rows
+
+
+def _cell(v, kind: str = "num") -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "—"
+    if isinstance(v, str):
+        return v
+    return {"pct": lambda: f"{100 * v:.1f} %", "int": lambda: f"{int(v):,}",
+            "sec": lambda: f"{v:.3f}"}.get(kind, lambda: f"{v:.4g}")()
+
+
+def table_rows(results: Sequence[NetRunResult], labels: Sequence[str], target: float) -> list[dict]:
+    """The page's table: :func:`summary_rows` as text cells, a dict per run."""
+    rows = summary_rows(results, labels, target)
+    tkey = f"steps to {target:.4g} val acc"
+    return [{"run": r["run"], "train loss": _cell(r["train loss"]), "val loss": _cell(r["val loss"]),
+             "train acc": _cell(r["train acc"], "pct"), "val acc": _cell(r["val acc"], "pct"),
+             "best val acc": _cell(r["best val acc"], "pct"),
+             f"steps to {100 * target:g} % val acc": _cell(r[tkey], "int"),
+             "stopped at": _cell(r["stopped at"]),
+             "training time (s)": _cell(r["wall time (s)"], "sec"),
+             "compile (s)": _cell(r["compile (s)"], "sec")} for r in rows]
+
+
+# --- what the page says (Markdown; the caller escapes visitors' labels) ---------------------
+
+DATA_NAMES = {"digits": "8x8 digits", "moons": "two moons", "spirals": "three spirals"}
+
+
+def intro_text(scene) -> str:
+    """The sentence over the figures: data, model, steps, the shared start and batches."""
+    arch = "–".join(str(h) for h in scene.hidden)
+    return (f"A small MLP ({arch} {scene.activation} units) learns to classify "
+            f"**{DATA_NAMES[scene.dataset]}**, {scene.steps:,} steps of minibatches of {scene.batch_size}; "
+            f"every run starts from the same weights (seed {scene.seed}) and sees the same batches.")
+
+
+def _pca(sl: NetSlice) -> bool:
+    return sl.kind == "pca" and sl.explained is not None
+
+
+def plane_text(sl: NetSlice, center: str) -> str:
+    """Which plane the slice is (``center``: the centre run's label, already escaped)."""
+    if _pca(sl):
+        return (f"**Plane:** the first two principal components of **{center}**'s weight path "
+                "(Li et al., 2018, §7).")
+    return (f"**Plane:** two filter-normalised random directions (Li et al., 2018, §4) around "
+            f"the final weights of **{center}**.")
+
+
+def plane_caption(sl: NetSlice) -> str:
+    """How to read the paths in that plane."""
+    if _pca(sl):
+        return ("The path of the centre run lies almost in this plane and ends at the star. "
+                "Other runs are projected into it: their true loss can be lower than the "
+                "contour under them (they end outside the plane).")
+    return ("Random directions in thousands of dimensions are almost orthogonal to any "
+            "path, so the projected paths stay near the centre: the plane shows the "
+            "shape of the basin, not the route to it.  Pick *principal components* to "
+            "see the route.")

@@ -29,31 +29,22 @@ picture carry the full path (up to 2,000 points a run, shape-preserving).
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import math
-import threading
-from collections import OrderedDict
 from typing import Sequence
 
 import numpy as np
-import plotly.graph_objects as go
 
 from landscapes import Landscape
 from viz.common import raster
+from viz.common.lru import Memo
+from viz.common.plotting import (COLORSCALE, FONT, PALETTE, SYMBOLS, SpecFigure, f4, i4,  # noqa: F401
+                                 log_colorbar_ticks)
 from viz.common import sampling
 from viz.race.compute import RunResult
 from viz.race.metrics import Reference
 from viz.race.scene import Scene
 
-# Okabe & Ito's colour-blind-safe palette (yellow swapped for Tol's wine: readable on white).
-PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#882255")
-SYMBOLS = ("circle", "square", "diamond", "triangle-up", "triangle-down", "pentagon", "hexagon",
-           "star-triangle-up")
-# Light, low-saturation colours for the landscape, so that the runs stand out.
-COLORSCALE = [[0.0, "#ffffff"], [0.2, "#f0f3f7"], [0.45, "#dce4ee"], [0.75, "#c3d0e0"],
-              [1.0, "#a9bbd2"]]
-FONT = dict(family="Arial, Helvetica, sans-serif", size=16, color="#111111")
 N_FRAMES = 60  # fewer frames: every change resends and redraws them (100 frames were 60% of the figure)
 LEVELS = 22  # colour bands of the landscape picture
 FULL_PATH_POINTS = 2000  # per run at most, in the final picture ...
@@ -63,53 +54,10 @@ CLICK_GRID = 18  # 324 transparent markers: each one is an SVG node the browser 
 SLIDER_STEPS = 50  # of the ~100 frames: every slider tick is text Plotly measures on each draw
 
 
-class SpecFigure(go.Figure):
-    """A ``go.Figure`` whose JSON is the prebuilt dict ``spec`` (see the module docstring).
-
-    ``fig.spec`` is the dict; ``to_dict()`` (what Streamlit, ``to_json`` and
-    ``to_html`` call) returns a shallow copy of it.  The graph-object
-    properties (``fig.data``, ``fig.layout``) are left empty on purpose.
-    """
-
-    def __init__(self, spec: dict):
-        super().__init__()
-        self._spec = spec
-
-    @property
-    def spec(self) -> dict:
-        return self._spec
-
-    def to_dict(self) -> dict:
-        return dict(self._spec)
-
-    def to_plotly_json(self) -> dict:
-        return self.to_dict()
-
-
-# --- encoding helpers ---------------------------------------------------------------------
-
-def f4(a) -> dict:
-    """A float32 typed array (1-D, or 2-D with its shape)."""
-    a = np.ascontiguousarray(np.asarray(a, dtype=np.float32))
-    out = {"dtype": "f4", "bdata": base64.b64encode(a.tobytes()).decode("ascii")}
-    if a.ndim > 1:
-        out["shape"] = ", ".join(str(s) for s in a.shape)
-    return out
-
-
-def i4(a) -> dict:
-    a = np.ascontiguousarray(np.asarray(a, dtype=np.int32))
-    return {"dtype": "i4", "bdata": base64.b64encode(a.tobytes()).decode("ascii")}
-
-
 def _r(v: float) -> float | None:
     """A rounded plain float for a tiny JSON list (None for NaN)."""
     v = float(v)
     return round(v, 6) if math.isfinite(v) else None
-
-
-def _fmt(v: float) -> str:
-    return f"{v:.4g}"
 
 
 # --- the landscape's colours --------------------------------------------------------------
@@ -134,30 +82,6 @@ def color_transform(z: np.ndarray, f_star: float | None, log: bool, decades: flo
     with np.errstate(invalid="ignore"):
         vals = np.log10(np.maximum(z - base, floor))
     return vals.astype(np.float32), base, floor
-
-
-def _tick_text(v: float) -> str:
-    if v == 0:
-        return "0"
-    e = math.floor(math.log10(abs(v)) + 1e-9)
-    m = v / 10**e
-    if -3 <= e <= 3:
-        return f"{v:g}"
-    return (f"{m:g}e{e}" if abs(m - 1) > 1e-9 else f"1e{e}")
-
-
-def log_colorbar_ticks(vmin: float, vmax: float) -> tuple[list[float], list[str]]:
-    """Tick positions (log10 values) and their labels in real units."""
-    lo, hi = math.floor(vmin), math.ceil(vmax)
-    mults = (1,) if hi - lo >= 4 else ((1, 3) if hi - lo >= 2 else (1, 2, 5))
-    vals, text = [], []
-    for e in range(lo, hi + 1):
-        for m in mults:
-            p = e + math.log10(m)
-            if vmin - 1e-9 <= p <= vmax + 1e-9:
-                vals.append(round(p, 6))
-                text.append(_tick_text(m * 10.0**e))
-    return vals, text
 
 
 def landscape_colors(L: Landscape, z: np.ndarray, ref: Reference):
@@ -259,9 +183,7 @@ def landscape_picture(L: Landscape, z: np.ndarray, ref: Reference) -> dict:
 # they are computed from, the run's arrays by a digest of their bytes: the same key always
 # holds the same value, whoever asks.  The dicts are shared: nothing may modify them.
 
-_MEMO: OrderedDict = OrderedDict()
-_MEMO_SIZE = 512
-_MEMO_LOCK = threading.Lock()
+_MEMO = Memo(512)
 
 
 def _content(r: RunResult) -> bytes:
@@ -271,19 +193,6 @@ def _content(r: RunResult) -> bytes:
         h.update(np.ascontiguousarray(a).view(np.uint8).ravel())
     h.update(repr((r.diverged_at, r.xy.shape, r.xy.dtype.str, r.grad.dtype.str)).encode())
     return h.digest()
-
-
-def _memo(key, make):
-    with _MEMO_LOCK:
-        if key in _MEMO:
-            _MEMO.move_to_end(key)
-            return _MEMO[key]
-    value = make()
-    with _MEMO_LOCK:
-        _MEMO[key] = value
-        while len(_MEMO) > _MEMO_SIZE:
-            _MEMO.popitem(last=False)
-    return value
 
 
 def _run_animation(i: int, r: RunResult, label: str, frame_list: np.ndarray, anim_points: int,
@@ -379,7 +288,7 @@ def main_figure(scene: Scene, L: Landscape, grid, results: Sequence[RunResult], 
     anim_points = int(min(max(2 * per_frame, 60), 1200))
     full_points = max(300, min(FULL_PATH_POINTS, FULL_PATH_TOTAL // max(n_runs, 1)))
     digests = [_content(r) for r in results]
-    runs = [_memo(("run", digests[i], i, labels[i], frame_list.tobytes(), anim_points, full_points,
+    runs = [_MEMO.get(("run", digests[i], i, labels[i], frame_list.tobytes(), anim_points, full_points,
                    hi, (x0, x1, y0, y1)),
                   lambda i=i, r=r: _run_animation(i, r, labels[i], frame_list, anim_points,
                                                   full_points, (x0, x1, y0, y1)))
@@ -640,7 +549,7 @@ def side_panels(scene: Scene, L: Landscape, results: Sequence[RunResult], labels
         for i, r in enumerate(results):
             key = ("side", digests[i], panel, i, labels[i], lo, hi, ax, budget, minima,
                    ref.f_star if panel == "loss" else None)
-            run_traces, (a, b) = _memo(key, lambda i=i, r=r: _side_run(panel, i, r, labels[i], L, ref,
+            run_traces, (a, b) = _MEMO.get(key, lambda i=i, r=r: _side_run(panel, i, r, labels[i], L, ref,
                                                                        lo, hi, ax, budget))
             traces.extend(run_traces)
             ylo, yhi = min(ylo, a), max(yhi, b)

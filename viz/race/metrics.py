@@ -83,3 +83,15 @@ def fmt_cell(v) -> str:
     if isinstance(v, int):
         return f"{v:,}"
     return f"{v:.4g}"
+
+
+def table_cells(results: Sequence[RunResult], labels: Sequence[str], L: Landscape, ref: Reference,
+                tol: float, colors: Sequence[str]) -> dict:
+    """The page's results table as plain text cells: a header, a row per run, the runs' colours."""
+    rows = table(results, labels, L, ref, tol)
+    header = ["run", "final loss", "best loss", f"steps to {ref.label} ≤ {tol:g}",
+              "diverged at step", "distance to minimum"]
+    cells = [[r["run"]] + [fmt_cell(r[k]) for k in
+                           ("final loss", "best loss", "steps to tol", "diverged at", "final distance")]
+             for r in rows]
+    return {"header": header, "rows": cells, "colors": [colors[i % len(colors)] for i in range(len(rows))]}

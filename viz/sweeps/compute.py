@@ -1,13 +1,13 @@
 """SweepScene -> optimizers.sweep / optimizers.tune, from plain hashable keys.
 
-The page caches these with ``st.cache_data`` keyed on the ``*_key`` tuples; tests call them
-directly.  Nothing is jitted here (optimizers.sweep owns the compiled programs).
+The page caches these keyed on the ``*_key`` named tuples (what each result is a function of);
+tests call them directly.  Nothing is jitted here (optimizers.sweep owns the compiled programs).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
@@ -22,39 +22,76 @@ def _start(ss: SweepScene) -> tuple[float, float]:
     return (float(s[0]), float(s[1]))
 
 
-# --- keys (plain, hashable) ---------------------------------------------------------------
+# --- keys (plain, hashable; what each computation is a function of) -----------------------
 
-def hyper_key(ss: SweepScene) -> tuple:
-    run = ss.run_obj
+class HyperKey(NamedTuple):
+    landscape: tuple
+    run: tuple  # Run.key()
+    shared: tuple  # Scene.shared_key()
+    start: tuple[float, float]
+    steps: int
+    tol: float
+    x: str
+    xs: tuple[float, ...]
+    y: str | None
+    ys: tuple[float, ...] | None
+
+    @property
+    def runs(self) -> int:
+        return len(self.xs) * (1 if self.ys is None else len(self.ys))
+
+
+class BasinKey(NamedTuple):
+    landscape: tuple
+    run: tuple
+    shared: tuple
+    steps: int
+    tol: float
+    xs: tuple[float, ...]
+    ys: tuple[float, ...]
+
+
+class TuneKey(NamedTuple):
+    landscape: tuple
+    run: tuple
+    shared: tuple
+    start: tuple[float, float]
+    steps: int
+    tol: float
+    objective: str
+    lrs: tuple[float, ...]
+    extra: tuple[str, tuple[float, ...]] | None
+
+
+def hyper_key(ss: SweepScene) -> HyperKey:
     ys = ss.y_values()
-    return ("hyper", ss.scene.landscape_key(), run.key(), ss.scene.shared_key(), _start(ss),
-            ss.scene.steps, ss.scene.tol, ss.x, tuple(ss.x_values().tolist()), ss.y,
-            None if ys is None else tuple(ys.tolist()))
+    return HyperKey(ss.scene.landscape_key(), ss.run_obj.key(), ss.scene.shared_key(), _start(ss),
+                    ss.scene.steps, ss.scene.tol, ss.x, tuple(ss.x_values().tolist()), ss.y,
+                    None if ys is None else tuple(ys.tolist()))
 
 
-def basin_key(ss: SweepScene) -> tuple:
-    return ("basin", ss.scene.landscape_key(), ss.run_obj.key(), ss.scene.shared_key(),
-            ss.scene.steps, ss.scene.tol, tuple(ss.x_values().tolist()),
-            tuple(ss.y_values().tolist()))
+def basin_key(ss: SweepScene) -> BasinKey:
+    return BasinKey(ss.scene.landscape_key(), ss.run_obj.key(), ss.scene.shared_key(), ss.scene.steps,
+                    ss.scene.tol, tuple(ss.x_values().tolist()), tuple(ss.y_values().tolist()))
 
 
-def tune_keys(ss: SweepScene) -> list[tuple]:
+def tune_keys(ss: SweepScene) -> list[TuneKey]:
     """One key per run: each optimizer is tuned on its own (and cached on its own)."""
     lrs = tuple(ss.x_values().tolist())
     out = []
     for run in ss.scene.runs:
         ev = ss.extra_values(run)
         extra = None if ev is None else (ss.extra, tuple(ev.tolist()))
-        out.append(("tune", ss.scene.landscape_key(), run.key(), ss.scene.shared_key(), _start(ss),
-                    ss.scene.steps, ss.scene.tol, ss.obj, lrs, extra))
+        out.append(TuneKey(ss.scene.landscape_key(), run.key(), ss.scene.shared_key(), _start(ss),
+                           ss.scene.steps, ss.scene.tol, ss.obj, lrs, extra))
     return out
 
 
 # --- the computations -----------------------------------------------------------------------
 
-def run_hyper(key: tuple, on_progress: Callable[[float], Any] | None = None) -> optimizers.SweepResult:
+def run_hyper(key: HyperKey, on_progress: Callable[[float], Any] | None = None) -> optimizers.SweepResult:
     """The hyperparameter map: ``result[i_y, i_x]`` (y first; a 1-D sweep has shape (1, n))."""
-    _, lkey, run_key, shared_key, start, steps, tol, x, xs, y, ys = key
+    lkey, run_key, shared_key, start, steps, tol, x, xs, y, ys = key
     optimizer, _, _, hyperparams = run_key
     L = landscape_from_key(lkey)
     fixed = {k: v for k, v in hyperparams if k not in (x, y)}
@@ -75,9 +112,9 @@ def _add_row_axis(res: optimizers.SweepResult) -> optimizers.SweepResult:
     return replace(res, **arrays)
 
 
-def run_basin(key: tuple, on_progress: Callable[[float], Any] | None = None) -> optimizers.SweepResult:
+def run_basin(key: BasinKey, on_progress: Callable[[float], Any] | None = None) -> optimizers.SweepResult:
     """The basin map: ``result[i_y, i_x]`` started from ``(xs[i_x], ys[i_y])``."""
-    _, lkey, run_key, shared_key, steps, tol, xs, ys = key
+    lkey, run_key, shared_key, steps, tol, xs, ys = key
     optimizer, _, _, hyperparams = run_key
     L = landscape_from_key(lkey)
     gx, gy = np.meshgrid(np.asarray(xs), np.asarray(ys))  # (n_y, n_x)
@@ -108,8 +145,8 @@ def objective_array(res: optimizers.SweepResult, objective: str) -> np.ndarray:
     return np.where(res.diverged | np.isnan(a), np.inf, a)
 
 
-def run_tune(key: tuple) -> TuneOutcome:
-    _, lkey, run_key, shared_key, start, steps, tol, objective, lrs, extra = key
+def run_tune(key: TuneKey) -> TuneOutcome:
+    lkey, run_key, shared_key, start, steps, tol, objective, lrs, extra = key
     optimizer, _, _, hyperparams = run_key
     L = landscape_from_key(lkey)
     extra_dict = None if extra is None else {extra[0]: np.asarray(extra[1])}

@@ -22,8 +22,9 @@ from typing import Sequence
 
 import numpy as np
 
-from viz.race.figures import FONT, PALETTE, SpecFigure, f4, log_colorbar_ticks
-from viz.sweeps.scene import COLOR_TITLES, NONE, OBJECTIVE_TITLES, SweepScene
+from viz.common.plotting import FONT, PALETTE, SpecFigure, f4, log_colorbar_ticks
+from viz.common.text import md_escape
+from viz.sweeps.scene import COLOR_TITLES, OBJECTIVE_TITLES, SweepScene
 
 DIVERGED = "#D55E00"  # vermillion: diverged, in every map
 NEVER = "#BBBBBB"  # grey: finite but never within tol
@@ -353,3 +354,44 @@ def tune_figure(ss: SweepScene, outcomes: Sequence, labels: Sequence[str], heigh
         layout["annotations"] = [dict(text="no run finished: every rate diverged", x=0.5, y=0.6,
                                       xref="paper", yref="paper", showarrow=False)]
     return SpecFigure(dict(data=data, layout=layout))
+
+
+# --- what the page says under each figure (Markdown; visitors' labels escaped) ---------------
+
+def hyper_summary(ss: SweepScene, res) -> str:
+    """How many runs, how many diverged or reached tolerance, and the best cell."""
+    n = res.final_loss.size
+    div = int(res.diverged.sum())
+    reached = int(((res.steps_to_tol >= 0) & ~res.diverged).sum())
+    gap = np.where(res.diverged, np.inf, res.final_loss - res.f_min)
+    i = np.unravel_index(int(np.argmin(gap)), gap.shape)
+    xs, ys = ss.x_values(), ss.y_values()
+    best = f"{ss.x} = {xs[i[1]]:.4g}" + ("" if ys is None else f", {ss.y} = {ys[i[0]]:.4g}")
+    text = (f"{md_escape(ss.scene.labels()[ss.run])}: {n:,} runs, {div:,} diverged ({100 * div / n:.0f} %), "
+            f"{reached:,} got within tolerance.")
+    if np.isfinite(gap[i]):
+        text += f" Lowest final loss {res.final_loss[i]:.4g} at {md_escape(best)}."
+    return text + (" Hover a cell for its numbers; **click a cell** to open that run on the race page. "
+                   "The circle marks the run's current setting.")
+
+
+def basin_summary(ss: SweepScene, res) -> str:
+    """How many starts end nearest to each listed minimum, and how many diverged."""
+    parts = [f"#{k}: {int((res.nearest_minimum == k).sum()):,}" for k in range(len(res.minima))]
+    return (f"{md_escape(ss.scene.labels()[ss.run])} from {res.final_loss.size:,} starts; ends nearest "
+            "to minimum " + (md_escape(", ".join(parts)) if parts else "(none listed)")
+            + f"; {int(res.diverged.sum()):,} diverged. **Click a start** to open it on the race page.")
+
+
+def tune_table(ss: SweepScene, outcomes, labels) -> str:
+    """A Markdown table: each run's best setting and its objective."""
+    rows = []
+    for label, o in zip(labels, outcomes):
+        if o.best is None:
+            rows.append(f"| {md_escape(label)} | — | {md_escape(o.error[:120])} |")
+            continue
+        extra = "".join(f", {k} = {v:.4g}" for k, v in o.best.items() if k != "learning_rate")
+        value = ("never within tol" if not math.isfinite(o.value) else
+                 (f"{int(o.value):,} steps" if ss.obj == "steps_to_tol" else f"{o.value:.4g}"))
+        rows.append(f"| {md_escape(label)} | α = {o.best['learning_rate']:.4g}{md_escape(extra)} | {value} |")
+    return f"| run | best setting | {OBJECTIVE_TITLES[ss.obj]} |\n|---|---|---|\n" + "\n".join(rows)

@@ -1,0 +1,217 @@
+"""The optimizer race: runs over a landscape's contour, side plots, a results table.
+
+Layout only.  State and callbacks: viz/race/state.py; cached results and the chart's data:
+viz/race/cached.py; every number shown is computed in viz/race/ without Streamlit."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import landscapes
+from landscapes import expression
+from optimizers.transforms import NOISE, SEED
+from viz.common import chart, widgets
+from viz.common.plotting import CHART_CONFIG, SpecFigure
+from viz.common.text import stacked
+from viz.common.widgets import ensure, param_widget, widget_value
+from viz.race import export, presets
+from viz.race import state as rs
+from viz.race.cached import chart_data, main_figure_spec, on_resync, scene_results, start_warm_up
+from viz.race.scene import (CUSTOM, MAX_RUNS, MAX_STEPS, PANEL_TITLES, PANELS, TOL, Scene, encode,
+                            short_title, to_query_string)
+
+S = st.session_state
+
+
+def _title_of_landscape(name: str) -> str:
+    return "✏️ Your own formula" if name == CUSTOM else landscapes.get(name).title
+
+
+def controls(scene: Scene, L):
+    sb = st.sidebar
+    sb.markdown("## :material/landscape: Optimizer race")
+    match = presets.matching(scene)
+    S["scene_preset"] = match.key if match else "(yours)"
+    sb.selectbox("Ready scene", ["(yours)"] + list(presets.PRESETS), key="scene_preset",
+                 format_func=lambda k: "— your own scene —" if k == "(yours)" else presets.PRESETS[k].title,
+                 on_change=rs.on_preset, help="Teaching scenes: each shows one idea. Pick one, then "
+                                              "change one thing at a time.")
+    with sb.expander("**Landscape**", expanded=True):
+        landscape_controls(scene, L)
+    with sb.expander(f"**Runs** ({len(scene.runs)} of {MAX_RUNS})", expanded=True):
+        run_controls(scene)
+    # Popovers, not expanders: a popover's widgets are drawn only when it opens (~0.06 s off a load).
+    with sb.popover("**Schedule, clipping, noise** (shared)", icon=":material/tune:", width="stretch"):
+        widgets.switch_controls(scene, "", rs.SCHED, noise_step=0.1, noise_help=NOISE.doc)
+        st.number_input("Noise seed", min_value=0, max_value=int(SEED.high), step=1, key="seed",
+                        help=SEED.doc)
+        st.caption("A run marked *raw* ignores clipping and noise (compare with and without).")
+    with sb.popover("**View**: 2-D/3-D, side plots, steps shown", icon=":material/visibility:",
+                    width="stretch"):
+        view_controls(scene)
+
+
+def landscape_controls(scene: Scene, L):
+    st.selectbox("Function", landscapes.names() + [CUSTOM], key="landscape",
+                 format_func=_title_of_landscape, on_change=rs.on_landscape)
+    if scene.landscape == CUSTOM:
+        formula_controls()
+    for p in () if scene.landscape == CUSTOM else landscapes.param_specs(scene.landscape):
+        key = f"lp_{scene.landscape}_{p.name}"
+        ensure(key, widget_value(p, p.default))
+        param_widget(p, key, st, label=p.doc.split(":")[0] if p.doc else p.name)
+    c1, c2 = st.columns(2)
+    (x0, x1), (y0, y1) = L.domain
+    c1.number_input("start x", min_value=float(x0), max_value=float(x1), key="start_x",
+                    format="%g", step=float(f"{(x1 - x0) / 100:.1g}"))
+    c2.number_input("start y", min_value=float(y0), max_value=float(y1), key="start_y",
+                    format="%g", step=float(f"{(y1 - y0) / 100:.1g}"))
+    st.button("Reset start", key="reset_start", on_click=rs.on_reset_start,
+              help="Back to the landscape's default start.  Tip: click on the plot to start there.")
+    st.number_input("Steps", min_value=1, max_value=MAX_STEPS, step=500, key="steps",
+                    on_change=rs.on_steps, help=f"Number of updates, 1 to {MAX_STEPS:,}.")
+
+
+def run_controls(scene: Scene):
+    st.caption("Learning rates: the sliders under the figure. Here: each run's optimizer "
+               "and its other hyperparameters.")
+    edit = rs.edited_run(scene)
+    if edit is not None:
+        st.radio("Edit run", list(range(len(scene.runs))), key="edit_run", horizontal=True,
+                 format_func=lambda i: str(i + 1), on_change=rs.on_edit_run)
+        run = scene.runs[edit]
+        widgets.run_editor(edit, run, run.label or short_title(run.optimizer), prefix=rs.RUN,
+                           on_optimizer=rs.on_optimizer, on_remove_run=rs.on_remove_run)
+    st.button("Add a run", icon=":material/add:", key="add_run", on_click=rs.on_add_run,
+              disabled=len(scene.runs) >= MAX_RUNS, width="stretch")
+
+
+def view_controls(scene: Scene):
+    st.radio("Main figure", ["2d", "3d"], key="view", horizontal=True,
+             format_func={"2d": "2-D contour (animated)", "3d": "3-D surface"}.get)
+    st.multiselect("Side plots", list(PANELS), key="panels", format_func=PANEL_TITLES.get)
+    st.slider("Animate steps", min_value=0, max_value=scene.steps, key="span",
+              help="The animation's step range (the figure shows the path up to its end).")
+    param_widget(TOL, "tol", st, label="tolerance for 'steps to tol' (f − f*)")
+    st.toggle("Logarithmic step axis", key="log_steps")
+
+
+def formula_controls():
+    st.text_input("f(x, y) =", key="formula", on_change=rs.on_formula, max_chars=expression.MAX_LENGTH,
+                  help="x and y, numbers, + - * / ** (or ^), parentheses, pi, e and functions such "
+                       "as sin, cos, exp, log, sqrt, abs, min, max, tanh. Press Enter to apply.")
+    err = S.get("_formula_error")
+    if err and err[0] == S.get("formula"):
+        text, msg, col = err
+        st.error(f"Not applied: {f'column {col}: ' if col else ''}{msg}")
+        st.code(text[:200] + (("\n" + " " * (col - 1) + "^") if col else ""), language=None)
+    ensure("formula_example", None)
+    st.selectbox("Examples", [e for e, _ in expression.EXAMPLES], key="formula_example", index=None,
+                 placeholder="pick an example formula…", on_change=rs.on_example,
+                 format_func=lambda e: f"{e}  —  {dict(expression.EXAMPLES)[e]}")
+    for col, key, lab in zip(st.columns(4), ("dom_x0", "dom_x1", "dom_y0", "dom_y1"),
+                             ("x min", "x max", "y min", "y max")):
+        col.number_input(lab, min_value=-1e4, max_value=1e4, key=key, on_change=rs.on_domain, format="%g",
+                         step=0.5)
+    if S.get("_domain_error"):
+        st.error(f"Domain not applied: {S['_domain_error']}")
+
+
+def header(scene: Scene, L):
+    """The ready scene's title and what to watch (if it is one), the formula and its lesson."""
+    match = presets.matching(scene)
+    if match:
+        st.info(f"**{match.title}.** {match.text}", icon=":material/school:")
+    name = "Your own function" if scene.landscape == CUSTOM else L.title
+    latex = L.latex.replace("$", "") if L.latex else ""
+    st.markdown(f"**{name}** &nbsp; ${latex}$ &nbsp; — {L.lesson}")
+
+
+def rule_cards(scene: Scene):
+    """Each selected optimizer's update rule: LaTeX, two sentences, its conventions.
+    One markdown element per rule (every element costs a re-render in the browser)."""
+    rules = list({r.rule.name: r.rule for r in scene.runs}.values())
+    if not rules:
+        return
+    st.markdown("#### Update rules")
+    for start in range(0, len(rules), 2):
+        for col, rule in zip(st.columns(2), rules[start:start + 2]):
+            extra = f"*Conventions.* {rule.conventions}  \n" if rule.conventions else ""
+            col.container(border=True).markdown(
+                f"**{rule.title}**\n\n$$\n{stacked(rule.latex)}\n$$\n\n{rule.explanation}\n\n"
+                f":small[{extra}*References.* {'; '.join(rule.references)}]")
+
+
+def share_and_export(scene: Scene, L, results, query: str):
+    st.markdown("#### Share and export")
+    url = widgets.share_url(query)
+    c0, c1, c2 = st.columns(3)
+    with c0.popover("Copy the link to this view", icon=":material/link:", width="stretch"):
+        st.caption("This link reproduces the page exactly: scene, runs, settings, animation range. "
+                   "Copy it with the button at the right of the box.")
+        st.code(url, language=None, wrap_lines=True)
+    labels = scene.labels()
+    c1.download_button("Trajectories (CSV, every step)", icon=":material/download:", key="dl_csv",
+                       on_click="ignore", data=lambda: export.trajectories_csv(scene, results, labels),
+                       file_name="trajectories.csv", mime="text/csv", width="stretch")
+    match = presets.matching(scene)
+    html = lambda: export.standalone_html(SpecFigure(main_figure_spec(query, scene)),  # noqa: E731
+                                          match.title if match else L.title,
+                                          subtitle=", ".join(labels), link=url)
+    c2.download_button("Animated figure (HTML, plays offline)", icon=":material/download:", key="dl_html",
+                       on_click="ignore", data=html, file_name="optimizer-race.html", mime="text/html",
+                       width="stretch")
+
+
+@st.fragment
+def race():
+    """The figure with the learning rates and table under it, and the share/export row.  A
+    fragment: moving a learning rate reruns only this part.  The URL is written here."""
+    widgets.timed("race", _race)
+
+
+def _race():
+    if S.pop("_full_rerun", False):  # a click on the plot changed the sidebar's start too
+        st.rerun(scope="app")
+    first = S.get(rs.CHART_FIRST, False)  # the chart alone (see state.CHART_FIRST)
+    scene = rs.current()
+    L = rs.landscape(scene.landscape_key())
+    if scene.runs and not first:  # the learning rates' values (they are drawn under the chart)
+        scene = rs.commit(rs.scene_from_widgets(scene, L))
+    results = scene_results(scene, L)
+    query = to_query_string(scene)
+    if scene.view == "3d":
+        st.plotly_chart(SpecFigure(main_figure_spec(query, scene)), key="main_chart_3d",
+                        theme=None, config=CHART_CONFIG)
+    chart.plotly_chart(chart_data(query, scene, results), key="main_chart", on_click=rs.on_click,
+                       on_drawn=rs.on_drawn, on_lr=rs.on_lr, on_resync=on_resync)
+    widgets.sync_url(encode(scene))  # (after the chart: the browser takes it with the chart's data)
+    if first:
+        return
+    if not scene.runs:
+        st.info("No runs yet: add one in the sidebar (Add a run).", icon=":material/add:")
+    share_and_export(scene, L, results, query)
+
+
+def page():
+    with st.sidebar:
+        chart.preload()
+    scene, L = rs.load()
+    first = S.get(rs.CHART_FIRST, False)
+    if first:  # the sidebar while the chart is drawn first (the same title: nothing moves)
+        st.sidebar.markdown("## :material/landscape: Optimizer race")
+        st.sidebar.caption("Loading the controls…")
+    else:
+        controls(scene, L)
+        scene = rs.commit(rs.scene_from_widgets(scene, L))
+    widgets.link_warnings(S.get("_warnings") or [])
+    if S.get("_scene_error"):
+        st.warning(S.pop("_scene_error"), icon=":material/warning:")
+    header(scene, L)
+    race()
+    if not first:
+        rule_cards(rs.current())
+    start_warm_up()
+
+
+widgets.timed("script", page)

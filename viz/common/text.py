@@ -1,0 +1,32 @@
+"""Text helpers for what the pages show (pure: no Streamlit)."""
+
+from __future__ import annotations
+
+import html
+
+
+def md_escape(text: str) -> str:
+    """Untrusted text shown through st.markdown: no links, emphasis, HTML or maths."""
+    out = html.escape(str(text), quote=False)
+    for c in "\\`*_{}[]()#+-.!|$~":
+        out = out.replace(c, "\\" + c)
+    return out
+
+
+def warnings_markdown(warnings: list[str]) -> str:
+    """The box shown when a link could not be used as it is."""
+    return ("**Some of the link could not be used; safe defaults are shown instead.**\n\n"
+            + "\n".join(f"- {md_escape(w)}" for w in warnings))
+
+
+def stacked(latex: str) -> str:
+    """A rule's equations one per line (the core joins them with \\quad)."""
+    parts = [p.strip() for p in latex.replace(r"\qquad", r"\quad").split(r"\quad") if p.strip()]
+    return r"\begin{gathered}" + r" \\ ".join(parts) + r"\end{gathered}"
+
+
+def share_link(base_url: str | None, query: str) -> str:
+    """The page's address (without its old query or fragment) with ``query``."""
+    if base_url:
+        return base_url.split("?")[0].split("#")[0] + "?" + query
+    return "?" + query

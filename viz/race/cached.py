@@ -1,0 +1,135 @@
+"""The race page's results, shared by every visitor (Streamlit caches, bounded): runs, the
+landscape's grid and picture, the figure, and what the chart is sent (a whole figure or a
+patch from the one this page has).  Everything it caches is computed in the pure modules
+beside it (compute, figures, metrics)."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import streamlit as st
+
+from viz.common import bootstrap, chart
+from viz.common.caching import cached_by_key
+from viz.common.plotting import CHART_CONFIG, PALETTE
+from viz.race import compute, figures, metrics, presets
+from viz.race.scene import Scene
+
+S = st.session_state
+
+
+@cached_by_key(max_entries=48)  # <= 48 x 2.4 MB (8 runs x 100k steps: 19 MB)
+def cached_run(landscape_key: tuple, run_key: tuple, shared_key: tuple, start: tuple, steps: int):
+    return compute.run_one(landscape_key, run_key, shared_key, tuple(start), int(steps))
+
+
+@cached_by_key(max_entries=32)
+def cached_grid(landscape_key: tuple):
+    return compute.grid_of(landscape_key)
+
+
+def landscape(key: tuple):
+    """The Landscape (the core caches built-ins and formulas itself)."""
+    return compute.landscape_from_key(key)
+
+
+def reference(L, grid, results) -> metrics.Reference:
+    """What the loss plots and the table measure from (f*, or the lowest value seen)."""
+    z = grid[2]
+    return metrics.reference(L, results, float(np.nanmin(z)) if np.isfinite(z).any() else None)
+
+
+def scene_results(scene: Scene, L):
+    start = tuple(compute.start_of(scene, L))
+    return [cached_run(scene.landscape_key(), r.key(), scene.shared_key(), start, scene.steps)
+            for r in scene.runs]
+
+
+@cached_by_key(max_entries=32)
+def _picture(landscape_key: tuple, f_star: float, known: bool):
+    ref = metrics.Reference(f_star, "f − f*" if known else "f − min f (estimated)", known)
+    return figures.landscape_picture(landscape(landscape_key), cached_grid(landscape_key)[2], ref)
+
+
+def figure_spec(scene: Scene, results=None) -> dict:
+    """The main figure's dict (``results``: the scene's runs, if the caller has them)."""
+    key = scene.landscape_key()
+    L, grid = landscape(key), cached_grid(key)
+    results = scene_results(scene, L) if results is None else results
+    ref = reference(L, grid, results)
+    if scene.view == "3d":
+        return figures.surface_figure(scene, L, grid, results, scene.labels(), ref).spec
+    picture = _picture(key, ref.f_star, ref.known)
+    return figures.main_figure(scene, L, grid, results, scene.labels(), ref, picture=picture).spec
+
+
+@cached_by_key(max_entries=24, key=lambda query, scene: query)
+def main_figure_spec(query: str, scene: Scene) -> dict:
+    """The main figure's dict, keyed by the scene's (lossless) query string."""
+    return figure_spec(scene)
+
+
+NOTE = ("▶ Play animates the runs; drag the slider to any step. Click anywhere on the landscape "
+        "to start from there, a name above it to hide or show that run. Learning rates: just below.")
+
+
+def results_table(scene: Scene, L, results) -> dict:
+    """The results table (plain text cells): a row per run, in the runs' colours."""
+    ref = reference(L, cached_grid(scene.landscape_key()), results)
+    return metrics.table_cells(results, scene.labels(), L, ref, scene.tol, PALETTE)
+
+
+@cached_by_key(max_entries=48, key=lambda query, scene, results: query)
+def chart_extras(query: str, scene: Scene, results) -> dict:
+    """What the chart shows under the plot: the note, the learning rates, the results table."""
+    L = landscape(scene.landscape_key())
+    return {"note": NOTE if scene.view != "3d" and scene.runs else "",
+            "controls": chart.lr_controls(scene),
+            "table": results_table(scene, L, results) if scene.runs else None}
+
+
+SENT = "_chart_sent"  # {"rev", "spec"}: the figure this page's chart was last sent
+
+
+def chart_data(query: str, scene: Scene, results) -> bytes:
+    """The main chart's data (viz.common.chart.payload) for this page: the whole figure, or a
+    patch from the figure sent last (most of a change: one run's traces and frames).  The 3-D
+    view draws its own figure (st.plotly_chart): this chart then shows what is under the plot."""
+    extras = chart_extras(query, scene, results)
+    if scene.view == "3d":
+        S.pop(SENT, None)
+        return chart.payload(None, rev=query, config=CHART_CONFIG, **extras)
+    # 2-D figures are shared per server (st.cache_data would hand out a pickled copy each time)
+    spec = chart.SPECS.get(query, lambda: figure_spec(scene, results))
+    sent = S.get(SENT)
+    diff = chart.patch(sent["spec"], spec) if sent else None
+    S[SENT] = {"rev": query, "spec": spec}
+    if diff is not None and 2 * len(diff["data"]) <= len(spec["data"]):
+        return chart.payload(None, rev=query, config=CHART_CONFIG, base=sent["rev"], patch=diff, **extras)
+    return chart.payload(spec, rev=query, config=CHART_CONFIG, **extras)
+
+
+def on_resync():
+    """The browser got a patch for a figure it does not have (it lost it): send the whole one."""
+    S.pop(SENT, None)
+
+
+def _warm_up():  # pragma: no cover - background thread
+    """Compile the ready scenes' programs once per server process, off the request path."""
+    for p in presets.PRESETS.values():
+        try:
+            compute.run_scene(p.scene)  # same steps (same size bucket): the very programs
+            compute.grid_of(p.scene.landscape_key())
+        except Exception:  # noqa: BLE001
+            pass
+
+
+@st.cache_resource(show_spinner=False)
+def start_warm_up() -> threading.Thread | None:
+    """Once per server process, after the first page is out (not in the tests)."""
+    if bootstrap.quiet():
+        return None
+    t = threading.Thread(target=_warm_up, name="warm-up", daemon=True)
+    t.start()
+    return t

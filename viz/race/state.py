@@ -1,0 +1,252 @@
+"""The race page's state (Streamlit): this visitor's Scene in ``st.session_state["_scene"]``
+(never a module global), the widgets that show it, and the callbacks that change it.
+
+Structural edits (a ready scene, another landscape, adding or removing a run, another
+optimizer, a click on the plot) go through callbacks that replace the Scene and rewrite the
+widgets' state; every other widget is read back into the Scene (scene_from_widgets)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import landscapes
+from landscapes import expression
+from viz.common import chart, widgets
+from viz.common.chart import lr_key
+from viz.common.widgets import from_widget, widget_value
+from viz.race import defaults, presets
+from viz.race.cached import landscape
+from viz.race.compute import start_of
+from viz.race.scene import (CUSTOM, DEFAULT_DOMAIN, MAX_RUNS, Scene, decode, landscape_domain, num,
+                            start_from_click)
+
+S = st.session_state
+RUN = "run"  # the run editor's key prefix
+SCHED = "schedule"  # the schedule's widget key (its numbers: sched_<kind>_<name>)
+# A new visitor's first run draws the header and the chart alone; when the chart reports that
+# it is drawn (viz/common/chart.js: the trigger "drawn", or after a few seconds if it cannot
+# draw) the whole page follows: the browser's one busy thread draws the chart first.
+CHART_FIRST = "_chart_first"
+
+
+def widget_state(scene: Scene, L) -> dict[str, object]:
+    """Every widget's value that shows ``scene`` (L: its landscape, for the default start)."""
+    start = start_of(scene, L)
+    out: dict[str, object] = {
+        "landscape": scene.landscape, "start_x": float(start[0]), "start_y": float(start[1]),
+        "steps": scene.steps, "seed": scene.seed, "view": scene.view, "panels": list(scene.panels),
+        "tol": scene.tol, "log_steps": scene.log_steps, "span": tuple(scene.effective_span()),
+        **widgets.switches_widget_state(scene, "", SCHED)}
+    if scene.landscape == CUSTOM:
+        out["formula"] = scene.formula
+        for k, v in zip(("dom_x0", "dom_x1", "dom_y0", "dom_y1"), scene.domain):
+            out[k] = float(v)
+    else:
+        for p, (name, v) in zip(landscapes.param_specs(scene.landscape), scene.landscape_params):
+            out[f"lp_{scene.landscape}_{name}"] = widget_value(p, v)
+    for i, run in enumerate(scene.runs):
+        out[lr_key(i, run)] = run.learning_rate
+    edit = edited_run(scene)
+    if edit is not None:
+        out.update(widgets.run_widget_state(RUN, edit, scene.runs[edit]))
+        out["edit_run"] = edit
+    return out
+
+
+def edited_run(scene: Scene) -> int | None:
+    """The run whose editor is open (all runs' learning rates are always shown)."""
+    return widgets.edited_run(len(scene.runs), "edit_run")
+
+
+def push(scene: Scene):
+    """Make ``scene`` the current one and set every widget to show it (callbacks, first run)."""
+    try:
+        L = landscape(scene.landscape_key())
+    except ValueError as err:  # a formula that parses but cannot be used: keep the old landscape
+        S["_warnings"] = list(S.get("_warnings") or []) + [
+            f"the formula cannot be used ({str(err)[:120]}); showing another landscape"]
+        old = S.get("_scene")
+        scene = defaults.landscape_change(scene, old.landscape if old else "rosenbrock",
+                                          getattr(old, "formula", ""), getattr(old, "domain", None))
+        L = landscape(scene.landscape_key())
+    for k in [k for k in S.keys() if isinstance(k, str) and k.startswith(RUN)]:
+        del S[k]  # run widgets are rewritten from scratch (their indices may have shifted)
+    for k, v in widget_state(scene, L).items():
+        S[k] = v
+    S["_scene"] = scene
+
+
+def current() -> Scene:
+    return S["_scene"]
+
+
+def load() -> tuple[Scene, object]:
+    """This visitor's scene and its landscape: a new visitor's comes from the URL."""
+    if "_scene" not in S:
+        scene, warnings = decode(widgets.query_lists())
+        S["_warnings"] = warnings
+        push(scene)
+        S[CHART_FIRST] = scene.view != "3d"  # (the 3-D view's chart reports nothing)
+    scene = current()
+    try:
+        return scene, landscape(scene.landscape_key())
+    except ValueError as err:  # a formula that parses but cannot be plotted
+        S["_warnings"] = S.get("_warnings", []) + [f"the formula cannot be used ({err}); "
+                                                   "showing the default landscape"]
+        push(defaults.landscape_change(scene, defaults.DEFAULT_LANDSCAPE))
+        return current(), landscape(current().landscape_key())
+
+
+def commit(new: Scene) -> Scene:
+    """Make ``new`` the current scene (a visitor's change clears the link's warnings)."""
+    if new != current():
+        S["_scene"] = new
+        S["_warnings"] = []
+    return new
+
+
+# --- callbacks ----------------------------------------------------------------------------
+
+def on_preset():
+    key = S.get("scene_preset")
+    if key in presets.PRESETS:
+        push(presets.PRESETS[key].scene)
+        S["_warnings"] = []
+
+
+def on_landscape():
+    name = S["landscape"]
+    scene = current()
+    if name == scene.landscape:
+        return
+    if name == CUSTOM:
+        formula = S.get("formula") or expression.EXAMPLES[0][0]
+        ok, _, _ = expression.check(formula)
+        push(defaults.landscape_change(scene, CUSTOM, formula if ok else expression.EXAMPLES[0][0],
+                                       DEFAULT_DOMAIN))
+    else:
+        push(defaults.landscape_change(scene, name))
+
+
+def on_formula():
+    text = S.get("formula", "")
+    ok, msg, col = expression.check(text)
+    if not ok:
+        S["_formula_error"] = (text, msg, col)
+        return
+    scene = current().replace(formula=text, start=None)
+    try:
+        landscape(scene.landscape_key())
+    except ValueError as err:
+        S["_formula_error"] = (text, str(err), None)
+        return
+    S.pop("_formula_error", None)
+    push(scene)
+
+
+def on_example():
+    choice = S.get("formula_example")
+    if choice:
+        S["formula"] = choice
+        on_formula()
+    S["formula_example"] = None
+
+
+def on_domain():
+    try:
+        dom = tuple(float(S[k]) for k in ("dom_x0", "dom_x1", "dom_y0", "dom_y1"))
+        scene = current().replace(domain=dom, start=None)
+        landscape(scene.landscape_key())
+    except (ValueError, KeyError) as err:
+        S["_domain_error"] = str(err)
+        return
+    S.pop("_domain_error", None)
+    push(scene)
+
+
+def on_add_run():
+    scene = current()
+    if len(scene.runs) >= MAX_RUNS:
+        return
+    used = {r.optimizer for r in scene.runs}
+    nxt = next((o for o in defaults.DEFAULT_OPTIMIZERS if o not in used), "adam")
+    S["edit_run"] = len(scene.runs)
+    push(scene.replace(runs=scene.runs + (defaults.default_run(scene.landscape, nxt),)))
+
+
+def on_remove_run(i: int):
+    scene = current()
+    S["edit_run"] = max(i - 1, 0)
+    push(scene.replace(runs=scene.runs[:i] + scene.runs[i + 1:]))
+
+
+def on_edit_run():
+    scene = current()
+    i = edited_run(scene)
+    if i is not None:
+        for k, v in widgets.run_widget_state(RUN, i, scene.runs[i]).items():
+            S[k] = v
+
+
+def on_optimizer(i: int):
+    scene = current()
+    old = scene.runs[i]
+    run = defaults.default_run(scene.landscape, S[f"{RUN}{i}_opt"], lookahead=old.lookahead, raw=old.raw)
+    push(scene.replace(runs=scene.runs[:i] + (run,) + scene.runs[i + 1:]))
+
+
+def on_steps():
+    push(current().replace(steps=int(S["steps"]), span=None))
+
+
+def on_reset_start():
+    push(current().replace(start=None))
+
+
+def on_lr():
+    """A learning rate moved under the chart (checked: the message comes from the browser)."""
+    for key, value in chart.lr_changes(chart.trigger(S.get("main_chart"), "lr"), current()).items():
+        S[key] = value
+
+
+def on_click():
+    """A click on the transparent grid over the contour sets the start point."""
+    scene = current()
+    start = start_from_click(chart.clicked(S.get("main_chart")), landscape_domain(scene))
+    if start is not None:
+        push(scene.replace(start=start))
+        S["_full_rerun"] = True  # the sidebar shows the start too
+
+
+def on_drawn():
+    """The chart is drawn: show the rest of the page (a fragment's callback: rerun the app)."""
+    if S.pop(CHART_FIRST, False):
+        S["_full_rerun"] = True
+
+
+# --- reading the simple widgets back ------------------------------------------------------
+
+def scene_from_widgets(scene: Scene, L) -> Scene:
+    """The scene with every simple widget's current value (structural parts come from callbacks)."""
+    kw = widgets.switches_from_widgets(scene, "", SCHED)
+    if scene.landscape != CUSTOM:
+        kw["landscape_params"] = {name: from_widget(p, S.get(f"lp_{scene.landscape}_{name}", v))
+                                  for p, (name, v) in zip(landscapes.param_specs(scene.landscape),
+                                                          scene.landscape_params)}
+    sx, sy = float(S.get("start_x", 0.0)), float(S.get("start_y", 0.0))
+    kw["start"] = None if (num(sx), num(sy)) == (num(L.start[0]), num(L.start[1])) else (sx, sy)
+    edit = edited_run(scene)
+    kw["runs"] = tuple(widgets.run_from_widgets(RUN, i, run, lr_key(i, run), i == edit)
+                       for i, run in enumerate(scene.runs))
+    kw["seed"] = int(S.get("seed", scene.seed))
+    kw["view"] = S.get("view", scene.view)
+    kw["panels"] = tuple(S.get("panels", scene.panels))
+    kw["tol"] = float(S.get("tol", scene.tol))
+    kw["log_steps"] = bool(S.get("log_steps", scene.log_steps))
+    a, b = S.get("span", scene.effective_span())
+    kw["span"] = (int(a), int(b)) if int(a) < int(b) else None
+    try:
+        return scene.replace(**kw)
+    except ValueError as err:  # e.g. a schedule whose numbers contradict each other
+        S["_scene_error"] = str(err)
+        return scene
