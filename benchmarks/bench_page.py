@@ -250,7 +250,7 @@ def main():
     from playwright.sync_api import sync_playwright
 
     from viz.race import presets
-    from viz.race.scene import to_query_string
+    from viz.race.link import to_query_string
 
     load_before = os.getloadavg()
     logs = Path("/tmp") / f"bench_page_{os.getpid()}"

@@ -17,8 +17,9 @@ from viz.common.widgets import ensure, param_widget, widget_value
 from viz.race import export, presets
 from viz.race import state as rs
 from viz.race.cached import chart_data, main_figure_spec, on_resync, scene_results, start_warm_up
-from viz.race.scene import (CUSTOM, MAX_RUNS, MAX_STEPS, PANEL_TITLES, PANELS, TOL, Scene, encode,
-                            short_title, to_query_string)
+from viz.common.runs import short_title
+from viz.race.link import encode, to_query_string
+from viz.race.scene import CUSTOM, MAX_RUNS, MAX_STEPS, PANEL_TITLES, PANELS, TOL, Scene
 
 S = st.session_state
 

@@ -12,7 +12,7 @@ from viz.common import widgets
 from viz.common.plotting import CHART_CONFIG
 from viz.common.text import md_escape
 from viz.race.compute import landscape_of
-from viz.race.scene import fmt
+from viz.common.url import fmt
 from viz.sweeps import compute as swc
 from viz.sweeps import figures as swf
 from viz.sweeps import state as sws

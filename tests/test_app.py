@@ -21,7 +21,8 @@ from viz.common import chart
 from viz.common.lru import Memo
 from viz.race import figures
 from viz.race import presets
-from viz.race.scene import Scene, decode, encode
+from viz.race.link import decode, encode
+from viz.race.scene import Scene
 
 MAX_BYTES = 1_500_000
 
@@ -554,7 +555,7 @@ def test_a_typed_run_label_cannot_break_the_results_table():
     ok(at.text_input(key="run0_label").input("a | b [x](javascript:1) <b>").run())
     rows = table_rows(at)
     assert len(rows) == 1 + len(scene_of(at).runs)
-    label = scene_of(at).runs[0].label  # (viz.race.scene.clean_label keeps letters and some marks)
+    label = scene_of(at).runs[0].label  # (viz.common.runs.clean_label keeps letters and some marks)
     assert "javascript" in label and rows[1][0] == label and len(rows[1]) == 6  # text, as kept
     assert chart_data(at)["controls"][0]["name"] == label
     # ... which the page shows as text: chart.js never writes HTML from the data

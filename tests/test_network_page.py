@@ -27,7 +27,7 @@ from viz.network import compute as nc
 from viz.network import figures as nf
 from viz.network.scene import (MAX_RUNS, MAX_STEPS, NetScene, decode, default_run, encode,
                                from_query_string, to_query_string)
-from viz.race.scene import Run
+from viz.common.runs import Run
 
 MAX_BYTES = 600_000  # both figures together, JSON
 

@@ -20,9 +20,9 @@ from viz.race import defaults
 from viz.race import metrics
 from viz.race import presets
 from viz.common import sampling
-from viz.race.scene import (CUSTOM, DEFAULT_DOMAIN, MAX_QUERY_CHARS, MAX_RUNS, MAX_STEPS, Run, Scene,
-                       clean_label, decode, encode, from_query_string, num, run_token,
-                       start_from_click, to_query_string)
+from viz.common.runs import Run, clean_label, run_token
+from viz.race.link import decode, encode, from_query_string, to_query_string
+from viz.race.scene import CUSTOM, DEFAULT_DOMAIN, MAX_RUNS, MAX_STEPS, Scene, start_from_click
 
 
 # --- Scene: construction and validation ------------------------------------------------
@@ -460,7 +460,7 @@ def test_series_indices_keep_the_envelope():
 
 
 def test_slider_notches():
-    from viz.race.scene import is_decay, notches
+    from viz.common.runs import is_decay, notches
 
     lr = optimizers.get("sgd").spec("learning_rate")
     n = notches(lr)

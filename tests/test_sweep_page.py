@@ -19,7 +19,9 @@ from conftest import APP, PAGES, ok, open_page, url_of
 
 from viz.sweeps import compute as swc
 from viz.sweeps import figures as swf
-from viz.race.scene import Run, Scene, decode as decode_scene
+from viz.common.runs import Run
+from viz.race.link import decode as decode_scene
+from viz.race.scene import Scene
 from viz.sweeps.scene import (MAX_N, SweepScene, basin_click_scene, cell_from_point, decode, encode,
                              hyper_click_scene, max_n, to_query_string, tuned_scene)
 
@@ -83,7 +85,7 @@ def test_defaults_resolved():
 def test_round_trip(ss):
     back, warnings = decode(encode(ss))
     assert warnings == [] and back == ss
-    from viz.race.scene import from_query_string
+    from viz.race.link import from_query_string
 
     assert from_query_string is not None  # the main codec is reused unchanged
     assert to_query_string(ss).startswith("v=1&ls=")
@@ -254,7 +256,7 @@ def test_click_conversion():
     main = hyper_click_scene(ss, xs[5], ys[9])
     assert main.runs[0].hp["learning_rate"] == pytest.approx(xs[5]) and main.runs[0].hp["momentum"] == pytest.approx(ys[9])
     assert main.runs[1] == ss.scene.runs[1] and main.start == (1.0, 1.0)
-    back, w = decode_scene({k: v for k, v in __import__("viz.race.scene", fromlist=["encode"]).encode(main).items()})
+    back, w = decode_scene({k: v for k, v in __import__("viz.race.link", fromlist=["encode"]).encode(main).items()})
     assert w == [] and back == main
     for bad in (None, {}, {"x": "1"}, {"x": float("nan"), "y": 1}, {"x": True, "y": 1}, [1, 2]):
         assert cell_from_point(bad, xs, ys) is None

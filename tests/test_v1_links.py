@@ -10,11 +10,11 @@ import urllib.parse
 import pytest
 
 from viz.network import scene as network_scene
-from viz.race import scene
+from viz.race import link
 from viz.sweeps import scene as sweep_scene
 
 CORPUS = json.loads((pathlib.Path(__file__).parent / "data" / "v1_links.json").read_text())
-CODECS = {"race": scene, "sweeps": sweep_scene, "network": network_scene}
+CODECS = {"race": link, "sweeps": sweep_scene, "network": network_scene}
 CASES = [(page, i, link) for page in CODECS for i, link in enumerate(CORPUS[page])]
 
 

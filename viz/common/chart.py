@@ -19,7 +19,7 @@ restyle).  It reports a click on a point as the trigger value ``click`` = {x, y}
 first drawn figure as ``drawn`` (app.py shows a new visitor the chart first, the rest after).
 
 Below the plot the same element holds every run's learning rate (a range input per run over the
-notches of ``viz.race.scene.notches``) and the results table, as plain HTML.  A moved rate is the
+notches of ``viz.common.runs.notches``) and the results table, as plain HTML.  A moved rate is the
 trigger value ``lr`` = {keys, values} (all runs' rates: the last message carries every move);
 :func:`lr_changes` checks it against the scene.  Measured here: Streamlit's eight select-sliders
 and Markdown table cost React work on every rerun of the race fragment, and a change sent
@@ -37,7 +37,9 @@ import streamlit as st
 
 from viz.common.lru import Memo
 from viz.common.plotting import PALETTE
-from viz.race.scene import Scene, fmt, notches, short_title
+from viz.common.runs import notches, short_title
+from viz.common.url import fmt
+from viz.race.scene import Scene
 
 NAME = "loss_landscape_chart"
 _HERE = Path(__file__).parent

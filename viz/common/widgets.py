@@ -20,7 +20,8 @@ from optimizers import schedules
 from optimizers.transforms import CLIP_NORM, CLIP_VALUE, NOISE
 from viz.common.plotting import PALETTE
 from viz.common.text import md_escape, share_link, warnings_markdown  # noqa: F401 (md_escape: re-exported)
-from viz.race.scene import Run, clean_label, fmt, is_decay, notches
+from viz.common.runs import Run, clean_label, is_decay, notches
+from viz.common.url import fmt
 
 S = st.session_state
 

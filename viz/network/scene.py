@@ -5,7 +5,7 @@ Widgets edit a NetScene, the URL encodes it, tests build NetScenes.
 ``ValueError`` for anything invalid); :func:`decode` reads an untrusted URL
 query and never raises: each problem becomes a warning and a safe default.
 
-Runs are ``viz.race.scene.Run`` objects, the very runs of the 2-D page (optimizer,
+Runs are ``viz.common.runs.Run`` objects, the very runs of the 2-D page (optimizer,
 hyperparameters by optax's names, ``~lookahead``, ``~raw``, a label), written
 in the URL the same way.
 
@@ -56,7 +56,6 @@ linear in the query's length and evaluates nothing.
 
 from __future__ import annotations
 
-import urllib.parse
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
@@ -64,10 +63,9 @@ import optimizers
 from landscapes import network
 from landscapes.params import Param
 from optimizers.transforms import CLIP_NORM, CLIP_VALUE, NOISE
-# The URL-reading primitives are the main page's (one parser for every page).
-from viz.race.scene import (Run, _encode_runs_and_switches, _pairs_of_schedule, _parse_float, _Problems,
-                        _query_lists, _read_clip, _read_number, _read_run, _read_schedule, _safely,
-                        _show, _single, fmt, num)
+from viz.common.runs import Run, encode_runs_and_switches, pairs_of_schedule, read_runs, read_switches
+from viz.common.url import (Problems, Schema, decode_with, fmt, num, parse_float, query_lists, query_string,
+                            read_number, show)
 
 SCHEMA_VERSION = 1
 MAX_RUNS = 6
@@ -195,9 +193,9 @@ class NetScene:
         if len(runs) > MAX_RUNS:
             raise ValueError(f"at most {MAX_RUNS} runs")
         if not all(isinstance(r, Run) for r in runs):
-            raise ValueError("runs must be viz.race.scene.Run objects")
+            raise ValueError("runs must be viz.common.runs.Run objects")
         put(self, "runs", runs)
-        put(self, "schedule_params", _pairs_of_schedule(self.schedule, dict(self.schedule_params)))
+        put(self, "schedule_params", pairs_of_schedule(self.schedule, dict(self.schedule_params)))
         if self.clip not in CLIP_KINDS:
             raise ValueError(f"clip must be one of {CLIP_KINDS}")
         spec = CLIP_NORM if self.clip == "norm" else CLIP_VALUE
@@ -268,7 +266,7 @@ def encode(scene: NetScene) -> dict[str, str]:
         q["eval"] = str(scene.eval_every)
     if scene.seed:
         q["seed"] = str(scene.seed)
-    _encode_runs_and_switches(q, scene)
+    encode_runs_and_switches(q, scene)
     if scene.target != TARGET.default:
         q["target"] = fmt(scene.target)
     if scene.patience is not None:
@@ -288,131 +286,36 @@ def encode(scene: NetScene) -> dict[str, str]:
 
 def to_query_string(scene: NetScene) -> str:
     """``v=1&data=digits&...``: readable (``, : = ~`` are not escaped)."""
-    return urllib.parse.urlencode(encode(scene), safe=",:=~", quote_via=urllib.parse.quote)
+    return query_string(encode(scene))
 
 
 # --- decoding ---------------------------------------------------------------------------
 
-
-_KNOWN = {"v", "data", "hidden", "act", "batch", "steps", "eval", "seed", "runs", "sched", "clip",
-          "noise", "target", "patience", "converge", "dirs", "center", "span", "grid"}
-IGNORED_KEYS = frozenset({"embed", "embed_options"})  # Streamlit's own
-
-
-def _is_run_key(k: str) -> bool:
-    return len(k) == 2 and k[0] in "rl" and k[1].isdigit() and k[1].isascii()
+SCHEMA = Schema(known=frozenset({"v", "data", "hidden", "act", "batch", "steps", "eval", "seed", "runs",
+                                 "sched", "clip", "noise", "target", "patience", "converge", "dirs",
+                                 "center", "span", "grid"}),
+                max_keys=MAX_KEYS, max_chars=MAX_QUERY_CHARS, max_value_chars=MAX_VALUE_CHARS,
+                max_key_chars=40, run_digits=1, version=SCHEMA_VERSION)
 
 
 def decode(params: Mapping[str, Any]) -> tuple[NetScene, list[str]]:
     """Read a (possibly hostile) query: ``(scene, warnings)``.  Never raises."""
-    return _safely(_decode, params, NetScene, "the default view")
+    return decode_with(_read, params, SCHEMA, NetScene, "the default view")
 
 
 def from_query_string(qs: str) -> tuple[NetScene, list[str]]:
     """:func:`decode` of a raw query string (``?`` optional)."""
-    return decode(_query_lists(qs, MAX_QUERY_CHARS))
+    return decode(query_lists(qs, MAX_QUERY_CHARS))
 
 
-def _decode(params: Mapping[str, Any], problems: _Problems) -> NetScene:
-    q = _single(params, problems, max_keys=MAX_KEYS, max_chars=MAX_QUERY_CHARS, fallback="the default view")
-    if not q:
-        return NetScene()
-    for k in q:
-        if len(k) > 40 or (k not in _KNOWN and k not in IGNORED_KEYS and not _is_run_key(k)):
-            problems.add(f"unknown key {_show(k)} ignored")
-    for k in [k for k, v in q.items() if len(v) > MAX_VALUE_CHARS]:
-        problems.add(f"the value of {_show(k)} is too long and was ignored")
-        del q[k]
-    v = q.get("v", str(SCHEMA_VERSION))
-    if v.strip() != str(SCHEMA_VERSION):
-        problems.add(f"unknown link version v={_show(v)}; reading it as version {SCHEMA_VERSION}")
-
-    kw: dict[str, Any] = {}
-    if "data" in q:
-        name = q["data"].strip().lower()
-        if name in DATASETS:
-            kw["dataset"] = name
-        else:
-            problems.add(f"unknown dataset {_show(q['data'])}; using digits "
-                         f"(choose from {', '.join(DATASETS)})")
-    if "hidden" in q:
-        kw["hidden"] = _read_hidden(q["hidden"], problems)
-    if "act" in q:
-        act = q["act"].strip().lower()
-        if act in ACTIVATIONS:
-            kw["activation"] = act
-        else:
-            problems.add(f"unknown activation {_show(q['act'])}; using relu")
-    for key, field_name, spec in (("batch", "batch_size", BATCH), ("steps", "steps", STEPS),
-                                  ("eval", "eval_every", EVAL), ("seed", "seed", SEED)):
-        if key in q:
-            kw[field_name] = int(_read_number(q[key], spec, key, problems))
-
-    # runs
-    run_keys = sorted((k for k in q if _is_run_key(k) and k[0] == "r"), key=lambda k: int(k[1:]))
-    if run_keys:
-        runs = []
-        for k in run_keys:
-            i = int(k[1:])
-            if i >= MAX_RUNS:
-                problems.add(f"at most {MAX_RUNS} runs (r0..r{MAX_RUNS - 1}); {k} ignored")
-                continue
-            run = _read_run(q[k], q.get(f"l{i}", ""), k, problems, default_lr)
-            if run is not None:
-                runs.append(run)
-        if not runs:
-            problems.add("no valid run in the link; using the default runs")
-            runs = list(default_runs())
-        kw["runs"] = tuple(runs)
-    elif q.get("runs", "").strip() == "none":
-        kw["runs"] = ()
-    for k in q:
-        if _is_run_key(k) and k[0] == "l" and f"r{k[1:]}" not in q:
-            problems.add(f"label {k} has no run r{k[1:]}; ignored")
-
-    # shared switches
-    if "sched" in q:
-        kw["schedule"], kw["schedule_params"] = _read_schedule(q["sched"], problems)
-    if "clip" in q:
-        kw["clip"], kw["clip_at"] = _read_clip(q["clip"], problems)
-    if "noise" in q:
-        kw["noise"] = _read_number(q["noise"], NOISE, "noise", problems)
-
-    # stopping
-    if "target" in q:
-        kw["target"] = _read_number(q["target"], TARGET, "target", problems)
-    for key, field_name, spec in (("patience", "patience", PATIENCE),
-                                  ("converge", "converge_after", CONVERGE)):
-        if key in q:
-            text = q[key].strip().lower()
-            if text in ("off", "none", ""):
-                continue
-            kw[field_name] = int(_read_number(q[key], spec, key, problems))
-
-    # slice
-    if "dirs" in q:
-        d = q["dirs"].strip().lower()
-        if d in DIRECTIONS:
-            kw["directions"] = d
-        else:
-            problems.add(f"unknown slice directions {_show(q['dirs'])}; using pca")
-    if "center" in q:
-        c = int(_read_number(q["center"], CENTER, "center", problems))
-        n_runs = len(kw.get("runs", default_runs()))
-        if c >= max(n_runs, 1):
-            problems.add(f"center={c}: there is no run {c + 1}; using run 1")
-            c = 0
-        kw["center"] = c
-    if "span" in q:
-        text = q["span"].strip().lower()
-        if text != "auto":
-            try:
-                _parse_float(text)
-                kw["span"] = _read_number(text, SPAN, "span", problems)
-            except (ValueError, OverflowError):
-                problems.add(f"span={_show(q['span'])} is not a number; framing the trajectories (auto)")
-    if "grid" in q:
-        kw["grid"] = int(_read_number(q["grid"], GRID, "grid", problems))
+def _read(q: dict[str, str], problems: Problems) -> NetScene:
+    kw = _read_model(q, problems)
+    runs = read_runs(q, problems, MAX_RUNS, SCHEMA.is_run_key, default_lr, default_runs)
+    if runs is not None:
+        kw["runs"] = runs
+    kw.update(read_switches(q, problems))
+    kw.update(_read_stopping(q, problems))
+    kw.update(_read_slice(q, len(kw.get("runs", default_runs())), problems))
     try:
         return NetScene(**kw)
     except ValueError as err:  # a combination the parts allow but the whole does not
@@ -421,15 +324,75 @@ def _decode(params: Mapping[str, Any], problems: _Problems) -> NetScene:
         return NetScene()
 
 
-def _read_hidden(text: str, problems: _Problems) -> tuple[int, ...]:
+def _choice(q: dict[str, str], key: str, options, what: str, default: str, problems: Problems,
+            more: str = "") -> str | None:
+    """``q[key]`` if it is one of ``options`` (case-insensitive), else None and a warning."""
+    value = q[key].strip().lower()
+    if value in options:
+        return value
+    problems.add(f"unknown {what} {show(q[key])}; using {default}{more}")
+    return None
+
+
+def _read_model(q: dict[str, str], problems: Problems) -> dict[str, Any]:
+    """Data, network, batches, steps, evaluations and seed."""
+    kw: dict[str, Any] = {}
+    if "data" in q:
+        kw["dataset"] = _choice(q, "data", DATASETS, "dataset", "digits", problems,
+                                f" (choose from {', '.join(DATASETS)})")
+    if "hidden" in q:
+        kw["hidden"] = _read_hidden(q["hidden"], problems)
+    if "act" in q:
+        kw["activation"] = _choice(q, "act", ACTIVATIONS, "activation", "relu", problems)
+    for key, field_name, spec in (("batch", "batch_size", BATCH), ("steps", "steps", STEPS),
+                                  ("eval", "eval_every", EVAL), ("seed", "seed", SEED)):
+        if key in q:
+            kw[field_name] = int(read_number(q[key], spec, key, problems))
+    return {k: v for k, v in kw.items() if v is not None}
+
+
+def _read_stopping(q: dict[str, str], problems: Problems) -> dict[str, Any]:
+    """The target accuracy and the two stopping rules (``off`` leaves a rule off)."""
+    kw: dict[str, Any] = {}
+    if "target" in q:
+        kw["target"] = read_number(q["target"], TARGET, "target", problems)
+    for key, field_name, spec in (("patience", "patience", PATIENCE), ("converge", "converge_after", CONVERGE)):
+        if key in q and q[key].strip().lower() not in ("off", "none", ""):
+            kw[field_name] = int(read_number(q[key], spec, key, problems))
+    return kw
+
+
+def _read_slice(q: dict[str, str], n_runs: int, problems: Problems) -> dict[str, Any]:
+    """The slice's plane, centre run, span and grid."""
+    kw: dict[str, Any] = {}
+    if "dirs" in q:
+        kw["directions"] = _choice(q, "dirs", DIRECTIONS, "slice directions", "pca", problems)
+    if "center" in q:
+        c = int(read_number(q["center"], CENTER, "center", problems))
+        if c >= max(n_runs, 1):
+            problems.add(f"center={c}: there is no run {c + 1}; using run 1")
+            c = 0
+        kw["center"] = c
+    if "span" in q and q["span"].strip().lower() != "auto":
+        try:
+            parse_float(q["span"].strip().lower())
+            kw["span"] = read_number(q["span"].strip().lower(), SPAN, "span", problems)
+        except (ValueError, OverflowError):
+            problems.add(f"span={show(q['span'])} is not a number; framing the trajectories (auto)")
+    if "grid" in q:
+        kw["grid"] = int(read_number(q["grid"], GRID, "grid", problems))
+    return {k: v for k, v in kw.items() if v is not None}
+
+
+def _read_hidden(text: str, problems: Problems) -> tuple[int, ...]:
     parts = [t for t in text.replace(" ", ",").replace("x", ",").split(",") if t.strip()]
     if len(parts) > MAX_LAYERS:
         problems.add(f"hidden: at most {MAX_LAYERS} layers; the first {MAX_LAYERS} are used")
         parts = parts[:MAX_LAYERS]
     out = []
     for t in parts:
-        out.append(int(_read_number(t, UNITS, "hidden layer width", problems)))
+        out.append(int(read_number(t, UNITS, "hidden layer width", problems)))
     if not out:
-        problems.add(f"hidden={_show(text)} has no layer width; using {DEFAULT_HIDDEN[0]}")
+        problems.add(f"hidden={show(text)} has no layer width; using {DEFAULT_HIDDEN[0]}")
         return DEFAULT_HIDDEN
     return tuple(out)

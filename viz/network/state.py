@@ -16,7 +16,7 @@ from viz.common.caching import cached_by_key
 from viz.network import compute as nc
 from viz.network import figures as nf
 from viz.network.scene import CONVERGE, DEFAULT_OPTIMIZERS, MAX_RUNS, PATIENCE, SPAN, NetScene, decode, default_run
-from viz.race.scene import Run
+from viz.common.runs import Run
 
 S = st.session_state
 RUN = "net_run"  # the run editor's key prefix

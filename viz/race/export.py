@@ -10,7 +10,8 @@ import plotly.io as pio
 
 from viz.race.compute import RunResult
 from viz.race.figures import SpecFigure
-from viz.race.scene import Scene, to_query_string
+from viz.race.link import to_query_string
+from viz.race.scene import Scene
 
 CSV_COLUMNS = ("run", "label", "optimizer", "step", "x", "y", "loss", "grad_x", "grad_y", "learning_rate")
 

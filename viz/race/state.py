@@ -17,7 +17,9 @@ from viz.common.widgets import from_widget, widget_value
 from viz.race import defaults, presets
 from viz.race.cached import landscape
 from viz.race.compute import start_of
-from viz.race.scene import (CUSTOM, DEFAULT_DOMAIN, MAX_RUNS, Scene, decode, landscape_domain, num,
+from viz.common.url import num
+from viz.race.link import decode
+from viz.race.scene import (CUSTOM, DEFAULT_DOMAIN, MAX_RUNS, Scene, landscape_domain,
                             start_from_click)
 
 S = st.session_state

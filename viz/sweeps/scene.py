@@ -35,8 +35,11 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from landscapes.params import Param
-from viz.race import scene as sc
-from viz.race.scene import Run, Scene
+from viz.common.runs import Run
+from viz.common.url import Problems, fmt, num, parse_float, query_string, safely, show
+from viz.race import link
+from viz.race.defaults import default_scene
+from viz.race.scene import Scene, landscape_domain
 
 MODES = ("hyper", "basin", "tune")
 MODE_TITLES = {"hyper": "Hyperparameter map", "basin": "Basin map", "tune": "Fair race (tune)"}
@@ -93,7 +96,7 @@ def default_range(run: Run, name: str) -> tuple[float, float]:
             hi = min(hi, DECAY_HIGH)
             if v > hi:  # e.g. b2 = 0.999
                 lo, hi = 0.9, p.high
-    lo, hi = sc.num(lo), sc.num(hi)
+    lo, hi = num(lo), num(hi)
     if not lo < hi:
         lo, hi = p.low, p.high
     return (lo, hi)
@@ -107,13 +110,13 @@ def axis_values(p: Param, lo: float, hi: float, n: int) -> np.ndarray:
         vals = np.geomspace(lo, hi, n)
     else:
         vals = np.linspace(lo, hi, n)
-    vals = np.array([sc.num(v) for v in vals], np.float64)
+    vals = np.array([num(v) for v in vals], np.float64)
     return np.clip(vals, p.low, p.high)
 
 
 def _check_range(p: Param, r, what: str) -> tuple[float, float]:
     try:
-        lo, hi = (sc.num(v) for v in r)
+        lo, hi = (num(v) for v in r)
     except (TypeError, ValueError, OverflowError):
         raise ValueError(f"{what} must be two numbers lo,hi") from None
     if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
@@ -127,7 +130,7 @@ def _check_range(p: Param, r, what: str) -> tuple[float, float]:
 
 def _basin_range(r, bounds: tuple[float, float], what: str) -> tuple[float, float]:
     try:
-        lo, hi = (sc.num(v) for v in r)
+        lo, hi = (num(v) for v in r)
     except (TypeError, ValueError, OverflowError):
         raise ValueError(f"{what} must be two numbers lo,hi") from None
     if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi and max(abs(lo), abs(hi)) <= 1e6):
@@ -211,7 +214,7 @@ class SweepScene:
             if y != NONE:
                 yr = default_range(run, y) if self.yr is None else _check_range(_spec(run, y), self.yr, "y range")
         elif self.mode == "basin":
-            x0, x1, y0, y1 = sc.landscape_domain(self.scene)
+            x0, x1, y0, y1 = landscape_domain(self.scene)
             xr = (x0, x1) if self.xr is None else _basin_range(self.xr, (x0, x1), "x range")
             yr = (y0, y1) if self.yr is None else _basin_range(self.yr, (y0, y1), "y range")
         elif self.mode == "tune":
@@ -239,14 +242,14 @@ class SweepScene:
         if self.mode == "hyper":
             return axis_values(_spec(self.run_obj, self.x), *self.xr, self.n)
         if self.mode == "basin":
-            return np.array([sc.num(v) for v in np.linspace(*self.xr, self.n)])
+            return np.array([num(v) for v in np.linspace(*self.xr, self.n)])
         return axis_values(Param("learning_rate", 0.01, 1e-6, 10.0, log=True), *self.xr, self.n)
 
     def y_values(self) -> np.ndarray | None:
         if self.mode == "hyper":
             return None if self.y == NONE else axis_values(_spec(self.run_obj, self.y), *self.yr, self.n)
         if self.mode == "basin":
-            return np.array([sc.num(v) for v in np.linspace(*self.yr, self.n)])
+            return np.array([num(v) for v in np.linspace(*self.yr, self.n)])
         return None
 
     def x_log(self) -> bool:
@@ -280,9 +283,9 @@ def tune_extras(scene: Scene) -> list[str]:
 def hyper_click_scene(ss: SweepScene, xv: float, yv: float | None = None) -> Scene:
     """The main Scene with the swept run's hyperparameters set to a cell's values."""
     run = ss.run_obj
-    changes = {ss.x: _fit(_spec(run, ss.x), xv)}
+    changes = {ss.x: fit(_spec(run, ss.x), xv)}
     if ss.y not in (None, NONE) and yv is not None:
-        changes[ss.y] = _fit(_spec(run, ss.y), yv)
+        changes[ss.y] = fit(_spec(run, ss.y), yv)
     runs = list(ss.scene.runs)
     runs[ss.run] = run.with_hp(**changes)
     return ss.scene.replace(runs=tuple(runs), span=None)
@@ -292,7 +295,7 @@ def basin_click_scene(ss: SweepScene, x: float, y: float) -> Scene:
     """The main Scene started from a clicked start point (clamped to the sweep's region)."""
     x = min(max(float(x), ss.xr[0]), ss.xr[1])
     y = min(max(float(y), ss.yr[0]), ss.yr[1])
-    return ss.scene.replace(start=(sc.num(x), sc.num(y)), span=None)
+    return ss.scene.replace(start=(num(x), num(y)), span=None)
 
 
 def tuned_scene(ss: SweepScene, best: Sequence[Mapping[str, float] | None]) -> Scene:
@@ -301,7 +304,7 @@ def tuned_scene(ss: SweepScene, best: Sequence[Mapping[str, float] | None]) -> S
     runs = []
     for run, b in zip(ss.scene.runs, best):
         if b:
-            ok = {k: _fit(_spec(run, k), v) for k, v in b.items() if k in run.hp}
+            ok = {k: fit(_spec(run, k), v) for k, v in b.items() if k in run.hp}
             run = run.with_hp(**ok)
         runs.append(run)
     return ss.scene.replace(runs=tuple(runs) + tuple(ss.scene.runs[len(runs):]), span=None)
@@ -335,8 +338,8 @@ def cell_from_point(point: Any, xs: np.ndarray, ys: np.ndarray | None, x_log: bo
     return (nearest(ys, py, y_log), ix)
 
 
-def _fit(p: Param, v: float) -> float:
-    v = sc.num(v)
+def fit(p: Param, v: float) -> float:
+    v = num(v)
     return min(max(v, p.low), p.high)
 
 
@@ -344,7 +347,7 @@ def _fit(p: Param, v: float) -> float:
 
 def encode(ss: SweepScene) -> dict[str, str]:
     """The main Scene's query, then the ``sw_`` keys that differ from their defaults."""
-    q = sc.encode(ss.scene)
+    q = link.encode(ss.scene)
     q["sw_mode"] = ss.mode
     d = SweepScene(ss.scene, mode=ss.mode, run=ss.run, x=ss.x, extra=ss.extra)  # defaults
     if ss.run != 0:
@@ -355,9 +358,9 @@ def encode(ss: SweepScene) -> dict[str, str]:
         if ss.y != d.y:
             q["sw_y"] = ss.y
     if ss.xr != d.xr:
-        q["sw_xr"] = ",".join(sc.fmt(v) for v in ss.xr)
+        q["sw_xr"] = ",".join(fmt(v) for v in ss.xr)
     if ss.yr != d.yr and ss.yr is not None:
-        q["sw_yr"] = ",".join(sc.fmt(v) for v in ss.yr)
+        q["sw_yr"] = ",".join(fmt(v) for v in ss.yr)
     if ss.n != default_n(ss.scene.steps, ss.mode):
         q["sw_n"] = str(ss.n)
     if ss.mode != "tune" and ss.color != d.color:
@@ -371,9 +374,7 @@ def encode(ss: SweepScene) -> dict[str, str]:
 
 
 def to_query_string(ss: SweepScene) -> str:
-    import urllib.parse
-
-    return urllib.parse.urlencode(encode(ss), safe=",:=~", quote_via=urllib.parse.quote)
+    return query_string(encode(ss))
 
 
 SW_KEYS = ("sw_mode", "sw_run", "sw_x", "sw_y", "sw_xr", "sw_yr", "sw_n", "sw_color", "sw_obj",
@@ -388,146 +389,145 @@ def _last(v: Any) -> str:
 
 def decode(params: Mapping[str, Any]) -> tuple[SweepScene, list[str]]:
     """Read a (possibly hostile) query: ``(sweep scene, warnings)``.  Never raises."""
-    warnings: list[str] = []
-    try:
-        ss = _decode(params, warnings)
-    except Exception as err:  # a bug must not turn a link into a traceback  # noqa: BLE001
-        from viz.race.defaults import default_scene
-
-        warnings.append(f"the sweep in the link could not be read ({type(err).__name__}); "
-                        "showing the default sweep")
-        ss = SweepScene(default_scene())
-    if len(warnings) > sc.MAX_WARNINGS:
-        warnings = warnings[: sc.MAX_WARNINGS - 1] + [f"... and {len(warnings) - sc.MAX_WARNINGS + 1} "
-                                                       "more problems in the link"]
-    return ss, warnings
+    return safely(_read, params, lambda: SweepScene(default_scene()), "the default sweep")
 
 
-def _decode(params: Mapping[str, Any], warnings: list[str]) -> SweepScene:
-    if not isinstance(params, Mapping):
-        params = {}
+def _split(params: Mapping[str, Any], problems: Problems) -> tuple[dict[str, Any], dict[str, str]]:
+    """The race Scene's keys (as given) and the checked ``sw_`` keys (one value each)."""
     main: dict[str, Any] = {}
     sw: dict[str, str] = {}
     n_sw = 0
-    for k, v in list(params.items())[: 4 * sc.MAX_KEYS]:
+    for k, v in list(params.items() if isinstance(params, Mapping) else ())[: 4 * link.SCHEMA.max_keys]:
         k = str(k)[:200]
-        if k.startswith("sw_"):
-            n_sw += 1
-            if n_sw > 2 * len(SW_KEYS):
-                continue
-            if k not in SW_KEYS:
-                warnings.append(f"unknown sweep key {sc._show(k)} ignored")
-                continue
-            if isinstance(v, (list, tuple)) and len(set(map(str, v))) > 1:
-                warnings.append(f"{k} appears more than once; using the last value")
-            text = _last(v)
-            if len(text) > MAX_SW_CHARS:
-                warnings.append(f"the value of {k} is too long and was ignored")
-                continue
-            sw[k] = text.strip()
-        else:
+        if not k.startswith("sw_"):
             main[k] = v
-    scene, main_warnings = sc.decode(main)
-    warnings.extend(main_warnings)
+            continue
+        n_sw += 1
+        if n_sw > 2 * len(SW_KEYS):
+            continue
+        if k not in SW_KEYS:
+            problems.add(f"unknown sweep key {show(k)} ignored")
+            continue
+        if isinstance(v, (list, tuple)) and len(set(map(str, v))) > 1:
+            problems.add(f"{k} appears more than once; using the last value")
+        text = _last(v)
+        if len(text) > MAX_SW_CHARS:
+            problems.add(f"the value of {k} is too long and was ignored")
+            continue
+        sw[k] = text.strip()
+    return main, sw
 
+
+def _read(params: Mapping[str, Any], problems: Problems) -> SweepScene:
+    main, sw = _split(params, problems)
+    scene, main_warnings = link.decode(main)
+    for w in main_warnings:
+        problems.add(w)
     mode = sw.get("sw_mode", "hyper").lower()
     if mode not in MODES:
-        warnings.append(f"unknown sweep mode {sc._show(mode)}; showing the hyperparameter map")
+        problems.add(f"unknown sweep mode {show(mode)}; showing the hyperparameter map")
         mode = "hyper"
-    kw: dict[str, Any] = {"mode": mode}
-    runs = scene.runs
-    if "sw_run" in sw:
-        r = _int(sw["sw_run"], "sw_run", warnings)
-        if r is not None:
-            if runs and not 0 <= r < len(runs):
-                warnings.append(f"sw_run={r} is not a run of the scene (0..{len(runs) - 1}); using 0")
-                r = 0
-            elif not runs:
-                r = 0
-            kw["run"] = r
-    run = runs[kw.get("run", 0)] if runs else None
+    kw: dict[str, Any] = {"mode": mode, **_read_run_and_n(sw, scene, mode, problems)}
+    run = scene.runs[kw.get("run", 0)] if scene.runs else None
+    kw.update(_read_axes(sw, scene, mode, run, problems))
+    kw.update(_read_colour(sw, mode, problems))
+    try:
+        return SweepScene(scene, **kw)
+    except ValueError as err:  # a combination the checks above missed: drop the sweep's extras
+        problems.add(f"the sweep settings could not be used ({err}); using the defaults")
+        return SweepScene(scene, mode=mode)
 
-    # grid size (clamped to the work budget)
+
+def _read_run_and_n(sw: Mapping[str, str], scene: Scene, mode: str, problems: Problems) -> dict[str, Any]:
+    """Which run is swept, and the grid size (clamped to the work budget)."""
+    kw: dict[str, Any] = {}
+    runs = scene.runs
+    r = _int(sw["sw_run"], "sw_run", problems) if "sw_run" in sw else None
+    if r is not None:
+        if runs and not 0 <= r < len(runs):
+            problems.add(f"sw_run={r} is not a run of the scene (0..{len(runs) - 1}); using 0")
+        kw["run"] = r if runs and 0 <= r < len(runs) else 0
     n = default_n(scene.steps, mode)
-    if "sw_n" in sw:
-        v = _int(sw["sw_n"], "sw_n", warnings)
-        if v is not None:
-            if not MIN_N <= v <= MAX_N:
-                c = min(max(v, MIN_N), MAX_N)
-                warnings.append(f"sw_n={v} is out of range [{MIN_N}, {MAX_N}]; using {c}")
-                v = c
-            n = v
+    v = _int(sw["sw_n"], "sw_n", problems) if "sw_n" in sw else None
+    if v is not None:
+        if not MIN_N <= v <= MAX_N:
+            problems.add(f"sw_n={v} is out of range [{MIN_N}, {MAX_N}]; using {min(max(v, MIN_N), MAX_N)}")
+        n = min(max(v, MIN_N), MAX_N)
     cap = max_n(scene.steps, mode)
     if n > cap:
-        warnings.append(f"a {n}-point grid with {scene.steps:,} steps is too much work; using {cap}")
+        problems.add(f"a {n}-point grid with {scene.steps:,} steps is too much work; using {cap}")
         n = cap
     kw["n"] = n
+    return kw
 
+
+def _read_axes(sw: Mapping[str, str], scene: Scene, mode: str, run: Run | None,
+               problems: Problems) -> dict[str, Any]:
+    """The swept hyperparameters (a map), the starts' box (basins) or the rates (a fair race)."""
+    kw: dict[str, Any] = {}
     if mode == "hyper" and run is not None:
         names = sweepable(run)
         x = sw.get("sw_x", "learning_rate")
         if x not in names:
-            warnings.append(f"sw_x: {run.optimizer} has no hyperparameter {sc._show(x)} to sweep; "
-                            f"using learning_rate (choose from {', '.join(names)})")
+            problems.add(f"sw_x: {run.optimizer} has no hyperparameter {show(x)} to sweep; "
+                         f"using learning_rate (choose from {', '.join(names)})")
             x = "learning_rate"
         kw["x"] = x
+        y = default_y(run, x)
         if "sw_y" in sw:
-            y = sw["sw_y"]
-            if y != NONE and (y not in names or y == x):
-                warnings.append(f"sw_y: {sc._show(y)} cannot be swept against {x}; using "
-                                f"{default_y(run, x)}")
+            if sw["sw_y"] != NONE and (sw["sw_y"] not in names or sw["sw_y"] == x):
+                problems.add(f"sw_y: {show(sw['sw_y'])} cannot be swept against {x}; using {y}")
             else:
-                kw["y"] = y
-        y = kw.get("y", default_y(run, x))
-        kw["xr"] = _range(sw, "sw_xr", lambda r: _check_range(_spec(run, x), r, "sw_xr"), warnings)
+                kw["y"] = y = sw["sw_y"]
+        kw["xr"] = _range(sw, "sw_xr", lambda r: _check_range(_spec(run, x), r, "sw_xr"), problems)
         if y != NONE:
-            kw["yr"] = _range(sw, "sw_yr", lambda r: _check_range(_spec(run, y), r, "sw_yr"), warnings)
+            kw["yr"] = _range(sw, "sw_yr", lambda r: _check_range(_spec(run, y), r, "sw_yr"), problems)
     elif mode == "basin":
-        dom = sc.landscape_domain(scene)
-        kw["xr"] = _range(sw, "sw_xr", lambda r: _basin_range(r, dom[:2], "sw_xr"), warnings)
-        kw["yr"] = _range(sw, "sw_yr", lambda r: _basin_range(r, dom[2:], "sw_yr"), warnings)
+        dom = landscape_domain(scene)
+        kw["xr"] = _range(sw, "sw_xr", lambda r: _basin_range(r, dom[:2], "sw_xr"), problems)
+        kw["yr"] = _range(sw, "sw_yr", lambda r: _basin_range(r, dom[2:], "sw_yr"), problems)
     elif mode == "tune":
         lr = Param("learning_rate", 0.01, 1e-6, 10.0, log=True)
-        kw["xr"] = _range(sw, "sw_xr", lambda r: _check_range(lr, r, "sw_xr"), warnings)
-        extra = sw.get("sw_extra", "")
-        if extra and extra not in tune_extras(scene):
-            warnings.append(f"sw_extra: no run has a hyperparameter {sc._show(extra)}; tuning the "
-                            "learning rate only")
-            extra = ""
-        kw["extra"] = extra
+        kw["xr"] = _range(sw, "sw_xr", lambda r: _check_range(lr, r, "sw_xr"), problems)
+        kw["extra"] = sw.get("sw_extra", "")
+        if kw["extra"] and kw["extra"] not in tune_extras(scene):
+            problems.add(f"sw_extra: no run has a hyperparameter {show(kw['extra'])}; tuning the "
+                         "learning rate only")
+            kw["extra"] = ""
+    return kw
 
+
+def _read_colour(sw: Mapping[str, str], mode: str, problems: Problems) -> dict[str, Any]:
+    """What the map's colour shows, and what a fair race minimises."""
+    kw: dict[str, Any] = {}
     if "sw_color" in sw and mode != "tune":
         colors = BASIN_COLORS if mode == "basin" else HYPER_COLORS
         if sw["sw_color"] in colors:
             kw["color"] = sw["sw_color"]
         else:
-            warnings.append(f"sw_color: {sc._show(sw['sw_color'])} is not one of {', '.join(colors)}; "
-                            f"using {colors[0]}")
+            problems.add(f"sw_color: {show(sw['sw_color'])} is not one of {', '.join(colors)}; "
+                         f"using {colors[0]}")
     if "sw_obj" in sw:
         if sw["sw_obj"] in OBJECTIVES:
             kw["obj"] = sw["sw_obj"]
         else:
-            warnings.append(f"sw_obj: {sc._show(sw['sw_obj'])} is not one of {', '.join(OBJECTIVES)}; "
-                            "using final_loss")
-    try:
-        return SweepScene(scene, **kw)
-    except ValueError as err:  # a combination the checks above missed: drop the sweep's extras
-        warnings.append(f"the sweep settings could not be used ({err}); using the defaults")
-        return SweepScene(scene, mode=mode)
+            problems.add(f"sw_obj: {show(sw['sw_obj'])} is not one of {', '.join(OBJECTIVES)}; "
+                         "using final_loss")
+    return kw
 
 
-def _int(text: str, key: str, warnings: list[str]) -> int | None:
+def _int(text: str, key: str, problems: Problems) -> int | None:
     try:
-        v = sc._parse_float(text)
+        v = parse_float(text)
     except (ValueError, OverflowError):
-        warnings.append(f"{key}={sc._show(text)} is not a number; ignored")
+        problems.add(f"{key}={show(text)} is not a number; ignored")
         return None
     if v != int(v):
-        warnings.append(f"{key}={sc.fmt(v)} is not a whole number; using {int(round(v))}")
+        problems.add(f"{key}={fmt(v)} is not a whole number; using {int(round(v))}")
     return int(round(max(min(v, 1e9), -1e9)))
 
 
-def _range(sw: Mapping[str, str], key: str, check, warnings: list[str]):
+def _range(sw: Mapping[str, str], key: str, check, problems: Problems):
     if key not in sw:
         return None
     text = sw[key]
@@ -535,8 +535,8 @@ def _range(sw: Mapping[str, str], key: str, check, warnings: list[str]):
         parts = text.split(",")
         if len(parts) != 2:
             raise ValueError(f"{key} must be two numbers lo,hi")
-        return check(tuple(sc._parse_float(t) for t in parts))
+        return check(tuple(parse_float(t) for t in parts))
     except (ValueError, OverflowError) as err:
         msg = str(err) if str(err) and "could not convert" not in str(err) else "not two numbers"
-        warnings.append(f"{key}={sc._show(text)} is not valid ({msg}); using the default range")
+        problems.add(f"{key}={show(text)} is not valid ({msg}); using the default range")
         return None

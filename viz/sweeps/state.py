@@ -16,7 +16,7 @@ from streamlit.errors import StreamlitAPIException
 
 from viz.common import widgets
 from viz.common.caching import cached_by_key
-from viz.race.scene import encode as encode_scene
+from viz.race.link import encode as encode_scene
 from viz.sweeps import compute as swc
 from viz.sweeps.scene import (NONE, SweepScene, basin_click_scene, cell_from_point, decode, default_y,
                               encode, hyper_click_scene, tuned_scene)
