@@ -20,6 +20,8 @@ from typing import Any, Callable, Mapping
 import jax.numpy as jnp
 import numpy as np
 
+from landscapes._grid import evaluate_grid
+
 Point = tuple[float, float]
 Domain = tuple[tuple[float, float], tuple[float, float]]
 
@@ -122,8 +124,6 @@ class Landscape:
 
         Non-finite values stay NaN (figures show them as gaps).
         """
-        from landscapes._grid import evaluate_grid
-
         return evaluate_grid(self, n)
 
     def nearest_minimum_distance(self, xy: np.ndarray) -> np.ndarray:
