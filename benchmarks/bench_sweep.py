@@ -7,7 +7,7 @@ same process, interleaved, each returning its summaries as NumPy:
 
   ours          optimizers.sweep(...): validation, the jitted summary program, host-side
                 masking and nearest-minimum; what a caller gets
-  ours_program  the jitted program alone (optimizers.sweep._sweep_program)
+  ours_program  the jitted program alone (optimizers.sweeping._sweep_program)
   reference     a minimal hand-written JAX program for the same rule: arrays (4096,)
                 for x, y and the state, the Rosenbrock gradient written out, one
                 lax.scan over 2,000 steps that updates, in every step, the same summary
@@ -51,7 +51,7 @@ import numpy as np  # noqa: E402
 import landscapes  # noqa: E402
 import optimizers  # noqa: E402
 from optimizers.runner import Program, as_f32, bucket_for  # noqa: E402
-from optimizers.sweep import CHUNK, _sweep_program  # noqa: E402  (the module, not the function)
+from optimizers.sweeping import CHUNK, _sweep_program  # noqa: E402  (the module, not the function)
 
 N, STEPS, TOL = 64, 2000, 1e-3
 START = (-1.5, 2.0)

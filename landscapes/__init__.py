@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from landscapes.base import Landscape
 from landscapes.catalog import _ENTRIES, LOCAL_MINIMA
+from landscapes.expression import from_expression as _from_expression
 from landscapes.params import Param
 
 __all__ = ["Landscape", "Param", "names", "get", "param_specs", "from_expression", "LOCAL_MINIMA"]
@@ -63,6 +64,4 @@ def get(name: str, **params) -> Landscape:
 
 def from_expression(text: str, domain=((-3.0, 3.0), (-3.0, 3.0)), **kwargs) -> Landscape:
     """A landscape from a formula in x and y, compiled safely (see landscapes.expression)."""
-    from landscapes.expression import from_expression as _from_expression
-
     return _from_expression(text, domain=domain, **kwargs)

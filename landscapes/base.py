@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, NamedTuple
 
 import jax.numpy as jnp
 import numpy as np
+
+from landscapes._grid import evaluate_grid
 
 Point = tuple[float, float]
 Domain = tuple[tuple[float, float], tuple[float, float]]
@@ -122,8 +124,6 @@ class Landscape:
 
         Non-finite values stay NaN (figures show them as gaps).
         """
-        from landscapes._grid import evaluate_grid
-
         return evaluate_grid(self, n)
 
     def nearest_minimum_distance(self, xy: np.ndarray) -> np.ndarray:
@@ -138,10 +138,15 @@ class Landscape:
         return f"Landscape(name={self.name!r}, domain={self.domain}, start={self.start})"
 
 
+class _Adapted(NamedTuple):
+    f: Callable  # kept so a reused id() of a collected function is not taken for it
+    adapter: "_Unparametrised"
+
+
 class _Unparametrised:
     """Adapts ``f(xy)`` to ``g(xy, params)``; one adapter per ``f`` so jit caches hit."""
 
-    _cache: dict[int, tuple[Callable, "_Unparametrised"]] = {}
+    _cache: dict[int, _Adapted] = {}
 
     def __init__(self, f):
         self.f = f
@@ -152,10 +157,10 @@ class _Unparametrised:
     @classmethod
     def of(cls, f):
         hit = cls._cache.get(id(f))
-        if hit is not None and hit[0] is f:
-            return hit[1]
+        if hit is not None and hit.f is f:
+            return hit.adapter
         if len(cls._cache) > 256:
             cls._cache.clear()
         adapter = cls(f)
-        cls._cache[id(f)] = (f, adapter)
+        cls._cache[id(f)] = _Adapted(f, adapter)
         return adapter

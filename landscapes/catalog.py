@@ -3,7 +3,7 @@
 Every function takes ``xy`` (a ``(2,)`` array) and returns a scalar; the
 parametrised ones take ``(xy, params)`` so their numbers are traced, not
 compiled in.  Formulas are the standard ones (Surjanovic & Bingham, "Virtual
-Library of Simulation Experiments"), except the four teaching surfaces
+Library of Simulation Experiments"), except the five teaching surfaces
 (saddle, ravine, cliff, plateau, two_basin) which are ours and documented here.
 """
 
@@ -13,7 +13,6 @@ import math
 
 import jax.numpy as jnp
 
-from landscapes.base import Landscape
 from landscapes.params import Param
 
 PI = math.pi

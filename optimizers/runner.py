@@ -14,7 +14,6 @@ extra steps are computed.  Outputs go into buffers of the bucket's size.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -23,9 +22,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from optimizers import schedules
 from optimizers.base import Rule
-from optimizers.transforms import GradientSwitches, transform
+from optimizers.step import schedule_factors, take_step
+from optimizers.transforms import GradientSwitches
 
 CHUNK = 512
 UNROLL = 2  # measured: 2 is ~1.6x faster than 1 here; 4 and 8 are much slower on XLA:CPU
@@ -48,22 +47,22 @@ def bucket_for(steps: int) -> int:
 
 
 def make_step(objective, program: Program, obj_params, hp, numbers, key):
-    """The scan body: one update, ``(xy, state), (lr_t, t) -> (xy', state'), row``.
+    """The scan body: one update (``optimizers.step.take_step``),
+    ``(xy, state), (lr_t, t) -> (xy', state'), row``.
 
     ``row`` packs ``(x, y, f(x, y), g_x, g_y, α_t)`` for the point the step starts from
     (one array, so the whole trajectory leaves the device in one transfer); ``g``
     is the gradient as the rule saw it (after noise and clipping).
     """
     value_and_grad = jax.value_and_grad(objective)
-    rule = program.rule
+    one_step = partial(take_step, lambda xy: value_and_grad(xy, obj_params), program.rule.update,
+                       program.switches, hp, numbers, key)
 
     def step(carry, xs):
         xy, state = carry
         lr_t, t = xs
-        loss, g = value_and_grad(xy, obj_params)
-        g = transform(g, t, key, numbers, program.switches)
-        updates, state = rule.update(g, state, xy, {**hp, "learning_rate": lr_t})
-        return (xy + updates, state), jnp.concatenate([xy, loss[None], g, lr_t[None]])
+        s = one_step(xy, state, lr_t, t)
+        return (s.params, s.state), jnp.concatenate([xy, s.loss[None], s.grad, lr_t[None]])
 
     return step
 
@@ -81,7 +80,6 @@ def _simulate(objective, program: Program, bucket: int, params, unpack, start, s
     """
     xy0 = jnp.asarray(start, jnp.float32)  # (2,)
     key = jax.random.key(seed)
-    factor = schedules.SCHEDULES[program.schedule].fn
 
     def chunk(i, carry):
         (xy, state), rows, params = carry
@@ -89,7 +87,7 @@ def _simulate(objective, program: Program, bucket: int, params, unpack, start, s
         step = make_step(objective, program, obj_params, hp, numbers, key)
         t0 = i * CHUNK
         t_c = t0 + jnp.arange(CHUNK, dtype=jnp.int32)
-        lr_c = hp["learning_rate"] * factor(t_c.astype(jnp.float32), sched).astype(jnp.float32)
+        lr_c = hp["learning_rate"] * schedule_factors(program.schedule, sched, t_c)
         (xy, state), rows_c = jax.lax.scan(step, (xy, state), (lr_c, t_c), unroll=UNROLL)  # (CHUNK, ROW)
         rows = jax.lax.dynamic_update_slice(rows, rows_c, (t0, 0))
         return (xy, state), rows, params

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import jax.numpy as jnp
-
 from landscapes.params import Param
 from optimizers.base import NESTEROV, Rule, learning_rate, scale, tmap, where, zeros_like
 

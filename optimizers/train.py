@@ -6,12 +6,10 @@
     >>> r.stop_reason, r.steps_to_target, r.stopped_at, r.weights.shape
     ('converged', 500, 1450, (30, 4810))
 
-The same rules as the 2-D landscapes: ``optimizers.get(name, lookahead).update``
-is called on the parameter tree, after ``optimizers.transforms.transform``
-(noise, clipping), with ``learning_rate`` replaced at each step by the
-scheduled rate from ``optimizers.schedules.multipliers`` -- exactly the step of
-``optimizers.runner.make_step``, with a minibatch loss in place of the 2-D
-function.
+The same rules as the 2-D landscapes, and the same step: ``optimizers.step.take_step``
+(gradient, noise and clipping, ``optimizers.get(name, lookahead).update`` with the
+scheduled learning rate, apply) on the parameter tree, with a minibatch loss in
+place of the 2-D function.
 
 How it runs.  Training is cut into chunks of ``eval_every`` steps.  One chunk
 is one call of an ahead-of-time compiled function: ``lax.scan`` over its
@@ -42,19 +40,21 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping, NamedTuple, Sequence
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from cachetools import LRUCache
 
 from landscapes import network
 from optimizers import schedules
 from optimizers.base import tmap
-from optimizers import _switches_and_numbers  # the same checks as optimizers.run
-from optimizers.transforms import GradientSwitches, transform
+from optimizers.checks import gradient_transforms  # the same checks as optimizers.run
+from optimizers.registry import get, resolve
+from optimizers.step import schedule_factors, take_step
+from optimizers.transforms import GradientSwitches
 
 __all__ = ["train", "TrainResult", "compile_count", "trace_count", "DEFAULT_STOPPING",
            "MAX_STEPS", "MAX_TRAJECTORY_BYTES"]
@@ -68,6 +68,8 @@ MAX_TRAJECTORY_BYTES = 64 * 2**20
 # Seed 003's rules: stop after 20 validations without a lower validation loss; converged
 # after 20 validations in a row at or above the target accuracy.
 DEFAULT_STOPPING = {"patience": 20, "target": 0.97, "converge_after": 20}
+# The columns of an evaluation's metrics (``_evaluate``), in order.
+TRAIN_LOSS, VAL_LOSS, TRAIN_ACC, VAL_ACC = range(4)
 
 
 @dataclass(frozen=True, eq=False)
@@ -134,9 +136,9 @@ class TrainResult:
 
 _TRACES = 0
 _COMPILES = 0
-_CACHE: OrderedDict = OrderedDict()
 _CACHE_SIZE = 64
-_LOCK = threading.Lock()  # the app serves several sessions from threads
+_CACHE: LRUCache = LRUCache(maxsize=_CACHE_SIZE)  # compiled programs by _ProgramKey
+_LOCK = threading.Lock()  # the app serves several sessions from threads; LRUCache is not safe
 
 
 def trace_count() -> int:
@@ -158,6 +160,15 @@ class _Static:
     n_train: int  # rows of the data that are the training split (the rest: validation)
 
 
+class _ProgramKey(NamedTuple):
+    """What selects a compiled program in ``_CACHE``."""
+
+    which: str  # "chunk" or "eval"
+    static: _Static
+    treedef: Any  # of the arguments
+    shapes: tuple  # (shape, dtype) of each argument leaf
+
+
 def _chunk(static: _Static, params, state, hp, numbers, key, lrs, ts, idx, n_total, x, y):
     """``len(ts)`` updates, then the evaluation: one compiled program.
 
@@ -168,7 +179,7 @@ def _chunk(static: _Static, params, state, hp, numbers, key, lrs, ts, idx, n_tot
     """
     global _TRACES
     _TRACES += 1  # runs only while tracing
-    update, act = static.update, static.activation
+    act = static.activation
     value_and_grad = jax.value_and_grad(network.loss)
 
     def step(carry, xs):
@@ -176,12 +187,11 @@ def _chunk(static: _Static, params, state, hp, numbers, key, lrs, ts, idx, n_tot
         lr_t, t, ib = xs
         xb = jnp.take(x, ib, axis=0, mode="clip")
         yb = jnp.take(y, ib, axis=0, mode="clip")
-        loss, g = value_and_grad(params, xb, yb, act)
-        g = transform(g, t, key, numbers, static.switches)
-        updates, state = update(g, state, params, {**hp, "learning_rate": lr_t})
+        s = take_step(lambda p: value_and_grad(p, xb, yb, act), static.update, static.switches,
+                      hp, numbers, key, params, state, lr_t, t)
         live = t < n_total
-        params = tmap(lambda p, u: jnp.where(live, p + u, p), params, updates)
-        return (params, state), loss
+        params = tmap(lambda p, new: jnp.where(live, new, p), params, s.params)
+        return (params, s.state), s.loss
 
     (params, state), batch_loss = jax.lax.scan(step, (params, state), (lrs, ts, idx))
     metrics, flat = _evaluate(static, params, x, y)
@@ -189,8 +199,8 @@ def _chunk(static: _Static, params, state, hp, numbers, key, lrs, ts, idx, n_tot
 
 
 def _evaluate(static: _Static, params, x, y):
-    """[train loss, val loss, train acc, val acc] (one forward pass over both splits) and
-    the flat weights."""
+    """[train loss, val loss, train acc, val acc] (one forward pass over both splits; the
+    columns TRAIN_LOSS, VAL_LOSS, TRAIN_ACC, VAL_ACC) and the flat weights."""
     logits = network.forward(params, x, static.activation)
     nll = -jnp.take_along_axis(jax.nn.log_softmax(logits, axis=-1), y[:, None], axis=-1)[:, 0]
     ok = (jnp.argmax(logits, axis=-1) == y).astype(jnp.float32)
@@ -203,16 +213,21 @@ _CHUNK_JIT = jax.jit(_chunk, static_argnums=0, donate_argnums=(1, 2))
 _EVAL_JIT = jax.jit(_evaluate, static_argnums=0)
 
 
+def _program_key(which: str, static: _Static, args) -> _ProgramKey:
+    leaves, treedef = jax.tree.flatten(args)
+    shapes = tuple((np.shape(a), str(jnp.asarray(a).dtype) if isinstance(a, jax.Array)
+                    else np.asarray(a).dtype.str) for a in leaves)
+    return _ProgramKey(which, static, treedef, shapes)
+
+
 def _compiled(which: str, static: _Static, args) -> tuple[Any, float]:
     """The compiled program for ``static`` and the shapes of ``args``, and the seconds spent
     compiling it now (0.0 from the cache)."""
     global _COMPILES
-    leaves, treedef = jax.tree.flatten(args)
-    key = (which, static, treedef, tuple((np.shape(a), str(jnp.asarray(a).dtype) if isinstance(a, jax.Array) else np.asarray(a).dtype.str) for a in leaves))
+    key = _program_key(which, static, args)
     with _LOCK:
-        hit = _CACHE.get(key)
+        hit = _CACHE.get(key)  # a hit also makes it the most recently used
         if hit is not None:
-            _CACHE.move_to_end(key)
             return hit, 0.0
     t0 = time.perf_counter()
     jitted = _CHUNK_JIT if which == "chunk" else _EVAL_JIT
@@ -221,9 +236,7 @@ def _compiled(which: str, static: _Static, args) -> tuple[Any, float]:
     with _LOCK:
         if which == "chunk":
             _COMPILES += 1
-        _CACHE[key] = compiled
-        while len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
+        _CACHE[key] = compiled  # evicts the least recently used past _CACHE_SIZE
     return compiled, seconds
 
 
@@ -254,6 +267,14 @@ def _stopping(stopping) -> dict[str, Any]:
     return out
 
 
+def _initial_params(params0, ds, hidden, activation, seed):
+    """``params0`` checked against the architecture, or fresh weights from ``seed``."""
+    if params0 is None:
+        return network.init_params(ds.n_features, hidden, ds.n_classes, activation, seed)
+    params0 = network._as_tree(params0, ds, hidden)
+    if not all(np.isfinite(v).all() for layer in params0 for v in layer.values()):
+        raise ValueError("params0 has values that are not finite")
+    return params0
 
 
 def _f32(d: Mapping[str, float]) -> dict[str, np.float32]:
@@ -261,6 +282,104 @@ def _f32(d: Mapping[str, float]) -> dict[str, np.float32]:
 
 
 # --- the loop -------------------------------------------------------------------------------
+
+class _Stopper:
+    """The stopping rules, fed one evaluation at a time."""
+
+    def __init__(self, stop: Mapping[str, Any]):
+        self.stop = stop
+        self.best_val, self.since_best, self.in_target = math.inf, 0, 0
+        self.steps_to_target: int | None = None
+
+    def observe(self, step: int, m) -> str | None:
+        """Update the counters with one evaluation's metrics; return the reason to stop, if any."""
+        stop = self.stop
+        val_loss, val_acc = float(m[VAL_LOSS]), float(m[VAL_ACC])
+        if val_loss < self.best_val:
+            self.best_val, self.since_best = val_loss, 0
+        else:
+            self.since_best += 1
+        if stop["target"] is not None and val_acc >= stop["target"]:
+            self.in_target += 1
+            if self.steps_to_target is None:
+                self.steps_to_target = step
+        else:
+            self.in_target = 0
+        if stop["converge_after"] is not None and self.in_target >= stop["converge_after"]:
+            return "converged"
+        if stop["patience"] is not None and self.since_best >= stop["patience"]:
+            return "patience"
+        return None
+
+
+@dataclass
+class _Record:
+    """What the loop keeps: one row per evaluation, the kept weights, the minibatch losses."""
+
+    steps: list = field(default_factory=list)
+    metrics: list = field(default_factory=list)
+    times: list = field(default_factory=list)
+    weights: list = field(default_factory=list)
+    weight_steps: list = field(default_factory=list)
+    batch_losses: list = field(default_factory=list)
+    stopped_at: int | None = None
+    stop_reason: str | None = None
+    diverged_at: int | None = None
+
+    def evaluation(self, step, metrics, elapsed, flat=None):
+        self.steps.append(step)
+        self.metrics.append(metrics)
+        self.times.append(elapsed)
+        if flat is not None:
+            self.weights.append(np.asarray(flat, np.float32))
+            self.weight_steps.append(step)
+
+
+class _Batches:
+    """The arguments of each chunk's call: minibatch indices drawn from ``batch_stream``."""
+
+    def __init__(self, fixed, lrs, steps, eval_every, batch_size, n_train, seed):
+        self.fixed = fixed  # (hp, numbers, key) then, after the step's arrays, (n_total, x, y)
+        self.lrs, self.steps, self.eval_every, self.batch_size = lrs, steps, eval_every, batch_size
+        self.stream = network.batch_stream(n_train, batch_size, seed)
+
+    def args(self, c, params, state):
+        eval_every, t0 = self.eval_every, c * self.eval_every
+        ts = np.arange(t0, t0 + eval_every, dtype=np.int32)
+        idx = np.stack([next(self.stream) for _ in range(min(eval_every, self.steps - t0))])
+        if len(idx) < eval_every:  # padding of the last chunk (masked out inside)
+            idx = np.concatenate([idx, np.zeros((eval_every - len(idx), self.batch_size), np.int32)])
+        hp, numbers, key, n_total, x, y = self.fixed
+        return (params, state, hp, numbers, key, self.lrs[t0:t0 + eval_every], ts, idx, n_total, x, y)
+
+
+def _loop(run_chunk, first, batches: _Batches, n_chunks, stride, stopper: _Stopper, rec: _Record):
+    """Call the compiled chunks until the steps are done or a stopping rule fires; returns
+    the last flat weights.  ``first``: the first chunk's arguments (already built)."""
+    eval_every, steps = batches.eval_every, batches.steps
+    args, elapsed, flat = first, rec.times[-1], None
+    for c in range(n_chunks):
+        t0 = time.perf_counter()
+        params, state, metrics, flat, bl = run_chunk(*args)
+        metrics, flat, bl = jax.device_get((metrics, flat, bl))
+        elapsed += time.perf_counter() - t0
+        done = min((c + 1) * eval_every, steps)
+        bl = np.asarray(bl[: done - c * eval_every], np.float32)
+        rec.batch_losses.append(bl)
+        rec.evaluation(done, metrics, elapsed, flat if (c + 1) % stride == 0 else None)
+        bad = ~np.isfinite(bl)
+        if bad.any() or not np.isfinite(metrics).all():
+            rec.diverged_at = c * eval_every + int(np.argmax(bad)) if bad.any() else done
+            rec.stopped_at, rec.stop_reason = done, "diverged"
+            break
+        reason = stopper.observe(done, metrics)
+        if reason is not None:
+            rec.stopped_at, rec.stop_reason = done, reason
+            break
+        if c + 1 < n_chunks:  # the next chunk's minibatches, drawn only if it runs
+            args = batches.args(c + 1, params, state)
+    return flat
+
 
 def train(dataset="digits", hidden: Sequence[int] = (64,), activation: str = "relu",
           optimizer: str = "adam", steps: int = 2000, batch_size: int = 64, seed: int = 0,
@@ -292,132 +411,70 @@ def train(dataset="digits", hidden: Sequence[int] = (64,), activation: str = "re
 
     Non-finite losses stop training at the next evaluation (``stop_reason="diverged"``).
     """
-    import optimizers  # late: keeps this module importable while the package initialises
-
     ds = network.as_dataset(dataset)
     hidden, activation = network.validate_architecture(hidden, activation)
-    rule = optimizers.get(optimizer, lookahead=lookahead)
-    hp = optimizers.resolve(rule, hyperparams)
+    rule = get(optimizer, lookahead=lookahead)
+    hp = resolve(rule, hyperparams)
     steps = _whole(steps, 1, MAX_STEPS, "steps")
     batch_size = _whole(batch_size, 1, min(MAX_BATCH, ds.n_train), "batch_size")
     seed = _whole(seed, *network.SEED_RANGE, "seed")
     eval_every = _whole(eval_every, 1, MAX_EVAL_EVERY, "eval_every")
     sched = schedules.validate(schedule, schedule_params)
-    switches, numbers, _ = _switches_and_numbers(clip_value, clip_norm, noise, 0)
-    stop = _stopping(stopping)
-    if params0 is None:
-        params0 = network.init_params(ds.n_features, hidden, ds.n_classes, activation, seed)
-    else:
-        params0 = network._as_tree(params0, ds, hidden)
-        if not all(np.isfinite(v).all() for layer in params0 for v in layer.values()):
-            raise ValueError("params0 has values that are not finite")
+    switches, numbers, _ = gradient_transforms(clip_value, clip_norm, noise, 0)
+    stopper = _Stopper(_stopping(stopping))
+    params0 = _initial_params(params0, ds, hidden, activation, seed)
 
     # the learning rate of every step: α · s(t), as optimizers.runner computes it
     n_chunks = -(-steps // eval_every)
-    padded = n_chunks * eval_every
     lrs = np.asarray(jnp.float32(hp["learning_rate"])
-                     * schedules.multipliers(schedule, _f32(sched), padded), np.float32)
+                     * schedule_factors(schedule, _f32(sched), np.arange(n_chunks * eval_every, dtype=np.int32)),
+                     np.float32)
 
-    static = _Static(rule.update, switches, activation, ds.n_train)
     data = (jax.device_put(np.concatenate([ds.x_train, ds.x_val])),
             jax.device_put(np.concatenate([ds.y_train, ds.y_val])))
     params = tmap(jnp.array, params0)  # copies: the chunks donate their buffers
     state = tmap(jnp.array, rule.init(params))  # copies: Lookahead's slow weights alias params
-    hp_t, numbers_t = _f32(hp), _f32(numbers)
-    key = jax.random.key(seed)
-    n_total = np.int32(steps)
-    batches = network.batch_stream(ds.n_train, batch_size, seed)
-
-    def chunk_args(c):
-        t0 = c * eval_every
-        ts = np.arange(t0, t0 + eval_every, dtype=np.int32)
-        idx = np.stack([next(batches) for _ in range(min(eval_every, steps - t0))])
-        if len(idx) < eval_every:  # padding of the last chunk (masked out inside)
-            idx = np.concatenate([idx, np.zeros((eval_every - len(idx), batch_size), np.int32)])
-        return (params, state, hp_t, numbers_t, key, lrs[t0:t0 + eval_every], ts, idx, n_total, *data)
+    fixed = (_f32(hp), _f32(numbers), jax.random.key(seed), np.int32(steps), *data)
+    batches = _Batches(fixed, lrs, steps, eval_every, batch_size, ds.n_train, seed)
 
     evaluate, compile_time = _compiled("eval", _Static(None, GradientSwitches(), activation, ds.n_train),
                                        (params, *data))
-    first = chunk_args(0)
-    run_chunk, ct = _compiled("chunk", static, first)
+    first = batches.args(0, params, state)
+    run_chunk, ct = _compiled("chunk", _Static(rule.update, switches, activation, ds.n_train), first)
     compile_time += ct
 
     n_par = network.n_params(ds.n_features, hidden, ds.n_classes)
     stride = max(1, math.ceil((n_chunks + 1) * n_par * 4 / MAX_TRAJECTORY_BYTES))
-
     metrics0, flat0 = jax.device_get(evaluate(params, *data))
-    rows_steps, rows_metrics, times = [0], [metrics0], [0.0]
-    weights, weight_steps = [np.asarray(flat0, np.float32)], [0]
-    batch_losses = []
-    best_val, since_best, in_target = math.inf, 0, 0
-    steps_to_target = stopped_at = stop_reason = diverged_at = None
-    elapsed, flat = 0.0, flat0
+    rec = _Record()
+    rec.evaluation(0, metrics0, 0.0, flat0)
+    stopper.observe(0, metrics0)
+    flat = _loop(run_chunk, first, batches, n_chunks, stride, stopper, rec)
+    if rec.weight_steps[-1] != rec.steps[-1]:
+        rec.weights.append(np.asarray(flat, np.float32))
+        rec.weight_steps.append(rec.steps[-1])
+    return _result(rec, stopper, params0, lrs, compile_time, rule=rule.name, hp=hp, ds=ds.name,
+                   hidden=hidden, activation=activation, batch_size=batch_size, seed=seed,
+                   eval_every=eval_every)
 
-    def observe(step, m):
-        """Update the stopping counters with one evaluation; return the reason to stop, if any."""
-        nonlocal best_val, since_best, in_target, steps_to_target
-        val_loss, val_acc = float(m[1]), float(m[3])
-        if val_loss < best_val:
-            best_val, since_best = val_loss, 0
-        else:
-            since_best += 1
-        if stop["target"] is not None and val_acc >= stop["target"]:
-            in_target += 1
-            if steps_to_target is None:
-                steps_to_target = step
-        else:
-            in_target = 0
-        if stop["converge_after"] is not None and in_target >= stop["converge_after"]:
-            return "converged"
-        if stop["patience"] is not None and since_best >= stop["patience"]:
-            return "patience"
-        return None
 
-    observe(0, metrics0)
-    args = first
-    for c in range(n_chunks):
-        if c:
-            args = chunk_args(c)
-        t0 = time.perf_counter()
-        params, state, metrics, flat, bl = run_chunk(*args)
-        metrics, flat, bl = jax.device_get((metrics, flat, bl))
-        elapsed += time.perf_counter() - t0
-        done = min((c + 1) * eval_every, steps)
-        bl = np.asarray(bl[: done - c * eval_every], np.float32)
-        batch_losses.append(bl)
-        rows_steps.append(done)
-        rows_metrics.append(metrics)
-        times.append(elapsed)
-        if (c + 1) % stride == 0:
-            weights.append(np.asarray(flat, np.float32))
-            weight_steps.append(done)
-        bad = ~np.isfinite(bl)
-        if bad.any() or not np.isfinite(metrics).all():
-            diverged_at = c * eval_every + int(np.argmax(bad)) if bad.any() else done
-            stopped_at, stop_reason = done, "diverged"
-            break
-        reason = observe(done, metrics)
-        if reason is not None:
-            stopped_at, stop_reason = done, reason
-            break
-    if weight_steps[-1] != rows_steps[-1]:
-        weights.append(np.asarray(flat, np.float32))
-        weight_steps.append(rows_steps[-1])
-
-    m = np.asarray(rows_metrics, np.float32)
+def _result(rec: _Record, stopper: _Stopper, params0, lrs, compile_time, *, rule, hp, ds, hidden,
+            activation, batch_size, seed, eval_every) -> TrainResult:
+    """The TrainResult of a finished loop: non-finite values as NaN."""
+    m = np.asarray(rec.metrics, np.float32)
     m[~np.isfinite(m)] = np.nan
-    w = np.stack(weights)
+    w = np.stack(rec.weights)
     w[~np.isfinite(w)] = np.nan
     final = network.unflatten(w[-1].copy(), network.shapes_of(params0))
-    n_done = rows_steps[-1]
-    bl = np.concatenate(batch_losses) if batch_losses else np.zeros(0, np.float32)
+    n_done = rec.steps[-1]
+    bl = np.concatenate(rec.batch_losses) if rec.batch_losses else np.zeros(0, np.float32)
     bl[~np.isfinite(bl)] = np.nan
     return TrainResult(
-        steps=np.asarray(rows_steps, np.int32), train_loss=m[:, 0], val_loss=m[:, 1],
-        train_acc=m[:, 2], val_acc=m[:, 3], wall_time=np.asarray(times, np.float64),
-        batch_loss=bl, lr=lrs[:n_done].copy(), steps_to_target=steps_to_target,
-        stopped_at=stopped_at, stop_reason=stop_reason, diverged_at=diverged_at,
-        params=final, weights=w, weight_steps=np.asarray(weight_steps, np.int32),
-        compile_time=compile_time, optimizer=rule.name, hyperparams=hp, dataset=ds.name,
+        steps=np.asarray(rec.steps, np.int32), train_loss=m[:, TRAIN_LOSS], val_loss=m[:, VAL_LOSS],
+        train_acc=m[:, TRAIN_ACC], val_acc=m[:, VAL_ACC], wall_time=np.asarray(rec.times, np.float64),
+        batch_loss=bl, lr=lrs[:n_done].copy(), steps_to_target=stopper.steps_to_target,
+        stopped_at=rec.stopped_at, stop_reason=rec.stop_reason, diverged_at=rec.diverged_at,
+        params=final, weights=w, weight_steps=np.asarray(rec.weight_steps, np.int32),
+        compile_time=compile_time, optimizer=rule, hyperparams=hp, dataset=ds,
         hidden=hidden, activation=activation, batch_size=batch_size, seed=seed,
         eval_every=eval_every)

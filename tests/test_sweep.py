@@ -16,7 +16,7 @@ import pytest
 import landscapes
 import optimizers
 from landscapes import Landscape
-from optimizers.sweep import MAX_CELLS, _sweep_program  # the module; optimizers.sweep is the function
+from optimizers.sweeping import MAX_CELLS, _sweep_program  # the module; optimizers.sweep is the function
 
 ROSEN_START = (-1.5, 2.0)
 STEPS = 1500  # not a multiple of the summary chunk: the one-by-one tail runs too

@@ -16,9 +16,8 @@ Three pictures come out of it:
 
 Cell ``[i, j]`` equals ``optimizers.run`` with the same settings, to float32 rounding
 (a vmapped program is vectorised differently from a single run, as ``run_batch`` is).
-The update is built from the runner's own pieces (``rule.update``, ``transforms.transform``,
-``schedules.multipliers``, ``landscape.objective``), so there is no second implementation
-of any rule.  What differs is what is kept: instead of the ``steps + 1`` rows of a
+The update is the runner's own step (``optimizers.step.take_step``: gradient, transforms,
+rule, apply), so there is no second implementation of any rule or of the step.  What differs is what is kept: instead of the ``steps + 1`` rows of a
 trajectory, the loop carries per run only
 
     (xy, rule state, best loss, first row within tol, row of divergence, Σ log2-gap)
@@ -35,8 +34,8 @@ not swept enter unbatched (``in_axes=None``): scalar work such as Adam's ``b1 **
 done once per step for the whole sweep, and when ``b1`` is swept, once per value of
 ``b1``, not once per cell.
 
-Note: ``optimizers.sweep`` is this module's function (the package exports it); reach
-the module's other names with ``from optimizers.sweep import ...``.
+``optimizers.sweep`` is this module's function (the package exports it); the module's
+other names are reached with ``from optimizers.sweeping import ...``.
 
 Definitions (row ``k`` is the point after ``k`` updates, rows 0..steps, as in a
 Trajectory; arithmetic in float32, as the runner's):
@@ -75,10 +74,11 @@ import numpy as np
 
 import landscapes
 from landscapes import LOCAL_MINIMA
-from optimizers import (_landscape, _start, _steps, _switches_and_numbers, get, resolve,
-                        schedules)
+from optimizers import schedules
+from optimizers.checks import gradient_transforms, landscape_of, start_point, step_count
+from optimizers.registry import get, resolve
 from optimizers.runner import Program, as_f32, bucket_for
-from optimizers.transforms import transform
+from optimizers.step import schedule_factors, take_step
 
 __all__ = ["sweep", "SweepResult", "tune", "TOL", "MAX_CELLS", "MAX_AXIS", "MAX_WORK"]
 
@@ -126,44 +126,10 @@ def _summarise(objective, program: Program, bucket: int, obj_params, hp, sched, 
          computed past ``steps`` and the step count stays a traced value.
     """
     xy0 = jnp.asarray(xy0, jnp.float32)
-    key = jax.random.key(seed)
-    # s(t) for the bucket, as the runner computes it; α_t = learning_rate · s(t)
-    mult = schedules.multipliers(program.schedule, sched, bucket)  # (bucket,), unbatched
-    rule = program.rule
-    value_and_grad = jax.value_and_grad(objective)
-
-    def step(carry, k):
-        # optimizers.runner.make_step's update, from the same pieces
-        xy, state = carry
-        loss, g = value_and_grad(xy, obj_params)
-        g = transform(g, k, key, numbers, program.switches)
-        lr_t = hp["learning_rate"] * jax.lax.dynamic_index_in_dim(mult, k, keepdims=False)
-        updates, state = rule.update(g, state, xy, {**hp, "learning_rate": lr_t})
-        return (xy + updates, state), _row_value(xy, loss)
+    step = _summary_step(objective, program, bucket, obj_params, hp, sched, numbers, seed)
 
     def fold(summary, k0, rows):
-        """Fold rows k0, k0+1, ... (their values ``rows``, a list) into the summary."""
-        best, first, div_at, log_sum = summary
-        n = len(rows)
-        live = div_at < 0  # not diverged before this chunk
-        first_bad = jnp.int32(n)  # index in the chunk of the first non-finite row, n if none
-        for j in reversed(range(n)):
-            first_bad = jnp.where(jnp.isfinite(rows[j]), first_bad, j)
-        div_at = jnp.where(live & (first_bad < n), k0 + first_bad, div_at)
-        hit = jnp.int32(n)  # index of the first row within tol
-        e_sum, m_prod = jnp.int32(0), jnp.float32(1.0)
-        for j in reversed(range(n)):
-            alive = live & (j < first_bad)
-            gap = rows[j] - f_min
-            hit = jnp.where(alive & (gap <= tol), j, hit)
-            best = jnp.where(alive & (rows[j] < best), rows[j], best)
-            # log2 of max(gap, 0) + floor; rows past divergence give junk here, and the
-            # host replaces the auc of a diverged run by inf
-            e, m = _log2(jnp.maximum(gap, 0.0) + AUC_FLOOR)
-            e_sum, m_prod = e_sum + e, m_prod * m
-        first = jnp.where((first < 0) & (hit < n), k0 + hit, first)
-        log_sum = log_sum + (e_sum.astype(jnp.float32) + jnp.log2(m_prod))
-        return best, first, div_at, log_sum
+        return _fold(summary, k0, rows, f_min, tol)
 
     # jitted so that the loop-batching fixpoints reuse its batched form (trace time)
     fold_chunk = jax.jit(lambda summary, k0, r: fold(summary, k0, [r[j] for j in range(CHUNK)]))
@@ -181,16 +147,58 @@ def _summarise(objective, program: Program, bucket: int, obj_params, hp, sched, 
 
     minus1 = jnp.int32(-1)
     summary = (jnp.float32(jnp.inf), minus1, minus1, jnp.float32(0.0))  # best, first, div, Σlog2
-    carry = ((xy0, rule.init(xy0)), summary)
+    carry = ((xy0, program.rule.init(xy0)), summary)
     n_chunks = steps // CHUNK
     carry = jax.lax.fori_loop(jnp.int32(0), n_chunks, chunk, carry)
     carry = jax.lax.fori_loop(n_chunks * CHUNK, steps, single, carry)
     (xy, _), summary = carry
     # row `steps`: its loss as the runner computes it (the value of value_and_grad)
-    loss, _ = value_and_grad(xy, obj_params)
+    loss, _ = jax.value_and_grad(objective)(xy, obj_params)
     best, first, div_at, log_sum = fold(summary, steps, [_row_value(xy, loss)])
     auc = log_sum * (LOG10_2 / (steps + 1).astype(jnp.float32))  # mean of log10
     return xy, loss, best, first, div_at, auc
+
+
+def _summary_step(objective, program: Program, bucket: int, obj_params, hp, sched, numbers, seed):
+    """The scan body: ``take_step`` at step ``k``, keeping only the row's value (``_row_value``)."""
+    # s(t) for the bucket, as the runner computes it; α_t = learning_rate · s(t)
+    mult = schedule_factors(program.schedule, sched, jnp.arange(bucket))  # (bucket,), unbatched
+    value_and_grad = jax.value_and_grad(objective)
+    one_step = partial(take_step, lambda xy: value_and_grad(xy, obj_params), program.rule.update,
+                       program.switches, hp, numbers, jax.random.key(seed))
+
+    def step(carry, k):
+        xy, state = carry
+        lr_t = hp["learning_rate"] * jax.lax.dynamic_index_in_dim(mult, k, keepdims=False)
+        s = one_step(xy, state, lr_t, k)
+        return (s.params, s.state), _row_value(xy, s.loss)
+
+    return step
+
+
+def _fold(summary, k0, rows, f_min, tol):
+    """Fold rows k0, k0+1, ... (their values ``rows``, a list) into the summary."""
+    best, first, div_at, log_sum = summary
+    n = len(rows)
+    live = div_at < 0  # not diverged before this chunk
+    first_bad = jnp.int32(n)  # index in the chunk of the first non-finite row, n if none
+    for j in reversed(range(n)):
+        first_bad = jnp.where(jnp.isfinite(rows[j]), first_bad, j)
+    div_at = jnp.where(live & (first_bad < n), k0 + first_bad, div_at)
+    hit = jnp.int32(n)  # index of the first row within tol
+    e_sum, m_prod = jnp.int32(0), jnp.float32(1.0)
+    for j in reversed(range(n)):
+        alive = live & (j < first_bad)
+        gap = rows[j] - f_min
+        hit = jnp.where(alive & (gap <= tol), j, hit)
+        best = jnp.where(alive & (rows[j] < best), rows[j], best)
+        # log2 of max(gap, 0) + floor; rows past divergence give junk here, and the
+        # host replaces the auc of a diverged run by inf
+        e, m = _log2(jnp.maximum(gap, 0.0) + AUC_FLOOR)
+        e_sum, m_prod = e_sum + e, m_prod * m
+    first = jnp.where((first < 0) & (hit < n), k0 + hit, first)
+    log_sum = log_sum + (e_sum.astype(jnp.float32) + jnp.log2(m_prod))
+    return best, first, div_at, log_sum
 
 
 def _row_value(xy, loss):
@@ -344,52 +352,24 @@ def sweep(landscape, optimizer: str, start: Sequence[float] | None = None, steps
     At most 65,536 runs and 2**30 run-steps per sweep.  Raises ValueError for anything
     out of range, naming the argument and its valid range.
     """
-    L = _landscape(landscape)
+    L = landscape_of(landscape)
     rule = get(optimizer, lookahead=lookahead)
-    steps = _steps(steps)
+    steps = step_count(steps)
 
     # 1. the axes: starts first, then the grid in its order
-    axes: list[str] = []
-    starts_arr = None
-    if starts is not None:
-        if start is not None:
-            raise ValueError("give either start (one point) or starts (many), not both")
-        starts_arr = _starts(starts)
-        axes += [START] * (starts_arr.ndim - 1)
-    if grid is None:
-        grid = {}
-    if not isinstance(grid, Mapping):
-        raise ValueError("grid must map hyperparameter names to 1-D arrays of values")
-    grid_vals = {}
-    for name, vals in grid.items():
-        grid_vals[name] = _axis_values(rule, name, vals)
-        if name in hyperparams:
-            raise ValueError(f"{name!r} is both swept (in grid) and fixed (as a keyword); give it once")
-    axes += list(grid_vals)
-    if len(axes) > MAX_AXES:
-        raise ValueError(f"a sweep has at most {MAX_AXES} axes (a grid of starts counts as two), "
-                         f"got {len(axes)}")
-    shape = (tuple(starts_arr.shape[:-1]) if starts_arr is not None else ()) + tuple(
-        len(v) for v in grid_vals.values())
-    cells = int(np.prod(shape, dtype=np.int64))
-    if cells > MAX_CELLS:
-        raise ValueError(f"a sweep of {cells} runs is too large: at most {MAX_CELLS}")
-    if cells * steps > MAX_WORK:
-        raise ValueError(f"{cells} runs x {steps} steps is too much work for one sweep: "
-                         f"at most {MAX_WORK:,} run-steps in all")
+    if starts is not None and start is not None:
+        raise ValueError("give either start (one point) or starts (many), not both")
+    starts_arr = None if starts is None else _starts(starts)
+    grid_vals = _grid_values(rule, grid, hyperparams)
+    axes, shape = _axes_and_shape(starts_arr, grid_vals, steps)
 
     # 2. everything else, exactly as optimizers.run checks it
     hp = resolve(rule, {**hyperparams, **{k: v[0] for k, v in grid_vals.items()}})
     fixed = {k: v for k, v in hp.items() if k not in grid_vals}
-    xy0 = L.start if starts_arr is not None else _start(start, L)
+    xy0 = L.start if starts_arr is not None else start_point(start, L)
     sched = schedules.validate(schedule, schedule_params)
-    switches, numbers, seed = _switches_and_numbers(clip_value, clip_norm, noise, seed)
-    try:
-        tol = float(tol)
-    except (TypeError, ValueError):
-        raise ValueError(f"tol must be a number, got {tol!r:.40}") from None
-    if not (math.isfinite(tol) and tol >= 0):
-        raise ValueError(f"tol must be finite and >= 0, got {tol}")
+    switches, numbers, seed = gradient_transforms(clip_value, clip_norm, noise, seed)
+    tol = _tol(tol)
     f_min, f_min_estimated = _f_min(L)
 
     # 3. one program; the flattened start grid is a single vmapped axis
@@ -406,26 +386,74 @@ def sweep(landscape, optimizer: str, start: Sequence[float] | None = None, steps
     rest = (as_f32(sched), as_f32(numbers), np.asarray(xy0, np.float32), np.uint32(seed),
             np.int32(steps), np.float32(f_min), np.float32(tol))
     outs = _run_chunks(call, flat_values, rest, on_progress)
+
+    # 4. what a person reads: nothing non-finite where a number is expected
+    minima = _known_minima(L)
+    return SweepResult(
+        **_summaries(outs, shape, minima),
+        grid={k: v.copy() for k, v in grid_vals.items()},
+        starts=None if starts_arr is None else starts_arr.copy(), axes=tuple(axes), tol=tol,
+        f_min=f_min, f_min_estimated=f_min_estimated, steps=steps, minima=minima,
+        landscape=L.name, optimizer=rule.name, hyperparams=fixed)
+
+
+def _grid_values(rule, grid, hyperparams) -> dict[str, np.ndarray]:
+    """The grid's axes, checked (``_axis_values``), in the mapping's order."""
+    if grid is None:
+        grid = {}
+    if not isinstance(grid, Mapping):
+        raise ValueError("grid must map hyperparameter names to 1-D arrays of values")
+    grid_vals = {}
+    for name, vals in grid.items():
+        grid_vals[name] = _axis_values(rule, name, vals)
+        if name in hyperparams:
+            raise ValueError(f"{name!r} is both swept (in grid) and fixed (as a keyword); give it once")
+    return grid_vals
+
+
+def _axes_and_shape(starts_arr, grid_vals, steps) -> tuple[list[str], tuple[int, ...]]:
+    """The name of each axis and the sweep's shape, checked against the size limits."""
+    axes = [START] * (starts_arr.ndim - 1) if starts_arr is not None else []
+    axes += list(grid_vals)
+    if len(axes) > MAX_AXES:
+        raise ValueError(f"a sweep has at most {MAX_AXES} axes (a grid of starts counts as two), "
+                         f"got {len(axes)}")
+    shape = (tuple(starts_arr.shape[:-1]) if starts_arr is not None else ()) + tuple(
+        len(v) for v in grid_vals.values())
+    cells = int(np.prod(shape, dtype=np.int64))
+    if cells > MAX_CELLS:
+        raise ValueError(f"a sweep of {cells} runs is too large: at most {MAX_CELLS}")
+    if cells * steps > MAX_WORK:
+        raise ValueError(f"{cells} runs x {steps} steps is too much work for one sweep: "
+                         f"at most {MAX_WORK:,} run-steps in all")
+    return axes, shape
+
+
+def _tol(tol) -> float:
+    try:
+        tol = float(tol)
+    except (TypeError, ValueError):
+        raise ValueError(f"tol must be a number, got {tol!r:.40}") from None
+    if not (math.isfinite(tol) and tol >= 0):
+        raise ValueError(f"tol must be finite and >= 0, got {tol}")
+    return tol
+
+
+def _summaries(outs, shape, minima) -> dict[str, np.ndarray]:
+    """The program's outputs in the sweep's shape, masked: NaN / inf where a run diverged."""
     xy, loss, best, first, div_at, auc = (np.asarray(o) for o in outs)
     xy = xy.reshape(shape + (2,)).astype(np.float32)
     loss, best, auc = (a.reshape(shape).astype(np.float32) for a in (loss, best, auc))
     first, div_at = (a.reshape(shape).astype(np.int64) for a in (first, div_at))
-
-    # 4. what a person reads: nothing non-finite where a number is expected
     diverged = div_at >= 0
     loss = np.where(diverged, np.float32(np.nan), loss)
     xy = np.where(diverged[..., None], np.float32(np.nan), xy)
     best = np.where(np.isfinite(best), best, np.float32(np.nan))
     auc = np.where(diverged, np.float32(np.inf), auc)
-    minima = _known_minima(L)
     nearest, distance = _nearest(minima, xy, diverged)
-    return SweepResult(
-        final_loss=loss, final_xy=xy, best_loss=best, steps_to_tol=first, diverged=diverged,
-        diverged_at=div_at, auc=auc, nearest_minimum=nearest, nearest_distance=distance,
-        grid={k: v.copy() for k, v in grid_vals.items()},
-        starts=None if starts_arr is None else starts_arr.copy(), axes=tuple(axes), tol=tol,
-        f_min=f_min, f_min_estimated=f_min_estimated, steps=steps, minima=minima,
-        landscape=L.name, optimizer=rule.name, hyperparams=fixed)
+    return dict(final_loss=loss, final_xy=xy, best_loss=best, steps_to_tol=first,
+                diverged=diverged, diverged_at=div_at, auc=auc, nearest_minimum=nearest,
+                nearest_distance=distance)
 
 
 def _run_chunks(call, values, rest, on_progress):
