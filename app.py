@@ -144,7 +144,7 @@ def results_table(scene: Scene, L, results) -> dict:
     ref = reference(L, cached_grid(scene.landscape_key()), results)
     rows = metrics.table(results, scene.labels(), L, ref, scene.tol)
     header = ["run", "final loss", "best loss", f"steps to {ref.label} ≤ {scene.tol:g}",
-              "diverged at step", "distance to minimum"]
+              "diverged at step", "distance to global minimum"]
     cells = [[r["run"]] + [metrics.fmt_cell(r[k]) for k in
                            ("final loss", "best loss", "steps to tol", "diverged at", "final distance")]
              for r in rows]

@@ -1,7 +1,7 @@
 """The numbers of the per-run table, and the reference value f* the plots subtract.
 
     final loss, best loss, steps to reach f - f* <= tol, diverged at which step,
-    final distance to the nearest minimum, final point.
+    final distance to the nearest listed global minimum (local minima are not counted), final point.
 """
 
 from __future__ import annotations
