@@ -108,3 +108,20 @@ def test_a_changed_scene_breaks_its_claim():
     res = compute.run_scene(scene)
     diverges = [c for c in p.claims if isinstance(c, C.Diverges)]
     assert diverges and not all(c.holds(res, compute.landscape_of(scene)) for c in diverges)
+
+
+def test_ends_claim():
+    res = [SLOW, FAST, BAD]
+    assert C.Ends((0,), axis=0, above=0.05).holds(res, L) and not C.Ends((0,), axis=0, above=0.2).holds(res, L)
+    assert C.Ends((2,), axis=0, above=20).holds(res, L)  # the last finite point
+    assert C.Ends((0, 1), axis=1, below=0.1).holds(res, L) and not C.Ends((0,), axis=1, below=0.0).holds(res, L)
+    assert C.Ends((2,), axis=1, below=2.0).sentence == "y ends below 2 for run 3"
+
+
+def test_adamw_scene_is_not_an_l2_penalty():
+    # the text's "an L2 penalty would have moved it towards 0": Booth + (lambda/2)|theta|^2 in closed form
+    A, b = np.array([[1.0, 2.0], [2.0, 1.0]]), np.array([7.0, 5.0])  # f = |A theta - b|^2
+    l2 = np.linalg.solve(2 * A.T @ A + 0.1 * np.eye(2), 2 * A.T @ b)
+    assert np.linalg.norm(l2 - np.array([1.0, 3.0])) > 0.05 and np.linalg.norm(l2) < np.linalg.norm([1.0, 3.0])
+    p = presets.PRESETS["adamw_decay"]
+    assert any(isinstance(c, C.Near) and c.radius <= 0.01 and 1 in c.runs for c in p.claims)

@@ -238,6 +238,28 @@ class Steps(Claim):
         return f"the largest step of {_names(self.runs, labels)} is " + " and ".join(bounds) + " long"
 
 
+@dataclass(frozen=True)
+class Ends(Claim):
+    """The last finite point's coordinate ``axis`` (0 = x, 1 = y) ends above / below a value."""
+
+    runs: Runs
+    axis: int
+    above: float | None = None
+    below: float | None = None
+
+    def holds(self, results, L):
+        for i in self.runs:
+            v = float(_end(results[i])[self.axis])
+            if (self.above is not None and not v > self.above) or (self.below is not None and not v < self.below):
+                return False
+        return True
+
+    def text(self, labels=None):
+        bounds = ([f"above {self.above:g}"] if self.above is not None else []) + \
+                 ([f"below {self.below:g}"] if self.below is not None else [])
+        return f"{'xy'[self.axis]} ends " + " and ".join(bounds) + f" for {_names(self.runs, labels)}"
+
+
 def holds_all(claims: Sequence[Claim], results: Sequence[RunResult], L: Landscape) -> list[bool]:
     return [c.holds(results, L) for c in claims]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from viz.claims import Claim, Diverges, Faster, Leaves, Misses, Near, Reaches, Stays, Steps, claims_markdown
+from viz.claims import Claim, Diverges, Ends, Faster, Leaves, Misses, Near, Reaches, Stays, Steps, claims_markdown
 from viz.defaults import DEFAULT_LR, default_lr  # noqa: F401  (re-exported: the table lives there)
 from viz.scene import Run, Scene
 
@@ -171,6 +171,22 @@ _PRESETS = [
         )),
         (Reaches((0,), 500), Reaches((1,), 3000, tol=0.01), Misses((1,)), Misses((2,), tol=1.0),
          Near((2,), 2.5, never=True)),
+    ),
+    Preset(
+        "adamw_decay", "AdamW's decay is not an L2 penalty",
+        "Adam and AdamW on Booth's bowl (minimum at (1, 3)), with a cosine schedule that lets them "
+        "settle. AdamW subtracts αλθ on every step, but Adam's own step is about α per coordinate "
+        "whatever the slope, so it wins while λ|θᵢ| < 1: at λ = 0.1 the run still ends at the plain "
+        "minimum, where an L2 penalty in the loss would have moved it towards 0. At λ = 0.5 the "
+        "minimum's y = 3 is beyond 1/λ = 2: y is held below 2, and x moves away from 0 to where "
+        "the loss is lowest given that.",
+        Scene(landscape="booth", steps=20_000, schedule="cosine",
+              schedule_params={"decay_steps": 20_000, "alpha": 0.0}, panels=("loss", "dist"), runs=(
+                  Run("adam", {"learning_rate": 0.1}),
+                  Run("adamw", {"learning_rate": 0.1, "weight_decay": 0.1}),
+                  Run("adamw", {"learning_rate": 0.1, "weight_decay": 0.5}),
+              )),
+        (Near((0, 1), 0.01), Ends((2,), axis=1, below=2.0), Ends((2,), axis=0, above=1.5)),
     ),
     Preset(
         "plateau", "Vanishing gradients on a plateau",
