@@ -721,3 +721,14 @@ def test_keras_conventions_are_what_the_cards_say():
     assert np.abs(ours - keras).max() > 2e-3
     np.testing.assert_allclose(optimizers.run(L, "adamax", steps=steps, learning_rate=0.01, eps=1e-12).xy,
                                keras_update("adamax", grad, L.start, steps, 0.01, 1e-12), rtol=1e-5, atol=ATOL)
+
+
+def test_adadelta_first_step_is_what_the_card_says():
+    # E[g^2]_1 = (1 - rho) g^2, so the first step is sqrt(eps) g / sqrt((1 - rho) g^2 + eps),
+    # about sqrt(eps / (1 - rho)) per coordinate when g^2 >> eps: 3.2x sqrt(eps), "0.0032" on the card
+    rule = optimizers.get("adadelta")
+    d = rule.defaults
+    tr = optimizers.run("rosenbrock", "adadelta", steps=1)
+    expected = math.sqrt(d["eps"] / (1 - d["rho"]))
+    np.testing.assert_allclose(np.abs(tr.xy[1] - tr.xy[0]), expected, rtol=1e-3)
+    assert f"{expected:.4f}" in rule.explanation and "√(ε/(1-ρ))" in rule.explanation
