@@ -43,8 +43,9 @@ def saddle(xy):
 
 
 def ravine(xy):
-    # A narrow valley (curvature 20 across it) whose floor y = ½ sin x curves
-    # and slopes gently (curvature 0.2 along it) towards the origin.
+    # A narrow valley whose floor y = ½ sin x curves and slopes gently towards the
+    # origin: at the origin the Hessian's eigenvalues are 0.16 (along) and 25.04
+    # (across); along the floor the ratio is 100 to 157 (tests/test_landscapes.py).
     x, y = xy[0], xy[1]
     return 0.1 * x**2 + 10.0 * (y - 0.5 * jnp.sin(x)) ** 2
 
@@ -104,7 +105,8 @@ def goldstein_price(xy):
 
 def cliff(xy):
     # A high plateau (x < 0) drops by 10 over a width of ~0.1 onto a gentle bowl
-    # centred at (2, 0): the cliff face has gradients of ~50.
+    # centred at (2, 0): |∇f| is 1.70 at the start, 0.60 at (-1, 0) and 50.4 at the
+    # edge x = 0 (tests/test_landscapes.py computes them).
     x, y = xy[0], xy[1]
     return 0.1 * (x - 2.0) ** 2 + 0.5 * y**2 + 5.0 * (1.0 - jnp.tanh(10.0 * x))
 
@@ -176,8 +178,8 @@ _ENTRIES = [
     dict(name="booth", f=booth, title="Booth",
          latex=r"f = (x + 2y - 7)^2 + (2x + y - 5)^2",
          domain=((-10, 10), (-10, 10)), minima=[(1, 3)], start=(-8.0, -8.0),
-         lesson="A well-conditioned bowl: every reasonable optimizer wins, a baseline to "
-                "compare the hard cases with."),
+         lesson="A plain, tilted bowl (curvatures 2 and 18, so κ = 9, like the default quadratic): "
+                "every reasonable optimizer gets there, a baseline to compare the hard cases with."),
     dict(name="matyas", f=matyas, title="Matyas",
          latex=r"f = 0.26\,(x^2 + y^2) - 0.48\,xy",
          domain=((-10, 10), (-10, 10)), minima=[(0, 0)], start=(-8.0, 6.0),
@@ -192,7 +194,7 @@ _ENTRIES = [
     dict(name="styblinski_tang", f=styblinski_tang, title="Styblinski-Tang",
          latex=r"f = \tfrac12 \sum_i \bigl(x_i^4 - 16x_i^2 + 5x_i\bigr)",
          domain=((-5, 5), (-5, 5)), minima=[(-2.903534, -2.903534)], start=(4.5, 4.5),
-         lesson="One global and three local minima of different depths: starting in the "
+         lesson="One global and three local minima, two of those equally deep: starting in the "
                 "wrong quadrant, descent settles for a worse answer."),
     dict(name="goldstein_price", f=goldstein_price, title="Goldstein-Price",
          latex=r"f = [1 + (x+y+1)^2(19 - 14x + 3x^2 - 14y + 6xy + 3y^2)]\,"
@@ -203,8 +205,9 @@ _ENTRIES = [
     dict(name="cliff", f=cliff, title="Cliff",
          latex=r"f = 0.1\,(x - 2)^2 + \tfrac12 y^2 + 5\,\bigl(1 - \tanh 10x\bigr)",
          domain=((-3, 5), (-2.5, 2.5)), minima=[(2.0, 0.0)], start=(-2.0, 1.5),
-         lesson="Exploding gradients: stepping off the cliff edge, a gradient 500 times "
-                "larger than on the plateau throws the iterate away unless it is clipped."),
+         lesson="Exploding gradients: |∇f| is 1.7 at the start and 0.6 on the plateau at (-1, 0), "
+                "but 50 at the cliff's edge, 30 to 85 times larger: one step there throws the "
+                "iterate away unless the gradient is clipped."),
     dict(name="plateau", f=plateau, title="Plateau",
          latex=r"f = 1 - e^{-(x^2 + y^2)}",
          domain=((-3, 3), (-3, 3)), minima=[(0, 0)], start=(2.2, 1.6),

@@ -5,6 +5,15 @@ All keep two running means, of the gradient (m, decay β₁) and of its square
 ``β ** t`` with an integer ``t``, exactly as optax computes them: a running
 product would save a ``pow`` per step but drifts from optax by a few ulps,
 which RAdam's ``1 - β₂ᵗ`` (a cancellation at small t) amplifies.
+
+Conventions lines checked against (each rule's ``conventions``):
+  optax:  optax/_src/alias.py (adam, nadam, adamw, adamax, amsgrad, radam) and
+          optax/_src/transform.py (scale_by_adam, scale_by_adamax, scale_by_amsgrad,
+          scale_by_radam, add_decayed_weights);
+  torch:  torch/optim/adam.py (``_single_tensor_adam``, amsgrad branch), adamw.py,
+          adamax.py (``_single_tensor_adamax``), nadam.py, radam.py;
+  Keras:  keras/src/optimizers/adam.py, adamax.py, adamw.py, nadam.py (``update_step``).
+The AMSGrad and Keras differences are asserted in tests/test_conformance.py.
 """
 
 from __future__ import annotations
@@ -73,7 +82,9 @@ ADAM = Rule(
                 "gradient, divided per coordinate by the running root mean square. Each step is "
                 "about α long whatever the slope's scale, which is why it rarely needs tuning.",
     references=("Kingma & Ba, 2015, arXiv:1412.6980", "optax.adam"),
-    conventions="Same as PyTorch and Keras (Keras' default ε is 1e-7). ε_root adds ε inside the root.",
+    conventions="Same as PyTorch. Keras adds ε to √v before the bias correction, which is ε/√(1-β₂ᵗ) "
+                "here: larger in the first steps (√1000 ≈ 32 times at t = 1 with β₂ = 0.999), the "
+                "same later; Keras's default ε is 1e-7. ε_root adds ε inside the root.",
 )
 
 NADAM = Rule(
@@ -100,10 +111,17 @@ ADAMW = Rule(
         "weight_decay", 1e-4, 0.0, 10.0, doc="λ: pulls the weights towards 0, outside Adam's scaling")),
     title="AdamW",
     latex=r"\theta_{t+1} = \theta_t - \alpha \Bigl(\frac{\hat m_{t+1}}{\sqrt{\hat v_{t+1}} + \epsilon} + \lambda\, \theta_t\Bigr)",
-    explanation="Adam plus a pull of every weight towards zero that is not divided by the "
-                "gradient statistics. On a landscape it moves the optimum towards the origin.",
+    explanation="Adam plus a decay of every weight towards zero, αλθ, that is not divided by "
+                "the gradient statistics. Adam's own step is about α per coordinate whatever the "
+                "slope, so it outweighs the decay wherever λ|θᵢ| < 1: a minimum with every "
+                "|θᵢ| < 1/λ is still where the run comes to rest (an L2 penalty in the loss "
+                "would move it towards 0). A coordinate that would need |θᵢ| > 1/λ is held near "
+                "±1/λ instead, and the others settle wherever the loss is lowest given that, "
+                "which may be further from 0.",
     references=("Loshchilov & Hutter, 2019, arXiv:1711.05101", "optax.adamw"),
-    conventions="optax and PyTorch multiply λ by α (PyTorch's default λ is 0.01, optax's 1e-4).",
+    conventions="optax, PyTorch and Keras multiply λ by α (default λ: optax 1e-4, PyTorch 0.01, "
+                "Keras 0.004); PyTorch and Keras decay θ before the Adam step, optax (and this "
+                "rule) from the same θ_t: the same number, rounded differently.",
 )
 
 
@@ -123,13 +141,18 @@ def adamax_update(grads, state, params, hp):
 
 ADAMAX = Rule(
     name="adamax", init=adam_init, update=adamax_update,
-    hyperparams=_ADAM_HP[:4],
+    hyperparams=(_ADAM_HP[0], B1,
+                 Param("b2", 0.999, 0.0, 0.99999, doc="β₂: decay of the running maximum of |g|"),
+                 Param("eps", 1e-8, 1e-12, 1.0, log=True,
+                       doc="ε added to |g| inside the maximum, u = max(β₂u, |g| + ε)")),
     title="AdaMax",
     latex=r"u_{t+1} = \max(\beta_2 u_t,\ |g_t| + \epsilon) \qquad \theta_{t+1} = \theta_t - \alpha\, \frac{\hat m_{t+1}}{u_{t+1}}",
     explanation="Adam with the root mean square replaced by a decaying maximum of |g|: one "
                 "large gradient sets the scale for a while, which makes steps steadier.",
     references=("Kingma & Ba, 2015, section 7.1", "optax.adamax"),
-    conventions="optax adds ε inside the max; PyTorch and Keras do the same (Keras ε=1e-7).",
+    conventions="optax and PyTorch add ε to |g| inside the max. Keras takes u = max(β₂u, |g|) and "
+                "divides by u + ε, ε outside the max (default 1e-7); the two agree while ε is "
+                "small next to |g|.",
 )
 
 
@@ -137,7 +160,7 @@ ADAMAX = Rule(
 
 class AMSGradState(NamedTuple):
     adam: AdamState
-    nu_max: object  # running maximum of v̂
+    nu_max: object  # running maximum of v̂ (optax; PyTorch and Keras keep the maximum of v)
 
 
 def amsgrad_init(params):
@@ -161,7 +184,10 @@ AMSGRAD = Rule(
     explanation="Adam that never lets its denominator shrink: dividing by the largest v̂ seen so "
                 "far, a step can not grow just because recent gradients were small.",
     references=("Reddi, Kale & Kumar, 2018, 'On the Convergence of Adam and Beyond'", "optax.amsgrad"),
-    conventions="optax takes the max of the bias-corrected v̂, as PyTorch (amsgrad=True) does.",
+    conventions="optax's form: the max of the bias-corrected v̂. PyTorch and Keras (amsgrad=True) "
+                "take the max of the raw v and divide it by the current 1-β₂ᵗ: the same first step, "
+                "then different steps whenever an old maximum is kept (its v̂ was corrected by an "
+                "earlier, smaller 1-β₂ᵗ).",
 )
 
 

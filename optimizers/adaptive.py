@@ -1,5 +1,13 @@
 """Per-coordinate step sizes from the history of squared gradients:
-AdaGrad, RMSProp and AdaDelta."""
+AdaGrad, RMSProp and AdaDelta.
+
+Conventions lines checked against (each rule's ``conventions``):
+  optax:  optax/_src/alias.py (adagrad, rmsprop, adadelta) and optax/_src/transform.py
+          (scale_by_rss, scale_by_rms, scale_by_stddev, scale_by_adadelta);
+  torch:  torch/optim/adagrad.py, rmsprop.py, adadelta.py (``_single_tensor_*``);
+  Keras:  keras/src/optimizers/adagrad.py, rmsprop.py, adadelta.py (``update_step``).
+Keras's RMSProp form is asserted in tests/test_conformance.py.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +17,16 @@ import jax
 import jax.numpy as jnp
 
 from landscapes.params import Param
-from optimizers.base import EPS, NESTEROV, Rule, learning_rate, scale, tmap, where, zeros_like
+from optimizers.base import NESTEROV, Rule, learning_rate, scale, tmap, where, zeros_like
 
 EPS_IN_SQRT = Param("eps_in_sqrt", 1.0, 0.0, 1.0, kind="bool",
                     doc="ε inside the square root, √(G+ε) (optax, Keras) rather than √G+ε (PyTorch)")
+
+
+def _eps(default: float, accumulator: str) -> Param:
+    return Param("eps", default, 1e-12, 1.0, log=True,
+                 doc=f"ε in the denominator: inside the square root, √({accumulator}+ε), while "
+                     f"eps_in_sqrt is on; outside, √{accumulator}+ε, when it is off")
 
 
 # AdaGrad --------------------------------------------------------------------------------
@@ -42,7 +56,7 @@ ADAGRAD = Rule(
         learning_rate(0.1),
         Param("initial_accumulator_value", 0.1, 0.0, 10.0,
               doc="G₀: the starting sum of squares (optax and Keras 0.1, PyTorch 0)"),
-        Param("eps", 1e-7, 1e-12, 1.0, log=True, doc="ε in the denominator"),
+        _eps(1e-7, "G"),
         EPS_IN_SQRT,
     ),
     title="AdaGrad",
@@ -93,7 +107,7 @@ RMSPROP = Rule(
     hyperparams=(
         learning_rate(0.01),
         Param("decay", 0.9, 0.0, 0.9999, doc="ρ: decay of the running mean of squared gradients"),
-        EPS, EPS_IN_SQRT,
+        _eps(1e-8, "ν"), EPS_IN_SQRT,
         Param("centered", 0.0, 0.0, 1.0, kind="bool",
               doc="divide by the running standard deviation instead of the root mean square"),
         Param("momentum", 0.0, 0.0, 0.9999, doc="μ: momentum applied to the scaled steps (0 = off)"),
@@ -106,8 +120,8 @@ RMSPROP = Rule(
                 "explodes where the slope changes scale.",
     references=("Hinton, Srivastava & Swersky, Neural Networks for ML, lecture 6e, 2012",
                 "optax.rmsprop"),
-    conventions="optax: ρ=0.9 and ε inside the root; PyTorch: ρ (alpha) = 0.99 and √ν + ε "
-                "(eps_in_sqrt=False); Keras: ρ=0.9, √ν + ε.",
+    conventions="optax and Keras: ρ=0.9 and ε inside the root, √(ν + ε) (Keras's default ε is "
+                "1e-7); PyTorch: ρ (alpha) = 0.99 and √ν + ε (eps_in_sqrt=False).",
 )
 
 
@@ -145,8 +159,9 @@ ADADELTA = Rule(
     title="AdaDelta",
     latex=r"\Delta_t = \frac{\sqrt{E[\Delta^2]_t + \epsilon}}{\sqrt{E[g^2]_{t+1} + \epsilon}}\, g_t \qquad \theta_{t+1} = \theta_t - \alpha\, \Delta_t",
     explanation="RMSProp whose numerator is the running size of its own past steps, so the "
-                "units match and no learning rate is needed (α = 1). It starts with tiny steps "
-                "of about √ε and gathers speed as its steps grow.",
+                "units match and no learning rate is needed (α = 1). Its first step is "
+                "√(ε/(1-ρ)) per coordinate (about 0.0032 at the defaults, whatever the slope) and "
+                "it gathers speed as its steps grow.",
     references=("Zeiler, 2012, arXiv:1212.5701", "optax.adadelta"),
     conventions="optax and PyTorch (lr=1.0) as in the paper, ε inside both roots; Keras' default "
                 "learning rate is 0.001. Seed 003 puts ε outside the roots, which is not the paper's.",

@@ -182,9 +182,13 @@ class Trajectory:
 
     @property
     def effective_lr(self) -> np.ndarray:
-        """(steps, 2) per-coordinate |Δθ_i / g_i|: the step size the rule actually took.
+        """(steps, 2) per-coordinate |Δθ_i / g_i|; NaN where g_i = 0.
 
-        For SGD it is the learning rate; for AdaGrad it shrinks; NaN where g_i = 0.
+        A step size only for rules whose step is a multiple of the current gradient: for
+        SGD it is the (scheduled) learning rate, for AdaGrad and RMSProp without momentum
+        α/√(...), which shrinks or adapts.  For momentum, Adam and the like the step also
+        carries past gradients, so this is a ratio, not a step size: it reads 0 where the
+        step is tiny and huge where g_i is tiny but the step is not (near rest, say).
         """
         dx = np.diff(self.xy, axis=0)
         g = self.grad[:-1]

@@ -1,4 +1,9 @@
-"""Plain gradient descent and its momentum variants."""
+"""Plain gradient descent and its momentum variants.
+
+Conventions lines checked against: optax/_src/alias.py (sgd) and transform.py (trace);
+torch/optim/sgd.py (``_single_tensor_sgd``: momentum, dampening, nesterov);
+keras/src/optimizers/sgd.py (``update_step``).
+"""
 
 from __future__ import annotations
 

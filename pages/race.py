@@ -122,7 +122,7 @@ def header(scene: Scene, L):
     """The ready scene's title and what to watch (if it is one), the formula and its lesson."""
     match = presets.matching(scene)
     if match:
-        st.info(f"**{match.title}.** {match.text}", icon=":material/school:")
+        st.info(f"**{match.title}.** {match.text}{match.claims_text()}", icon=":material/school:")
     name = "Your own function" if scene.landscape == CUSTOM else L.title
     latex = L.latex.replace("$", "") if L.latex else ""
     st.markdown(f"**{name}** &nbsp; ${latex}$ &nbsp; — {L.lesson}")

@@ -159,6 +159,7 @@ def test_each_preset_from_its_link(key):
     p = presets.PRESETS[key]
     assert scene_of(at) == p.scene
     assert p.title in texts(at)
+    assert p.claims and all(c.text(p.scene.labels()) in texts(at) for c in p.claims)  # what it shows, checked
     spec = charts(at)[0]
     assert len(chart_jsons(at)[0]) < MAX_BYTES
     assert "frames" in spec

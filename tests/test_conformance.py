@@ -366,13 +366,14 @@ def grad64(L: Landscape):
 
 def keras_ftrl(grad, start, steps, learning_rate, learning_rate_power=-0.5, initial_accumulator_value=0.1,
                l1_regularization_strength=0.0, l2_regularization_strength=0.0,
-               l2_shrinkage_regularization_strength=0.0, beta=0.0):
-    """keras/src/optimizers/ftrl.py, Ftrl.update_step, line by line (float64)."""
+               l2_shrinkage_regularization_strength=0.0, beta=0.0, linear0=None):
+    """keras/src/optimizers/ftrl.py, Ftrl.update_step, line by line (float64); Keras starts
+    ``linear`` at 0, ``linear0`` overrides that (our start_centred)."""
     lr, lr_power = learning_rate, learning_rate_power
     l1 = l1_regularization_strength
     variable = np.array(start, np.float64)
     accum = np.full(2, initial_accumulator_value, np.float64)
-    linear = np.zeros(2)
+    linear = np.zeros(2) if linear0 is None else np.array(linear0, np.float64)
     rows = [variable.copy()]
     for _ in range(steps):
         gradient = grad(variable)
@@ -405,7 +406,8 @@ def test_ftrl_matches_keras_formula(setting: str, landscape: str):
     L = landscapes.get(landscape)
     hp = {k: pick(v, landscape) for k, v in FTRL_SETTINGS[setting].items()}
     tr = optimizers.run(landscape, "ftrl", steps=STEPS, **hp)
-    defaults = {k: v for k, v in optimizers.get("ftrl").defaults.items() if k != "learning_rate"}
+    defaults = {k: v for k, v in optimizers.get("ftrl").defaults.items()
+                if k not in ("learning_rate", "start_centred")}
     ref = keras_ftrl(grad64(L), L.start, STEPS, **{**defaults, **hp})
     assert tr.diverged_at is None
     # float32 against float64: each step rounds at ~6e-8 relative and the
@@ -579,3 +581,154 @@ def test_noise_statistics_on_a_flat_landscape():
     assert abs(np.corrcoef(inc[:, 0], inc[:, 1])[0, 1]) < 0.05
     for k in range(2):
         assert abs(np.corrcoef(inc[:-1, k], inc[1:, k])[0, 1]) < 0.05
+
+
+def test_ftrl_start_centred_first_step_is_adagrads():
+    # Keras's z_0 = 0 is the origin: on the plateau, where |g_0| ~ 0.003 << sqrt(n_0),
+    # the first step lands next to (0, 0) ...
+    L = landscapes.get("plateau")
+    x0 = np.array(L.start, np.float64)
+    g0 = 2 * x0 * math.exp(-float(x0 @ x0))  # f = 1 - exp(-|x|^2), written out here
+    n0, lr = 0.1, 0.1
+    keras = keras_ftrl(lambda p: 2 * p * math.exp(-float(p @ p)), x0, 1, lr)
+    np.testing.assert_allclose(keras[1], x0 * (1 - math.sqrt(n0) / np.sqrt(n0 + g0**2)) - lr * g0 / np.sqrt(n0 + g0**2))
+    assert np.abs(keras[1]).max() < 1e-3
+    tr = optimizers.run(L, "ftrl", steps=1, learning_rate=lr)
+    np.testing.assert_allclose(tr.xy, keras, rtol=1e-3, atol=1e-6)
+    # ... while start_centred=1 takes AdaGrad's first step from the start:
+    # theta_1 = theta_0 - lr g_0 / sqrt(n_0 + g_0^2)
+    adagrad_step = x0 - lr * g0 / np.sqrt(n0 + g0**2)
+    tr = optimizers.run(L, "ftrl", steps=1, learning_rate=lr, start_centred=True)
+    np.testing.assert_allclose(tr.xy[1], adagrad_step, rtol=1e-6)
+    # on Rosenbrock too (a large gradient), and with p != -1/2: theta_0 - g_0 / (n_1^{-p} / lr)
+    R = landscapes.get("rosenbrock")
+    x0, g0 = np.array(R.start, np.float64), grad64(R)(np.array(R.start, np.float64))
+    for p in (-0.5, -0.3):
+        tr = optimizers.run(R, "ftrl", steps=1, learning_rate=lr, learning_rate_power=p, start_centred=True)
+        np.testing.assert_allclose(tr.xy[1], x0 - lr * g0 / (n0 + g0**2) ** (-p), rtol=1e-5)
+
+
+@pytest.mark.parametrize("setting", list(FTRL_SETTINGS))
+def test_ftrl_start_centred_is_keras_from_a_centred_accumulator(setting: str):
+    # start_centred only changes z_0: Keras's update step from linear_0 = -q_0 theta_0
+    # (q_0 = n_0^{-p}/lr + 2 (l2 + beta/(2 lr)), the z whose point is theta_0)
+    L = landscapes.get("quadratic")
+    hp = {k: pick(v, "quadratic") for k, v in FTRL_SETTINGS[setting].items()}
+    tr = optimizers.run(L, "ftrl", steps=STEPS, start_centred=True, **hp)
+    h = {**optimizers.get("ftrl").defaults, **hp}
+    del h["start_centred"]
+    q0 = (h["initial_accumulator_value"] ** (-h["learning_rate_power"]) / h["learning_rate"]
+          + 2 * (h["l2_regularization_strength"] + h["beta"] / (2 * h["learning_rate"])))
+    ref = keras_ftrl(grad64(L), L.start, STEPS, linear0=-q0 * np.array(L.start), **h)
+    assert tr.diverged_at is None
+    assert_trajectory(tr.xy, ref, rtol=1e-4, atol=ATOL)
+
+
+# --- documented differences: AMSGrad's max, Keras's epsilons ---------------------------------
+
+def beale_grad64(p):
+    x, y = p
+    a, b, c = 1.5 - x + x * y, 2.25 - x + x * y**2, 2.625 - x + x * y**3
+    return np.array([2 * a * (y - 1) + 2 * b * (y**2 - 1) + 2 * c * (y**3 - 1),
+                     2 * a * x + 4 * b * x * y + 6 * c * x * y**2])
+
+
+def torch_amsgrad_numpy(grad, start, steps, lr, b1, b2, eps):
+    """torch/optim/adam.py, _single_tensor_adam with amsgrad=True, in float64: the max is
+    taken of the raw v, then divided by the current sqrt(1 - b2^t)."""
+    p = np.array(start, np.float64)
+    m, v, vmax = np.zeros(2), np.zeros(2), np.zeros(2)
+    rows = [p.copy()]
+    for t in range(1, steps + 1):
+        g = grad(p)
+        m = m + (g - m) * (1 - b1)
+        v = b2 * v + (1 - b2) * g * g
+        vmax = np.maximum(vmax, v)
+        denom = np.sqrt(vmax) / math.sqrt(1 - b2**t) + eps
+        p = p - lr / (1 - b1**t) * m / denom
+        rows.append(p.copy())
+    return np.stack(rows)
+
+
+def test_amsgrad_differs_from_torch_as_documented():
+    # optax (and we) take the max of v_hat; torch the max of v: a documented difference.
+    L = landscapes.get("beale")
+    hp = dict(learning_rate=0.01, b1=0.5, b2=0.9, eps=1e-8)
+    start, steps = (1.0, 1.0), 10
+    ours = optimizers.run(L, "amsgrad", start=start, steps=steps, **hp).xy
+    ref = torch_trajectory(L, lambda ps: torch.optim.Adam(ps, lr=r32(0.01), betas=(r32(0.5), r32(0.9)),
+                                                          eps=r32(1e-8), amsgrad=True, foreach=False),
+                           steps=steps, start=start)
+    transcription = torch_amsgrad_numpy(beale_grad64, start, steps, 0.01, 0.5, 0.9, 1e-8)
+    np.testing.assert_allclose(ref, transcription, rtol=1e-5)  # torch is what the card says it is
+    np.testing.assert_allclose(ours[1], ref[1], rtol=1e-6)  # the same first step ...
+    assert np.abs(ours[-1] - ref[-1]).max() > 1e-3  # ... then measurably different
+    # and ours is optax's max of v_hat
+    opt = optax_trajectory(L, optax.amsgrad(f32(0.01), b1=f32(0.5), b2=f32(0.9), eps=f32(1e-8)),
+                           steps=steps, start=start)
+    np.testing.assert_allclose(ours, opt, rtol=1e-5, atol=ATOL)
+
+
+def keras_update(rule, grad, start, steps, lr, eps, rho=0.9, b1=0.9, b2=0.999):
+    """keras/src/optimizers/{rmsprop,adam,adamax}.py update_step (no momentum, not
+    centered, amsgrad off), in float64."""
+    p = np.array(start, np.float64)
+    a, b = np.zeros(2), np.zeros(2)  # rmsprop: velocity; adam: m, v; adamax: m, u
+    rows = [p.copy()]
+    for t in range(1, steps + 1):
+        g = grad(p)
+        if rule == "rmsprop":
+            a = rho * a + (1 - rho) * g * g
+            p = p - lr * g / np.sqrt(a + eps)
+        elif rule == "adam":
+            alpha = lr * math.sqrt(1 - b2**t) / (1 - b1**t)
+            a = a + (g - a) * (1 - b1)
+            b = b + (g * g - b) * (1 - b2)
+            p = p - a * alpha / (np.sqrt(b) + eps)
+        else:  # adamax
+            a = a + (g - a) * (1 - b1)
+            b = np.maximum(b2 * b, np.abs(g))
+            p = p - lr * a / ((1 - b1**t) * (b + eps))
+        rows.append(p.copy())
+    return np.stack(rows)
+
+
+def test_keras_conventions_are_what_the_cards_say():
+    L = landscapes.get("quadratic")
+    grad, steps = grad64(L), 50
+    # RMSProp: Keras 3 divides by sqrt(nu + eps), our default (eps_in_sqrt=1), even at a large eps
+    ours = optimizers.run(L, "rmsprop", steps=steps, learning_rate=0.01, eps=0.1).xy
+    np.testing.assert_allclose(ours, keras_update("rmsprop", grad, L.start, steps, 0.01, 0.1), rtol=1e-5)
+    off = optimizers.run(L, "rmsprop", steps=steps, learning_rate=0.01, eps=0.1, eps_in_sqrt=False).xy
+    assert np.abs(off[-1] - ours[-1]).max() > 1e-3
+    # Adam: Keras's eps acts as eps / sqrt(1 - b2^t); no single eps of ours matches it
+    keras = keras_update("adam", grad, L.start, steps, 0.01, 0.01)
+    ours = optimizers.run(L, "adam", steps=steps, learning_rate=0.01, eps=0.01).xy
+    assert np.abs(ours[-1] - keras[-1]).max() > 1e-3
+    p, m, v = np.array(L.start, np.float64), np.zeros(2), np.zeros(2)
+    for t in range(1, steps + 1):  # Adam with the effective eps_t, written with m_hat, v_hat
+        g = grad(p)
+        m, v = 0.9 * m + 0.1 * g, 0.999 * v + 0.001 * g * g
+        p = p - 0.01 * (m / (1 - 0.9**t)) / (np.sqrt(v / (1 - 0.999**t)) + 0.01 / math.sqrt(1 - 0.999**t))
+        np.testing.assert_allclose(p, keras[t], rtol=1e-9)
+    # with a negligible eps the two agree
+    np.testing.assert_allclose(optimizers.run(L, "adam", steps=steps, learning_rate=0.01, eps=1e-12).xy,
+                               keras_update("adam", grad, L.start, steps, 0.01, 1e-12), rtol=1e-5, atol=ATOL)
+    # AdaMax: Keras divides by u + eps (eps outside the max), we (optax, torch) by max(b2 u, |g| + eps)
+    # (they differ only on steps where the old maximum beta2 u wins, hence a large eps and 200 steps)
+    keras = keras_update("adamax", grad, L.start, 200, 0.01, 1.0)
+    ours = optimizers.run(L, "adamax", steps=200, learning_rate=0.01, eps=1.0).xy
+    assert np.abs(ours - keras).max() > 2e-3
+    np.testing.assert_allclose(optimizers.run(L, "adamax", steps=steps, learning_rate=0.01, eps=1e-12).xy,
+                               keras_update("adamax", grad, L.start, steps, 0.01, 1e-12), rtol=1e-5, atol=ATOL)
+
+
+def test_adadelta_first_step_is_what_the_card_says():
+    # E[g^2]_1 = (1 - rho) g^2, so the first step is sqrt(eps) g / sqrt((1 - rho) g^2 + eps),
+    # about sqrt(eps / (1 - rho)) per coordinate when g^2 >> eps: 3.2x sqrt(eps), "0.0032" on the card
+    rule = optimizers.get("adadelta")
+    d = rule.defaults
+    tr = optimizers.run("rosenbrock", "adadelta", steps=1)
+    expected = math.sqrt(d["eps"] / (1 - d["rho"]))
+    np.testing.assert_allclose(np.abs(tr.xy[1] - tr.xy[0]), expected, rtol=1e-3)
+    assert f"{expected:.4f}" in rule.explanation and "√(ε/(1-ρ))" in rule.explanation

@@ -218,3 +218,56 @@ def test_constructor_rejects_bad_input(kwargs, fragments):
 def test_grid_size_is_checked(n):
     with pytest.raises(ValueError, match="grid size"):
         landscapes.get("rosenbrock").grid(n)
+
+
+# --- the numbers the lessons and comments quote, computed --------------------------------
+
+def _hessian_eigs(L: Landscape, p) -> np.ndarray:
+    return np.linalg.eigvalsh(np.asarray(jax.hessian(L.f)(f32(p)), np.float64))
+
+
+def _grad_norm(L: Landscape, p) -> float:
+    return float(np.linalg.norm(np.asarray(jax.grad(L.f)(f32(p)))))
+
+
+def test_cliff_lesson_numbers():
+    L = landscapes.get("cliff")
+    start, floor = _grad_norm(L, L.start), _grad_norm(L, (-1.0, 0.0))
+    xs = np.linspace(-0.5, 0.5, 2001)
+    edge = max(_grad_norm(L, (x, 0.0)) for x in xs[::10])
+    assert f"{start:.1f}" == "1.7" and f"{floor:.1f}" == "0.6" and round(edge) == 50
+    assert L.start[0] < -1  # the start is on the plateau
+    lo, hi = edge / start, edge / floor
+    text = L.lesson  # "1.7 at the start ... 0.6 ... 50 ... 30 to 85 times" (85: 84 to the nearest 5)
+    assert "1.7 at the start" in text and "0.6 on the plateau" in text and "50 at the cliff" in text
+    assert f"{lo:.0f} to {5 * round(hi / 5)} times" in text
+
+
+def test_booth_lesson_numbers():
+    L = landscapes.get("booth")
+    lo, hi = _hessian_eigs(L, (0.0, 0.0))  # a quadratic: the same everywhere
+    assert (round(lo, 4), round(hi, 4)) == (2, 18)
+    assert f"curvatures {lo:.0f} and {hi:.0f}, so κ = {hi / lo:.0f}" in L.lesson
+    assert abs(hi / lo - landscapes.get("quadratic").params["condition"]) <= 1  # "like the default quadratic"
+
+
+def test_ravine_comment_numbers():
+    import inspect
+    from landscapes import catalog
+    L = landscapes.get("ravine")
+    lo, hi = _hessian_eigs(L, (0.0, 0.0))
+    ratios = []
+    for x in np.linspace(*L.domain[0], 241):
+        a, b = _hessian_eigs(L, (x, 0.5 * math.sin(x)))
+        ratios.append(b / a)
+    src = inspect.getsource(catalog.ravine)
+    assert f"{lo:.2f} (along) and {hi:.2f}" in src
+    assert f"ratio is {min(ratios):.0f} to {max(ratios):.0f}" in src
+
+
+def test_styblinski_tang_lesson_two_local_minima_equally_deep():
+    from landscapes.catalog import LOCAL_MINIMA
+    L = landscapes.get("styblinski_tang")
+    local = sorted(round(float(L.f(f32(m))), 3) for m in LOCAL_MINIMA["styblinski_tang"])
+    assert len(local) == 3 and local[0] == local[1] < local[2] and local[0] > L.f_min + 1
+    assert "three local minima, two of those equally deep" in L.lesson

@@ -470,3 +470,19 @@ def test_slider_notches():
     b2 = optimizers.get("adam").spec("b2")
     assert is_decay(b2) and {0.9, 0.99, 0.999, 0.9999} <= set(notches(b2))
     assert max(notches(b2)) <= b2.high
+
+
+def test_distance_is_to_the_global_minima_and_says_so():
+    # SGD resting exactly at two_basin's local minimum: the distance shown is to the
+    # global one, about 2.82 away, and every title says "global"
+    from landscapes.catalog import LOCAL_MINIMA
+    from viz.race.scene import PANEL_TITLES
+    local = LOCAL_MINIMA["two_basin"][0]
+    scene = Scene(landscape="two_basin", start=local, steps=50, runs=(Run("sgd", {"learning_rate": 0.01}),))
+    L, res = _run(scene)
+    assert np.abs(res[0].xy[-1] - np.array(local)).max() < 1e-4  # it stays put
+    row = metrics.table(res, scene.labels(), L, metrics.reference(L, res), 1e-3)[0]
+    glob = np.array(L.minima[0])
+    assert row["final distance"] == pytest.approx(np.linalg.norm(res[0].xy[-1] - glob), rel=1e-5)
+    assert row["final distance"] > 2.8
+    assert "global" in PANEL_TITLES["dist"]

@@ -19,7 +19,7 @@ from landscapes.params import Param
 from optimizers import schedules
 from optimizers.transforms import CLIP_NORM, CLIP_VALUE, NOISE
 from viz.common.plotting import PALETTE
-from viz.common.text import md_escape, share_link, warnings_markdown  # noqa: F401 (md_escape: re-exported)
+from viz.common.text import share_link, warnings_markdown
 from viz.common.runs import Run, clean_label, is_decay, notches
 from viz.common.url import fmt
 

@@ -14,7 +14,7 @@ gets there (egg-crates, local minima), 99 % of the best improvement any safe
 rate achieves.  We take the safe rate that reaches the target in the fewest
 steps (each optimizer near its best: a fair race) and go one notch down (a
 factor 2 to 2.5: three notches of margin before divergence, smoother motion).
-The result is pasted into ``viz.race.presets.DEFAULT_LR``.
+The result is pasted into ``viz.race.defaults.DEFAULT_LR``.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 
+from viz.race.presets import DEFAULT_PRESET, PRESETS
 from viz.race.scene import CUSTOM, Run, Scene
 
 # fmt: off
@@ -71,8 +72,6 @@ def default_runs(landscape: str) -> tuple[Run, ...]:
 
 
 def default_scene() -> Scene:
-    from viz.race.presets import PRESETS, DEFAULT_PRESET
-
     return PRESETS[DEFAULT_PRESET].scene
 
 

@@ -508,8 +508,8 @@ MAIN_DOMAIN = (0.0, 0.58)  # ... and of the landscape next to them
 def side_panels(scene: Scene, L: Landscape, results: Sequence[RunResult], labels: Sequence[str],
                 ref: Reference, *, first_axis: int = 1, x_domain=(0.0, 1.0), budget: int = 400,
                 digests: Sequence[bytes] | None = None):
-    """The side plots' traces, axes and titles: loss, distance to the nearest minimum, step
-    length, effective learning rate vs step, one row each (log y), sharing the step axis.
+    """The side plots' traces, axes and titles: loss, distance to the nearest global minimum,
+    step length, |Δθᵢ/gᵢ| vs step, one row each (log y), sharing the step axis.
     Returns ``(traces, layout_axes, annotations)``; axes are numbered from ``first_axis``.
     The y ranges are explicit, whole decades (:func:`decade_range`): the page's chart updates
     one run's curves without re-plotting the rest (an autorange would go stale), and a range
@@ -538,9 +538,9 @@ def side_panels(scene: Scene, L: Landscape, results: Sequence[RunResult], labels
                                   showgrid=True, gridcolor="#e6e6e6", showline=True, linecolor="#444",
                                   ticks="outside", exponentformat="power", tickfont=dict(size=13))
         # the panel's title names its quantity (no axis title: room for the colour bar)
-        title = {"loss": f"{ref.label} vs step", "dist": "distance to a minimum",
+        title = {"loss": f"{ref.label} vs step", "dist": "distance to the nearest global minimum",
                  "step": "step length ‖Δθ‖",
-                 "elr": "effective rate |Δθᵢ/gᵢ| (solid x, dotted y)"}[panel]
+                 "elr": "|Δθᵢ/gᵢ| (solid x, dotted y): a step size only for SGD-like rules"}[panel]
         notes.append(dict(text=f"<b>{title}</b>", x=x_domain[1], xref="paper", xanchor="right",
                           y=top, yref="paper", yanchor="top", showarrow=False, font=dict(size=13),
                           bgcolor="rgba(255,255,255,0.85)"))

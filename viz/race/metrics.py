@@ -1,7 +1,7 @@
 """The numbers of the per-run table, and the reference value f* the plots subtract.
 
     final loss, best loss, steps to reach f - f* <= tol, diverged at which step,
-    final distance to the nearest minimum, final point.
+    final distance to the nearest listed global minimum (local minima are not counted), final point.
 """
 
 from __future__ import annotations
@@ -90,7 +90,7 @@ def table_cells(results: Sequence[RunResult], labels: Sequence[str], L: Landscap
     """The page's results table as plain text cells: a header, a row per run, the runs' colours."""
     rows = table(results, labels, L, ref, tol)
     header = ["run", "final loss", "best loss", f"steps to {ref.label} ≤ {tol:g}",
-              "diverged at step", "distance to minimum"]
+              "diverged at step", "distance to global minimum"]
     cells = [[r["run"]] + [fmt_cell(r[k]) for k in
                            ("final loss", "best loss", "steps to tol", "diverged at", "final distance")]
              for r in rows]

@@ -30,8 +30,9 @@ CUSTOM = "custom"
 DEFAULT_DOMAIN = (-3.0, 3.0, -3.0, 3.0)
 MAX_COORD = 1e4  # |domain bound|
 PANELS = ("loss", "dist", "step", "elr")
-PANEL_TITLES = {"loss": "loss vs step", "dist": "distance to the nearest minimum",
-                "step": "step length", "elr": "effective learning rate per coordinate"}
+PANEL_TITLES = {"loss": "loss vs step", "dist": "distance to the nearest global minimum",
+                "step": "step length",
+                "elr": "|Δθᵢ/gᵢ| per coordinate (the learning rate used, for SGD-like rules only)"}
 DEFAULT_PANELS = ("loss", "dist", "step")
 VIEWS = ("2d", "3d")
 TOL = Param("tol", 1e-3, 1e-12, 1e6, log=True, doc="tolerance on f - f* for 'steps to tolerance'")
