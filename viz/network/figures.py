@@ -74,78 +74,80 @@ def accuracy_floor(results: Sequence[NetRunResult], target: float) -> float:
 def race_figure(results: Sequence[NetRunResult], labels: Sequence[str], target: float, *,
                 height: int = RACE_HEIGHT) -> SpecFigure:
     """Loss vs step (log), accuracy vs step, validation accuracy vs wall time: one figure."""
-    data: list[dict] = []
     max_step = max([int(r.steps[-1]) for r in results] + [1])
     max_time = max([float(r.wall_time[-1]) for r in results] + [1e-3])
-    floor = accuracy_floor(results, target)
+    data: list[dict] = []
     for i, (r, label) in enumerate(zip(results, labels)):
-        color, group = _color(i), f"run{i}"
-        steps = np.asarray(r.steps)
-        for y, dash, what, show in ((r.train_loss, "solid", "train loss", True),
-                                    (r.val_loss, "dash", "val loss", False)):
-            keep = np.isfinite(y) & (y > 0)
-            data.append(dict(type="scatter", mode="lines", x=i4(steps[keep]), y=f4(y[keep]),
-                             xaxis="x", yaxis="y", name=label, legendgroup=group, showlegend=show,
-                             line=dict(color=color, width=2.5, dash=dash),
-                             hovertemplate=f"{label}<br>step %{{x}}: {what} %{{y:.4g}}<extra></extra>"))
-        for y, dash, what in ((r.val_acc, "solid", "val acc"), (r.train_acc, "dot", "train acc")):
-            keep = np.isfinite(y)
-            data.append(dict(type="scatter", mode="lines", x=i4(steps[keep]), y=f4(y[keep]),
-                             xaxis="x2", yaxis="y2", name=label, legendgroup=group, showlegend=False,
-                             line=dict(color=color, width=2.5 if dash == "solid" else 1.8, dash=dash),
-                             hovertemplate=f"{label}<br>step %{{x}}: {what} %{{y:.2%}}<extra></extra>"))
-        if r.steps_to_target is not None:
-            k = int(np.searchsorted(steps, r.steps_to_target))
-            data.append(dict(type="scatter", mode="markers", x=[int(r.steps_to_target)],
-                             y=[_r(r.val_acc[min(k, len(steps) - 1)])], xaxis="x2", yaxis="y2",
-                             name=label, legendgroup=group, showlegend=False,
-                             marker=dict(symbol="diamond", size=12, color=color,
-                                         line=dict(color="#111", width=1)),
-                             hovertemplate=f"{label}<br>reached the target at step "
-                                           f"{r.steps_to_target}<extra></extra>"))
-        keep = np.isfinite(r.val_acc)
-        data.append(dict(type="scatter", mode="lines", x=f4(r.wall_time[keep]), y=f4(r.val_acc[keep]),
-                         xaxis="x3", yaxis="y3", name=label, legendgroup=group, showlegend=False,
-                         line=dict(color=color, width=2.5),
-                         hovertemplate=f"{label}<br>%{{x:.3f}} s: val acc %{{y:.2%}}<extra></extra>"))
-        if r.stop_reason is not None and keep.any():
-            last = int(np.flatnonzero(keep)[-1])
-            data.append(dict(type="scatter", mode="markers", x=[int(steps[last])], y=[_r(r.val_acc[last])],
-                             xaxis="x2", yaxis="y2", name=label, legendgroup=group, showlegend=False,
-                             marker=dict(symbol="x" if r.stop_reason == "diverged" else "square",
-                                         size=11, color=color, line=dict(color="#111", width=1)),
-                             hovertemplate=f"{label}<br>stopped at step {r.stopped_at} "
-                                           f"({r.stop_reason})<extra></extra>"))
+        data.extend(_race_run(i, r, label))
     # the target, on both accuracy panels
     for xa, ya, x1 in (("x2", "y2", max_step), ("x3", "y3", max_time)):
         data.append(dict(type="scatter", mode="lines", x=[0, _r(x1)], y=[target, target], xaxis=xa, yaxis=ya,
                          name=f"target {target:.4g}", showlegend=False, hoverinfo="skip",
                          line=dict(color="#555", width=1.2, dash="dash")))
+    layout = _race_layout(height, max_step, max_time, [accuracy_floor(results, target), 1.004])
+    return SpecFigure(dict(data=data, layout=layout))
+
+
+def _race_run(i: int, r: NetRunResult, label: str) -> list[dict]:
+    """Run ``i``'s curves on the three panels, its target mark and where it stopped."""
+    color, group = _color(i), f"run{i}"
+    steps = np.asarray(r.steps)
+    common = dict(type="scatter", name=label, legendgroup=group)
+    out = []
+    for y, dash, what, show in ((r.train_loss, "solid", "train loss", True), (r.val_loss, "dash", "val loss", False)):
+        keep = np.isfinite(y) & (y > 0)
+        out.append(dict(common, mode="lines", x=i4(steps[keep]), y=f4(y[keep]), xaxis="x", yaxis="y",
+                        showlegend=show, line=dict(color=color, width=2.5, dash=dash),
+                        hovertemplate=f"{label}<br>step %{{x}}: {what} %{{y:.4g}}<extra></extra>"))
+    for y, dash, what in ((r.val_acc, "solid", "val acc"), (r.train_acc, "dot", "train acc")):
+        keep = np.isfinite(y)
+        out.append(dict(common, mode="lines", x=i4(steps[keep]), y=f4(y[keep]), xaxis="x2", yaxis="y2",
+                        showlegend=False, line=dict(color=color, width=2.5 if dash == "solid" else 1.8, dash=dash),
+                        hovertemplate=f"{label}<br>step %{{x}}: {what} %{{y:.2%}}<extra></extra>"))
+    if r.steps_to_target is not None:
+        k = int(np.searchsorted(steps, r.steps_to_target))
+        out.append(dict(common, mode="markers", x=[int(r.steps_to_target)], y=[_r(r.val_acc[min(k, len(steps) - 1)])],
+                        xaxis="x2", yaxis="y2", showlegend=False,
+                        marker=dict(symbol="diamond", size=12, color=color, line=dict(color="#111", width=1)),
+                        hovertemplate=f"{label}<br>reached the target at step {r.steps_to_target}<extra></extra>"))
+    keep = np.isfinite(r.val_acc)
+    out.append(dict(common, mode="lines", x=f4(r.wall_time[keep]), y=f4(r.val_acc[keep]), xaxis="x3", yaxis="y3",
+                    showlegend=False, line=dict(color=color, width=2.5),
+                    hovertemplate=f"{label}<br>%{{x:.3f}} s: val acc %{{y:.2%}}<extra></extra>"))
+    if r.stop_reason is not None and keep.any():
+        last = int(np.flatnonzero(keep)[-1])
+        out.append(dict(common, mode="markers", x=[int(steps[last])], y=[_r(r.val_acc[last])], xaxis="x2",
+                        yaxis="y2", showlegend=False,
+                        marker=dict(symbol="x" if r.stop_reason == "diverged" else "square", size=11, color=color,
+                                    line=dict(color="#111", width=1)),
+                        hovertemplate=f"{label}<br>stopped at step {r.stopped_at} ({r.stop_reason})<extra></extra>"))
+    return out
+
+
+def _race_layout(height: int, max_step: int, max_time: float, acc_range: list[float]) -> dict:
+    """Three panels side by side, each titled; the accuracy panels share their range."""
     titles = ("<b>loss</b> (solid: training, dashed: validation)",
               "<b>accuracy</b> (solid: validation, dotted: training)",
               "<b>validation accuracy</b> vs training time")
     notes = [dict(text=t, x=d[0], xref="paper", xanchor="left", y=1.0, yref="paper", yanchor="bottom",
                   showarrow=False, font=dict(size=14)) for t, d in zip(titles, RACE_DOMAINS)]
-    acc_range = [floor, 1.004]
-    layout = dict(
+    step_title = dict(text="step", font=dict(size=14))
+    return dict(
         font=FONT, paper_bgcolor="#ffffff", plot_bgcolor="#ffffff", height=height,
         margin=dict(l=64, r=20, t=86, b=56), annotations=notes,
         legend=dict(orientation="h", x=0, xanchor="left", y=1.12, yanchor="bottom", font=dict(size=15),
                     itemclick="toggle", itemdoubleclick="toggleothers"),
         hovermode="closest", hoverlabel=dict(font=dict(size=14)),
-        xaxis=_axis(domain=list(RACE_DOMAINS[0]), anchor="y", range=[0, max_step],
-                    title=dict(text="step", font=dict(size=14))),
+        xaxis=_axis(domain=list(RACE_DOMAINS[0]), anchor="y", range=[0, max_step], title=step_title),
         yaxis=_axis(anchor="x", type="log", exponentformat="power",
                     title=dict(text="cross-entropy", font=dict(size=14), standoff=2)),
-        xaxis2=_axis(domain=list(RACE_DOMAINS[1]), anchor="y2", range=[0, max_step], matches="x",
-                     title=dict(text="step", font=dict(size=14))),
+        xaxis2=_axis(domain=list(RACE_DOMAINS[1]), anchor="y2", range=[0, max_step], matches="x", title=step_title),
         yaxis2=_axis(anchor="x2", range=acc_range, tickformat=".0%"),
         xaxis3=_axis(domain=list(RACE_DOMAINS[2]), anchor="y3", range=[0, max_time * 1.02],
                      title=dict(text="seconds of training (compiling excluded)", font=dict(size=14))),
         yaxis3=_axis(anchor="x3", range=acc_range, tickformat=".0%", matches="y2"),
         uirevision="race",
     )
-    return SpecFigure(dict(data=data, layout=layout))
 
 
 # --- the landscape slice -----------------------------------------------------------------------
@@ -223,6 +225,28 @@ def landscape_png(vals: np.ndarray, vmin: float, vmax: float, *, levels: int = L
 def slice_figure(slice_: NetSlice, labels: Sequence[str], *, n_frames: int = N_FRAMES,
                  height: int = SLICE_HEIGHT) -> SpecFigure:
     """The loss around the centre run's final weights, every run's projected path animated."""
+    center_label = labels[slice_.center] if slice_.center < len(labels) else f"run {slice_.center + 1}"
+    data, image = _slice_background(slice_)
+    paths = _Paths(slice_, labels, frame_steps(slice_, n_frames))
+    first_run = len(data)
+    for i in range(len(paths)):
+        data.extend(paths.traces(i, paths.last, style=True))
+    data.extend(_slice_marks(slice_, paths, center_label))
+    trace_ids = list(range(first_run, first_run + 2 * len(paths)))
+    frames = [dict(name=str(int(s)), data=[t for i in range(len(paths)) for t in paths.traces(i, int(s), style=False)],
+                   traces=trace_ids) for s in paths.fsteps]
+    layout = _slice_layout(slice_, center_label, height, image)
+    if not len(paths):
+        return SpecFigure(dict(data=data, layout=layout))
+    _animate(layout, [f["name"] for f in frames])
+    return SpecFigure(dict(data=data, layout=layout, frames=frames))
+
+
+def _slice_background(slice_: NetSlice) -> tuple[list[dict], dict]:
+    """The landscape: a raster of filled, outlined contour bands behind the plot (see
+    landscape_png), a colour bar on an invisible scatter trace, and a transparent grid of
+    markers that shows the loss and accuracy on hover.  No contour trace: Plotly.js removes
+    every non-scatter trace during a redraw-free animation."""
     a, b = slice_.alphas, slice_.betas
     z = np.asarray(slice_.loss, np.float64)
     finite = z[np.isfinite(z) & (z > 0)]
@@ -233,18 +257,11 @@ def slice_figure(slice_: NetSlice, labels: Sequence[str], *, n_frames: int = N_F
     fv = vals[np.isfinite(vals)]
     vmin, vmax = (float(fv.min()), float(fv.max())) if fv.size else (0.0, 1.0)
     tickvals, ticktext = log_colorbar_ticks(vmin, vmax)
-    center_label = labels[slice_.center] if slice_.center < len(labels) else f"run {slice_.center + 1}"
     acc = np.where(np.isfinite(slice_.accuracy), slice_.accuracy, np.nan)
-    # The landscape: a raster of filled, outlined contour bands behind the plot (see
-    # landscape_png), a colour bar on an invisible scatter trace, and a transparent grid
-    # of markers that shows the loss and accuracy on hover.  No contour trace: Plotly.js
-    # removes every non-scatter trace during a redraw-free animation.
-    si = _hover_indices(len(a))
-    sj = _hover_indices(len(b))
+    si, sj = _hover_indices(len(a)), _hover_indices(len(b))
     HA, HB = np.meshgrid(a[si], b[sj])
-    hz = z[np.ix_(sj, si)]
-    hacc = acc[np.ix_(sj, si)]
-    data: list[dict] = [
+    hz, hacc = z[np.ix_(sj, si)], acc[np.ix_(sj, si)]
+    data = [
         dict(type="scatter", mode="markers", x=f4(HA.ravel()), y=f4(HB.ravel()),
              customdata=np.stack([np.where(np.isfinite(hz), hz, -1.0).ravel(),
                                   np.nan_to_num(hacc, nan=-1.0).ravel()], axis=-1).round(5).tolist(),
@@ -254,93 +271,91 @@ def slice_figure(slice_: NetSlice, labels: Sequence[str], *, n_frames: int = N_F
         dict(type="scatter", mode="markers", x=[None], y=[None], showlegend=False, hoverinfo="skip",
              marker=dict(color=[vmin], cmin=vmin, cmax=vmax, colorscale=COLORSCALE, showscale=True,
                          colorbar=dict(title=dict(text="training loss", side="right"), tickvals=tickvals,
-                                       ticktext=ticktext, thickness=16, len=0.9, outlinewidth=0))),
-    ]
+                                       ticktext=ticktext, thickness=16, len=0.9, outlinewidth=0)))]
     image = dict(source=landscape_png(vals, vmin, vmax), xref="x", yref="y", x=float(a[0]), y=float(b[-1]),
                  sizex=float(a[-1] - a[0]), sizey=float(b[-1] - b[0]), sizing="stretch", layer="below",
                  xanchor="left", yanchor="top")
+    return data, image
 
-    paths = [np.asarray(c, np.float32) for c in slice_.coords]
-    steps = [np.asarray(s, np.int64) for s in slice_.steps]
-    keeps = [np.isfinite(p).all(axis=1) for p in paths]
-    paths = [p[k] for p, k in zip(paths, keeps)]
-    steps = [s[k] for s, k in zip(steps, keeps)]
-    first_run = len(data)
 
-    fsteps = frame_steps(slice_, n_frames)
-    # a frame's path is thinned to at most `cap` points (always its first and last), so the
-    # frames stay small; the last frame and the picture before playing carry every snapshot
-    cap = max(16, FRAME_POINTS // max(1, len(fsteps) * len(paths)))
-    last = int(fsteps[-1])
+class _Paths:
+    """Every run's projected path (its finite snapshots) and its traces up to a step.  A
+    frame's path is thinned to at most ``cap`` points (always its first and last), so the
+    frames stay small; the last frame and the picture before playing carry every snapshot."""
 
-    def run_traces(i: int, upto: int, style: bool) -> list[dict]:
-        p, s = paths[i], steps[i]
+    def __init__(self, slice_: NetSlice, labels: Sequence[str], fsteps: np.ndarray):
+        paths = [np.asarray(c, np.float32) for c in slice_.coords]
+        steps = [np.asarray(s, np.int64) for s in slice_.steps]
+        keeps = [np.isfinite(p).all(axis=1) for p in paths]
+        self.paths = [p[k] for p, k in zip(paths, keeps)]
+        self.steps = [s[k] for s, k in zip(steps, keeps)]
+        self.labels, self.fsteps = labels, fsteps
+        self.cap = max(16, FRAME_POINTS // max(1, len(fsteps) * len(self.paths)))
+        self.last = int(fsteps[-1])
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def traces(self, i: int, upto: int, style: bool) -> list[dict]:
+        p, s, label = self.paths[i], self.steps[i], self.labels[i] if style else ""
         k = int(np.searchsorted(s, upto, side="right"))
         k = max(k, 1) if len(p) else 0
         rows = np.arange(k)
-        if not style and upto < last and k > cap:
-            rows = np.unique(np.round(np.linspace(0, k - 1, cap)).astype(int))
+        if not style and upto < self.last and k > self.cap:
+            rows = np.unique(np.round(np.linspace(0, k - 1, self.cap)).astype(int))
         line = dict(x=f4(p[rows, 0]), y=f4(p[rows, 1]), customdata=i4(s[rows]))
         head = dict(x=[_r(p[k - 1, 0])] if k else [], y=[_r(p[k - 1, 1])] if k else [],
                     customdata=[int(s[k - 1])] if k else [])
         if style:
-            color, symbol = _color(i), SYMBOLS[i % len(SYMBOLS)]
-            line.update(type="scatter", mode="lines+markers", name=labels[i], legendgroup=f"run{i}",
-                        line=dict(color=color, width=3), marker=dict(size=5, color=color),
-                        hovertemplate=f"<b>{labels[i]}</b><br>step %{{customdata}}<extra></extra>")
-            head.update(type="scatter", mode="markers", name=labels[i], legendgroup=f"run{i}",
-                        showlegend=False, marker=dict(symbol=symbol, size=15, color=color,
-                                                      line=dict(color="#ffffff", width=1.5)),
-                        hovertemplate=f"<b>{labels[i]}</b><br>step %{{customdata}}<extra></extra>")
+            color, hover = _color(i), f"<b>{label}</b><br>step %{{customdata}}<extra></extra>"
+            line.update(type="scatter", mode="lines+markers", name=label, legendgroup=f"run{i}",
+                        line=dict(color=color, width=3), marker=dict(size=5, color=color), hovertemplate=hover)
+            head.update(type="scatter", mode="markers", name=label, legendgroup=f"run{i}", showlegend=False,
+                        marker=dict(symbol=SYMBOLS[i % len(SYMBOLS)], size=15, color=color,
+                                    line=dict(color="#ffffff", width=1.5)), hovertemplate=hover)
         return [line, head]
 
-    for i in range(len(paths)):
-        data.extend(run_traces(i, last, style=True))
-    # the shared start (the runs start from the same weights) and the centre
-    starts = [p[0] for p, s in zip(paths, steps) if len(p) and s[0] == 0]
+
+def _slice_marks(slice_: NetSlice, paths: _Paths, center_label: str) -> list[dict]:
+    """The shared start (every run starts from the same weights) and the centre."""
+    out = []
+    starts = [p[0] for p, s in zip(paths.paths, paths.steps) if len(p) and s[0] == 0]
     if starts:
-        data.append(dict(type="scatter", mode="markers", x=[_r(starts[0][0])], y=[_r(starts[0][1])],
-                         name="initial weights", marker=dict(symbol="circle", size=13, color="#ffffff",
-                                                             line=dict(color="#111111", width=2.5)),
-                         hovertemplate="initial weights (step 0)<extra></extra>"))
-    data.append(dict(type="scatter", mode="markers", x=[0.0], y=[0.0],
-                     name=f"centre: final weights of {center_label}",
-                     marker=dict(symbol="star", size=20, color="#ffd400",
-                                 line=dict(color="#111111", width=1.5)),
-                     hovertemplate=f"centre: final weights of {center_label}<br>loss "
-                                   f"{slice_.center_loss:.4g}, accuracy {slice_.center_accuracy:.1%}"
-                                   "<extra></extra>"))
+        out.append(dict(type="scatter", mode="markers", x=[_r(starts[0][0])], y=[_r(starts[0][1])],
+                        name="initial weights", marker=dict(symbol="circle", size=13, color="#ffffff",
+                                                            line=dict(color="#111111", width=2.5)),
+                        hovertemplate="initial weights (step 0)<extra></extra>"))
+    out.append(dict(type="scatter", mode="markers", x=[0.0], y=[0.0], name=f"centre: final weights of {center_label}",
+                    marker=dict(symbol="star", size=20, color="#ffd400", line=dict(color="#111111", width=1.5)),
+                    hovertemplate=f"centre: final weights of {center_label}<br>loss "
+                                  f"{slice_.center_loss:.4g}, accuracy {slice_.center_accuracy:.1%}"
+                                  "<extra></extra>"))
+    return out
 
-    trace_ids = list(range(first_run, first_run + 2 * len(paths)))
-    frames = []
-    for s in fsteps:
-        fdata = []
-        for i in range(len(paths)):
-            fdata.extend(run_traces(i, int(s), style=False))
-        frames.append(dict(name=str(int(s)), data=fdata, traces=trace_ids))
 
+def _slice_layout(slice_: NetSlice, center_label: str, height: int, image: dict) -> dict:
+    a, b = slice_.alphas, slice_.betas
     xt, yt = axis_titles(slice_, center_label)
-    play = dict(frame=dict(duration=90, redraw=False), transition=dict(duration=0), mode="immediate",
-                fromcurrent=False)
-    still = dict(frame=dict(duration=0, redraw=False), transition=dict(duration=0), mode="immediate")
-    names = [f["name"] for f in frames]
-    layout = dict(
+    axis = dict(constrain="domain", showgrid=False, zeroline=False, ticks="outside", mirror=True,
+                showline=True, linecolor="#444")
+    return dict(
         font=FONT, paper_bgcolor="#ffffff", plot_bgcolor="#ffffff", height=height,
         margin=dict(l=70, r=24, t=28, b=140),
-        xaxis=dict(range=[float(a[0]), float(a[-1])], title=dict(text=xt, font=dict(size=15)),
-                   constrain="domain", showgrid=False, zeroline=False, ticks="outside", mirror=True,
-                   showline=True, linecolor="#444"),
+        xaxis=dict(range=[float(a[0]), float(a[-1])], title=dict(text=xt, font=dict(size=15)), **axis),
         yaxis=dict(range=[float(b[0]), float(b[-1])], title=dict(text=yt, font=dict(size=15), standoff=4),
-                   scaleanchor="x", scaleratio=1, constrain="domain", showgrid=False, zeroline=False,
-                   ticks="outside", mirror=True, showline=True, linecolor="#444"),
+                   scaleanchor="x", scaleratio=1, **axis),
         legend=dict(orientation="h", x=0, xanchor="left", y=1.0, yanchor="bottom", font=dict(size=15),
-                    itemclick="toggle", itemdoubleclick="toggleothers",
-                    bgcolor="rgba(255,255,255,0.8)"),
+                    itemclick="toggle", itemdoubleclick="toggleothers", bgcolor="rgba(255,255,255,0.8)"),
         hovermode="closest", hoverlabel=dict(font=dict(size=14)),
         images=[image], uirevision="slice",
     )
-    if not paths:
-        return SpecFigure(dict(data=data, layout=layout))
+
+
+def _animate(layout: dict, names: list[str]):
+    """Play/Pause buttons and a step slider over the frames ``names``."""
+    play = dict(frame=dict(duration=90, redraw=False), transition=dict(duration=0), mode="immediate",
+                fromcurrent=False)
+    still = dict(frame=dict(duration=0, redraw=False), transition=dict(duration=0), mode="immediate")
     layout["updatemenus"] = [dict(
         type="buttons", direction="left", showactive=False, x=0.0, y=0.0, xanchor="left", yanchor="top",
         pad=dict(t=72, r=8), font=dict(size=15),
@@ -352,4 +367,3 @@ def slice_figure(slice_: NetSlice, labels: Sequence[str], *, n_frames: int = N_F
         font=dict(size=11, color="rgba(0,0,0,0)"), ticklen=3, tickcolor="#888",
         transition=dict(duration=0),
         steps=[dict(label=n, method="animate", args=[[n], still]) for n in names])]
-    return SpecFigure(dict(data=data, layout=layout, frames=frames))

@@ -249,72 +249,26 @@ def main_figure(scene: Scene, L: Landscape, grid, results: Sequence[RunResult], 
     """The contour with the runs, animated, and (``with_side``) the scene's side plots to its
     right in the same figure: one chart for the browser to draw (see the module docstring).
     ``picture``: :func:`landscape_picture` of this landscape, if the caller cached it."""
-    xs, ys, z = grid
-    x0, x1, y0, y1 = _domain(L)
-    height = height or main_height(L)
-    picture = picture or landscape_picture(L, z, ref)
+    box = _domain(L)
+    picture = picture or landscape_picture(L, grid[2], ref)
     lo, hi = scene.effective_span()
-    start = scene.start if scene.start is not None else L.start
     n_runs = len(results)
-
-    data: list[dict] = []
-    # the landscape: a picture of filled contour bands (viz.common.raster says why not a contour
-    # trace); trace 0 only carries its colour bar
-    image, vmin, vmax = picture["uri"], picture["vmin"], picture["vmax"]
-    cbar = dict(picture["cbar"])
-    data.append(dict(type="scatter", mode="markers", x=[_r(x0), _r(x0)], y=[_r(y0), _r(y0)],
-                     marker=dict(color=[vmin, vmax], cmin=vmin, cmax=vmax, colorscale=COLORSCALE,
-                                 showscale=True, colorbar=cbar, opacity=0, size=1),
-                     hoverinfo="skip", name="landscape", showlegend=False))
-    # click grid: transparent markers that report clicks and show f on hover
-    gx = np.linspace(x0, x1, CLICK_GRID, dtype=np.float32)
-    gy = np.linspace(y0, y1, CLICK_GRID, dtype=np.float32)
-    GX, GY = np.meshgrid(gx, gy)
-    ix = np.clip(np.round((GX - xs[0]) / (xs[-1] - xs[0]) * (len(xs) - 1)).astype(int), 0, len(xs) - 1)
-    iy = np.clip(np.round((GY - ys[0]) / (ys[-1] - ys[0]) * (len(ys) - 1)).astype(int), 0, len(ys) - 1)
-    data.append(dict(type="scatter", mode="markers", x=f4(GX.ravel()), y=f4(GY.ravel()),
-                     customdata=f4(z[iy, ix].ravel()), name="click to start here",
-                     marker=dict(size=26, color="rgba(0,0,0,0)", opacity=0),
-                     selected=dict(marker=dict(opacity=0)), unselected=dict(marker=dict(opacity=0)),
-                     hovertemplate="x = %{x:.3g}, y = %{y:.3g}<br>f = %{customdata:.4g}"
-                                   "<br><i>click to start here</i><extra></extra>",
-                     showlegend=False))
+    data = _landscape_traces(grid, picture, box)
     first_run = len(data)
-
-    # sample grids
     frame_list = sampling.frame_steps(lo, hi, n_frames) if n_runs else np.array([hi])
-    n_fr = len(frame_list)
-    per_frame = FRAME_BUDGET_BYTES / max(1, n_runs * n_fr * 8)  # average points a frame can carry
+    per_frame = FRAME_BUDGET_BYTES / max(1, n_runs * len(frame_list) * 8)  # points a frame can carry
     anim_points = int(min(max(2 * per_frame, 60), 1200))
     full_points = max(300, min(FULL_PATH_POINTS, FULL_PATH_TOTAL // max(n_runs, 1)))
     digests = [_content(r) for r in results]
-    runs = [_MEMO.get(("run", digests[i], i, labels[i], frame_list.tobytes(), anim_points, full_points,
-                   hi, (x0, x1, y0, y1)),
-                  lambda i=i, r=r: _run_animation(i, r, labels[i], frame_list, anim_points,
-                                                  full_points, (x0, x1, y0, y1)))
+    runs = [_MEMO.get(("run", digests[i], i, labels[i], frame_list.tobytes(), anim_points, full_points, hi, box),
+                      lambda i=i, r=r: _run_animation(i, r, labels[i], frame_list, anim_points, full_points, box))
             for i, r in enumerate(results)]
     for run in runs:
         data.extend(run["traces"])
-    keep = dict(marker=dict(opacity=1))
     # minima and start on top of the paths (still before the side plots: trace ids stay put)
-    if L.minima:
-        mx, my = zip(*L.minima)
-        data.append(dict(type="scatter", mode="markers", x=[_r(v) for v in mx], y=[_r(v) for v in my],
-                         name="minimum (estimated)" if L.minima_estimated else "global minimum",
-                         marker=dict(symbol="star", size=20, color="#ffd400",
-                                     line=dict(color="#111111", width=1.5)),
-                         unselected=keep,
-                         hovertemplate="minimum<br>(%{x:.4g}, %{y:.4g})<extra></extra>"))
-    else:
-        data.append(dict(type="scatter", x=[], y=[], showlegend=False, hoverinfo="skip"))
-    data.append(dict(type="scatter", mode="markers", x=[_r(start[0])], y=[_r(start[1])], name="start",
-                     marker=dict(symbol="circle", size=13, color="#ffffff",
-                                 line=dict(color="#111111", width=2.5)),
-                     unselected=keep,
-                     hovertemplate="start (%{x:.4g}, %{y:.4g})<extra></extra>"))
-
+    data.extend(_marks(L, scene.start if scene.start is not None else L.start))
     side = with_side and bool(scene.panels) and n_runs > 0
-    anchors = []
+    anchors, axes, notes = [], {}, []
     if side:
         traces, axes, notes = side_panels(scene, L, results, labels, ref, first_axis=2,
                                           x_domain=SIDE_DOMAIN, digests=digests)
@@ -322,55 +276,12 @@ def main_figure(scene: Scene, L: Landscape, grid, results: Sequence[RunResult], 
             if t["yaxis"] not in {data[k]["yaxis"] for k in anchors}:  # drops the drawing of
                 anchors.append(len(data))  # any subplot a frame does not name
             data.append(t)
-
     # each frame names the runs' traces and, unchanged ({}), one trace of each side plot
     trace_ids = list(range(first_run, first_run + sum(len(run["traces"]) for run in runs)))
-    frames = []
-    for j, s in enumerate(frame_list):
-        fdata = [t for run in runs for t in run["frames"][j]]
-        frames.append(dict(name=str(int(s)), data=fdata + [{} for _ in anchors],
-                           traces=trace_ids + anchors))
-
-    play = dict(frame=dict(duration=50, redraw=False), transition=dict(duration=0),
-                mode="immediate", fromcurrent=False)
-    resume = dict(play, fromcurrent=True)
-    still = dict(frame=dict(duration=0, redraw=False), transition=dict(duration=0), mode="immediate")
-    names = [f["name"] for f in frames]
-    layout = dict(
-        font=FONT, paper_bgcolor="#ffffff", plot_bgcolor="#ffffff", height=height,
-        margin=dict(l=64, r=24, t=16, b=16),
-        # equal scales (gradients look perpendicular to the contours); the plot hugs its colour bar
-        xaxis=dict(range=[x0, x1], title=dict(text="x"),
-                   constrain="domain", constraintoward="right", showgrid=False,
-                   zeroline=False, ticks="outside", mirror=True, showline=True, linecolor="#444"),
-        yaxis=dict(range=[y0, y1], title=dict(text="y", standoff=4), scaleanchor="x", scaleratio=1,
-                   constrain="domain", constraintoward="top", showgrid=False, zeroline=False,
-                   ticks="outside", mirror=True, showline=True, linecolor="#444"),
-        legend=dict(orientation="h", x=0, xanchor="left", y=1.0, yanchor="bottom", font=dict(size=15),
-                    itemclick="toggle", itemdoubleclick="toggleothers", itemwidth=30,
-                    bgcolor="rgba(255,255,255,0.8)"),
-        hovermode="closest", hoverlabel=dict(font=dict(size=15)),
-        clickmode="event", dragmode="zoom",
-        uirevision=repr(scene.landscape_key()),
-        updatemenus=[dict(type="buttons", direction="left", showactive=False, x=0.0, y=0.0,
-                          xanchor="left", yanchor="top", pad=dict(t=58, r=8),
-                          font=dict(size=15),
-                          buttons=[dict(label="▶ Play", method="animate", args=[names, play]),
-                                   dict(label="Pause", method="animate", args=[[None], still]),
-                                   dict(label="Resume", method="animate", args=[None, resume])])],
-        sliders=[dict(active=len(_thin(names, SLIDER_STEPS)) - 1, x=0.3, len=0.7, y=0.0, yanchor="top", pad=dict(t=52, b=0),
-                      currentvalue=dict(prefix="step ", font=dict(size=16), xanchor="left"),
-                      font=dict(size=11, color="rgba(0,0,0,0)"), ticklen=3, tickcolor="#888",
-                      transition=dict(duration=0),
-                      steps=[dict(label=n, method="animate", args=[[n], still])
-                             for n in _thin(names, SLIDER_STEPS)])],
-    )
-    layout["images"] = [dict(source=image, xref="x", yref="y", x=x0, y=y1, sizex=x1 - x0,
-                             sizey=y1 - y0, sizing="stretch", xanchor="left", yanchor="top",
-                             layer="below")]
-    # the colour bar as tall as the (equal-scaled, top-aligned) landscape is expected to be
-    frac = min(1.0, 560 * (y1 - y0) / (x1 - x0) / max(height - 146, 1))
-    data[0]["marker"]["colorbar"].update(len=0.9 * frac, y=1 - frac / 2, yanchor="middle")
+    frames = [dict(name=str(int(s)), data=[t for run in runs for t in run["frames"][j]] + [{} for _ in anchors],
+                   traces=trace_ids + anchors) for j, s in enumerate(frame_list)]
+    layout = _main_layout(scene, [f["name"] for f in frames], box, height or main_height(L), picture["uri"])
+    _fit_colour_bar(data[0], layout, box)
     if side:
         layout.update(axes)
         layout["annotations"] = notes
@@ -384,6 +295,92 @@ def main_figure(scene: Scene, L: Landscape, grid, results: Sequence[RunResult], 
         return SpecFigure(dict(data=data, layout=layout))
     layout["margin"]["b"] = 130
     return SpecFigure(dict(data=data, layout=layout, frames=frames))
+
+
+def _landscape_traces(grid, picture: dict, box) -> list[dict]:
+    """Trace 0 carries the landscape picture's colour bar (the picture itself is a layout
+    image: viz.common.raster says why not a contour trace); trace 1 is a grid of transparent
+    markers that report clicks and show f on hover."""
+    xs, ys, z = grid
+    x0, x1, y0, y1 = box
+    vmin, vmax = picture["vmin"], picture["vmax"]
+    bar = dict(type="scatter", mode="markers", x=[_r(x0), _r(x0)], y=[_r(y0), _r(y0)],
+               marker=dict(color=[vmin, vmax], cmin=vmin, cmax=vmax, colorscale=COLORSCALE,
+                           showscale=True, colorbar=dict(picture["cbar"]), opacity=0, size=1),
+               hoverinfo="skip", name="landscape", showlegend=False)
+    GX, GY = np.meshgrid(np.linspace(x0, x1, CLICK_GRID, dtype=np.float32),
+                         np.linspace(y0, y1, CLICK_GRID, dtype=np.float32))
+    ix = np.clip(np.round((GX - xs[0]) / (xs[-1] - xs[0]) * (len(xs) - 1)).astype(int), 0, len(xs) - 1)
+    iy = np.clip(np.round((GY - ys[0]) / (ys[-1] - ys[0]) * (len(ys) - 1)).astype(int), 0, len(ys) - 1)
+    clicks = dict(type="scatter", mode="markers", x=f4(GX.ravel()), y=f4(GY.ravel()),
+                  customdata=f4(z[iy, ix].ravel()), name="click to start here",
+                  marker=dict(size=26, color="rgba(0,0,0,0)", opacity=0),
+                  selected=dict(marker=dict(opacity=0)), unselected=dict(marker=dict(opacity=0)),
+                  hovertemplate="x = %{x:.3g}, y = %{y:.3g}<br>f = %{customdata:.4g}"
+                                "<br><i>click to start here</i><extra></extra>",
+                  showlegend=False)
+    return [bar, clicks]
+
+
+def _marks(L: Landscape, start) -> list[dict]:
+    """The landscape's minima (an empty trace if none are known) and the start point."""
+    keep = dict(marker=dict(opacity=1))
+    if L.minima:
+        mx, my = zip(*L.minima)
+        minima = dict(type="scatter", mode="markers", x=[_r(v) for v in mx], y=[_r(v) for v in my],
+                      name="minimum (estimated)" if L.minima_estimated else "global minimum",
+                      marker=dict(symbol="star", size=20, color="#ffd400", line=dict(color="#111111", width=1.5)),
+                      unselected=keep, hovertemplate="minimum<br>(%{x:.4g}, %{y:.4g})<extra></extra>")
+    else:
+        minima = dict(type="scatter", x=[], y=[], showlegend=False, hoverinfo="skip")
+    return [minima, dict(type="scatter", mode="markers", x=[_r(start[0])], y=[_r(start[1])], name="start",
+                         marker=dict(symbol="circle", size=13, color="#ffffff",
+                                     line=dict(color="#111111", width=2.5)),
+                         unselected=keep, hovertemplate="start (%{x:.4g}, %{y:.4g})<extra></extra>")]
+
+
+def _main_layout(scene: Scene, names: list[str], box, height: int, image: str) -> dict:
+    """Equal-scaled axes (gradients look perpendicular to the contours), the landscape
+    picture under them, the legend, and the Play/Pause buttons with the step slider."""
+    x0, x1, y0, y1 = box
+    play = dict(frame=dict(duration=50, redraw=False), transition=dict(duration=0),
+                mode="immediate", fromcurrent=False)
+    still = dict(frame=dict(duration=0, redraw=False), transition=dict(duration=0), mode="immediate")
+    ticks = _thin(names, SLIDER_STEPS)
+    axis = dict(constrain="domain", showgrid=False, zeroline=False, ticks="outside", mirror=True,
+                showline=True, linecolor="#444")
+    return dict(
+        font=FONT, paper_bgcolor="#ffffff", plot_bgcolor="#ffffff", height=height,
+        margin=dict(l=64, r=24, t=16, b=16),
+        xaxis=dict(range=[x0, x1], title=dict(text="x"), constraintoward="right", **axis),
+        yaxis=dict(range=[y0, y1], title=dict(text="y", standoff=4), scaleanchor="x", scaleratio=1,
+                   constraintoward="top", **axis),
+        legend=dict(orientation="h", x=0, xanchor="left", y=1.0, yanchor="bottom", font=dict(size=15),
+                    itemclick="toggle", itemdoubleclick="toggleothers", itemwidth=30,
+                    bgcolor="rgba(255,255,255,0.8)"),
+        hovermode="closest", hoverlabel=dict(font=dict(size=15)),
+        clickmode="event", dragmode="zoom",
+        uirevision=repr(scene.landscape_key()),
+        updatemenus=[dict(type="buttons", direction="left", showactive=False, x=0.0, y=0.0,
+                          xanchor="left", yanchor="top", pad=dict(t=58, r=8), font=dict(size=15),
+                          buttons=[dict(label="▶ Play", method="animate", args=[names, play]),
+                                   dict(label="Pause", method="animate", args=[[None], still]),
+                                   dict(label="Resume", method="animate",
+                                        args=[None, dict(play, fromcurrent=True)])])],
+        sliders=[dict(active=len(ticks) - 1, x=0.3, len=0.7, y=0.0, yanchor="top", pad=dict(t=52, b=0),
+                      currentvalue=dict(prefix="step ", font=dict(size=16), xanchor="left"),
+                      font=dict(size=11, color="rgba(0,0,0,0)"), ticklen=3, tickcolor="#888",
+                      transition=dict(duration=0),
+                      steps=[dict(label=n, method="animate", args=[[n], still]) for n in ticks])],
+        images=[dict(source=image, xref="x", yref="y", x=x0, y=y1, sizex=x1 - x0, sizey=y1 - y0,
+                     sizing="stretch", xanchor="left", yanchor="top", layer="below")])
+
+
+def _fit_colour_bar(bar: dict, layout: dict, box):
+    """The colour bar as tall as the (equal-scaled, top-aligned) landscape is expected to be."""
+    x0, x1, y0, y1 = box
+    frac = min(1.0, 560 * (y1 - y0) / (x1 - x0) / max(layout["height"] - 146, 1))
+    bar["marker"]["colorbar"].update(len=0.9 * frac, y=1 - frac / 2, yanchor="middle")
 
 
 # --- 3-D surface --------------------------------------------------------------------------
