@@ -82,7 +82,7 @@ JS_CHANGED = f"""([sel, prev]) => {{
   if (s !== null && s !== prev) {{ window.__t1 = performance.now(); return true; }} return false; }}"""
 JS_DRAWN = f"""(sel) => {{ if (({JS_SIG})(sel) !== null) {{ window.__t1 = performance.now(); return true; }} return false; }}"""
 # The whole page: the sidebar's controls and the share row are there too (a new visitor's page
-# draws the chart, its learning rates and table first, the rest once it is drawn: app.CHART_FIRST).
+# draws the chart, its learning rates and table first, the rest once it is drawn: viz.race.state.CHART_FIRST).
 LR_INPUTS = ".st-key-main_chart .lle-lr input[type=range]"
 JS_COMPLETE = """() => { if (document.querySelector('.st-key-steps input')
     && document.querySelector('.st-key-dl_html button')) {

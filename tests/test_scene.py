@@ -236,13 +236,22 @@ def test_default_page_is_eight_runs_of_ten_thousand_steps():
     assert len({r.optimizer for r in s.runs}) == 8
 
 
-def test_default_lr_table_covers_everything():
-    assert set(defaults.DEFAULT_LR) == set(landscapes.names())
+def test_every_landscape_and_rule_gets_a_valid_default_learning_rate(monkeypatch):
+    """The table's rates are valid; a landscape or rule without a row (a new entry) still gets
+    one: the geometric mean over similar landscapes, else the rule's own default."""
     for row in defaults.DEFAULT_LR.values():
-        assert set(row) == set(optimizers.names())
         for name, lr in row.items():
             optimizers.get(name).spec("learning_rate").validate(lr)
+    for landscape in landscapes.names() + [CUSTOM]:
+        for name in optimizers.names():
+            optimizers.get(name).spec("learning_rate").validate(defaults.default_lr(landscape, name))
     assert defaults.default_lr(CUSTOM, "adam") > 0
+    monkeypatch.delitem(defaults.DEFAULT_LR, "rosenbrock")  # a landscape without a row
+    assert defaults.default_lr("rosenbrock", "adam") == defaults.default_lr(CUSTOM, "adam")
+    for row in defaults.DEFAULT_LR.values():  # a rule without a column
+        monkeypatch.delitem(row, "nadam")
+    assert defaults.default_lr("beale", "nadam") == optimizers.get("nadam").spec("learning_rate").default
+    assert defaults.default_run("beale", "nadam").learning_rate == optimizers.get("nadam").spec("learning_rate").default
 
 
 @pytest.mark.parametrize("landscape", landscapes.names())

@@ -1,15 +1,18 @@
-"""The plotting module: everything the page shows, computable without Streamlit.
+"""What the pages show, a folder a page and one shared part.  Each folder's ``__init__`` says
+which of its modules use Streamlit; every other module is pure (testable without Streamlit).
 
-    scene     the Scene (one hashable description of the view) and its URL form (schema v1)
-    defaults  each (landscape, optimizer)'s default learning rate, default runs and scene
-    presets   the ready teaching scenes
-    compute   Scene -> landscape and trajectories (calls optimizers.run)
-    sampling  which steps and points go into figures (shape-preserving)
-    metrics   the per-run table numbers
-    raster    the landscape as a PNG of filled contour bands
-    figures   pure Plotly figure builders (no streamlit import)
-    export    CSV and standalone HTML
-    _tune     offline: how defaults.DEFAULT_LR was computed
+    common/   what every page uses: URL primitives, runs, Plotly style, memo, text; widgets,
+              caching and the race chart component (Streamlit)
+    race/     the optimizer race: Scene, its URL, defaults, ready scenes, compute, metrics, figures
+    sweeps/   hyperparameter maps, basin maps, fair races: SweepScene, compute, figures
+    network/  a real network: NetScene, training and slices, figures
 
-Only app.py and the page modules (``*_page.py``) import streamlit.
+The page files themselves (pages/*.py) are layout only.
 """
+
+# The modules that import Streamlit; tests/test_layering.py imports every other one and checks
+# that Streamlit stays out.
+STREAMLIT_MODULES = frozenset({
+    "viz.common.widgets", "viz.common.caching", "viz.common.chart",
+    "viz.race.state", "viz.race.cached", "viz.sweeps.state", "viz.network.state",
+})

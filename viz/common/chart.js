@@ -321,7 +321,7 @@ function drawTable(box, table) {
 }
 
 // A new visitor's page shows the chart first and the rest once the chart reports "drawn"
-// (app.py, CHART_FIRST); if it cannot draw, it reports anyway after this long.
+// (viz/race/state.py, CHART_FIRST); if it cannot draw, it reports anyway after this long.
 const DRAWN_WAIT_MS = 5000;
 
 function reportDrawn(gd) {

@@ -1,29 +1,17 @@
 """The race page's main chart: a small Streamlit component around Plotly's basic bundle.
 
-Why not ``st.plotly_chart``: its front end loads the whole of Plotly.js (4.7 MB of script
-with Streamlit's wrapper).  Measured here in headless Chromium, a page holding one tiny
-``st.plotly_chart`` took 2.2 s to a drawn chart on first load, against 1.1 s for a page
-without it; the same page with this component took 1.4 s.  The 2-D figure needs only
-scatter traces, a layout image, buttons, a slider and frames, which the basic bundle
-(1.2 MB, ``static/plotly-basic.min.js``, Plotly.js 4.1.1 as plotly.py 7.1.0 ships) has.
-The 3-D view (surface, scatter3d) and the other pages keep ``st.plotly_chart``.
+Not ``st.plotly_chart``: that loads the whole of Plotly.js (4.7 MB); the 2-D figure needs only
+what the basic bundle (1.2 MB, ``static/plotly-basic.min.js``, Plotly.js 4.1.1 as plotly.py
+7.1.0 ships) has.  The 3-D view and the other pages keep ``st.plotly_chart``.  The bundle is
+served by Streamlit's static file serving (``.streamlit/config.toml``); ``chart.js`` loads it
+once per page, draws with ``Plotly.react`` (zoom kept through ``uirevision``), or, when only
+some traces' numbers changed, re-plots just those (``Plotly.animate`` without a redraw).
 
-The bundle is served by Streamlit's static file serving (``enableStaticServing`` in
-``.streamlit/config.toml``); ``viz/common/chart.js`` loads it once per page and draws with
-``Plotly.react`` (a new figure updates the one drawn, keeping zoom through ``uirevision``),
-or, when only some traces' numbers changed (one learning rate moved), re-plots just those
-traces (``Plotly.animate`` without a redraw: ~25-40 ms on the page with Plotly's per-trace
-schema walk remembered, ``rememberArrayAttributes``, instead of ~110 ms).  The legend is HTML
-above the plot (a run's name shows its rate; Plotly would redraw its own legend through a
-restyle).  It reports a click on a point as the trigger value ``click`` = {x, y}, and its
-first drawn figure as ``drawn`` (app.py shows a new visitor the chart first, the rest after).
-
-Below the plot the same element holds every run's learning rate (a range input per run over the
-notches of ``viz.common.runs.notches``) and the results table, as plain HTML.  A moved rate is the
-trigger value ``lr`` = {keys, values} (all runs' rates: the last message carries every move);
-:func:`lr_changes` checks it against the scene.  Measured here: Streamlit's eight select-sliders
-and Markdown table cost React work on every rerun of the race fragment, and a change sent
-them all again; now a change sends this one element.
+The element also holds an HTML legend above the plot and, below it, every run's learning rate
+(a range input over ``viz.common.runs.notches``) and the results table.  It reports a click on
+a point (trigger ``click`` = {x, y}), its first drawn figure (``drawn``), a moved rate (``lr`` =
+{keys, values}, checked by :func:`lr_changes`) and a patch it cannot apply (``resync``).  Why
+each piece, with the measurements: benchmarks/results/HISTORY.md.
 """
 
 from __future__ import annotations
@@ -91,8 +79,7 @@ def payload(spec: Mapping[str, Any] | None, rev: str, config: Mapping[str, Any] 
     (:func:`lr_controls`) and the results ``table`` ({header, rows, colors}; plain text, shown
     with textContent), as JSON bytes.  Or, instead of ``spec``, a ``patch`` (:func:`patch`) to
     the figure named ``base``, which the browser has.  Bytes, not a dict: Streamlit passes bytes
-    through as they are, while a dict is walked (looking for data frames), dumped twice and
-    hashed on every rerun (~30 ms for the default page's 0.6 MB figure)."""
+    through as they are, while a dict is walked, dumped twice and hashed on every rerun."""
     out = {"rev": rev, "config": dict(config or {}), "spec": spec, "note": note,
            "controls": list(controls), "table": dict(table) if table else None}
     if patch is not None:
@@ -102,10 +89,7 @@ def payload(spec: Mapping[str, Any] | None, rev: str, config: Mapping[str, Any] 
 
 # --- sending only what changed ----------------------------------------------------------------
 #
-# Moving one learning rate changes one run: its five traces and its part of every frame, ~12 %
-# of the default figure's JSON.  Measured here, the page takes the chart's websocket message in
-# pieces between its other work, so a smaller message arrives sooner (the default figure
-# without its frames, 0.23 MB instead of 0.62 MB, drew ~25 ms sooner per change).  The server
+# Moving one learning rate changes one run: its traces and its part of every frame.  The server
 # remembers the figure it last sent to this page; the browser applies a patch only to that
 # figure (its name is the patch's ``base``) and otherwise asks for the whole figure (the
 # trigger value ``resync``).

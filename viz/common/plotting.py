@@ -23,7 +23,7 @@ CHART_CONFIG = {"displaylogo": False, "scrollZoom": False,
 
 
 class SpecFigure(go.Figure):
-    """A ``go.Figure`` whose JSON is the prebuilt dict ``spec`` (see viz/race/figures.py: building the dict directly costs ~15 ms where go.Figure validation costs 150-250 ms).
+    """A ``go.Figure`` whose JSON is the prebuilt dict ``spec`` (see viz/race/figures.py).
 
     ``fig.spec`` is the dict; ``to_dict()`` (what Streamlit, ``to_json`` and
     ``to_html`` call) returns a shallow copy of it.  The graph-object

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 
+import optimizers
 from viz.race.presets import DEFAULT_PRESET, PRESETS
 from viz.race.scene import CUSTOM, Run, Scene
 
@@ -52,8 +53,6 @@ def default_lr(landscape: str, optimizer: str) -> float:
     if values:
         g = math.exp(sum(math.log(v) for v in values) / len(values))
         return float(f"{g:.1g}")
-    import optimizers
-
     return optimizers.get(optimizer).spec("learning_rate").default
 
 

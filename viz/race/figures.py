@@ -4,27 +4,24 @@ How the figures are built, and why
 ----------------------------------
 Each builder assembles the figure as one plain dict (the JSON Plotly.js
 reads) and wraps it once in :class:`SpecFigure`, a ``go.Figure`` whose
-``to_dict()`` returns that dict.  Measured on the default page (contour,
-8 runs x 10,000 steps, 100 frames): building the same figure through
-``go.Figure(data=..., frames=[go.Frame(...)])`` validates ~1,000 objects and
-costs 150-250 ms; passing a dict to ``st.plotly_chart`` makes Streamlit
-validate it all again through ``go.Figure(**dict)``.  A ``go.Figure`` instance
-is taken as already valid (Streamlit calls ``to_dict()`` then serialises
-with orjson), so :class:`SpecFigure` costs nothing beyond building the dict
-(~15 ms).  Validity is checked in the tests, where
-``go.Figure(fig.spec)`` must accept every figure.
+``to_dict()`` returns that dict: Streamlit takes a ``go.Figure`` as valid and
+serialises it, where a dict, or a figure built from graph objects, would be
+validated object by object (10x the cost; benchmarks/results/HISTORY.md).
+Validity is checked in the tests, where ``go.Figure(fig.spec)`` must accept
+every figure.
 
 Arrays go out as Plotly's base64 typed arrays (``{"dtype": "f4", "bdata": ...}``),
 float32: 5.3 bytes a number on the wire.
 
-The main figure: the contour is drawn once (trace 0) and never animated; a
-transparent grid of markers over it catches clicks (Streamlit reports clicks
-on scatter points only) and shows f on hover; each run has three traces (its
-path, a head marker, a divergence cross) and each frame names only those
-(``traces=[...]``) and plays with ``redraw: False`` on fixed axes.  Frames
-are log-and-uniformly spaced steps; a frame's path is the run's points on a
-coarse, shape-keeping grid up to that step; the last frame and the initial
-picture carry the full path (up to 2,000 points a run, shape-preserving).
+The main figure: the landscape is a picture under the axes (trace 0 carries its
+colour bar) and is never animated; a transparent grid of markers over it catches
+clicks (Streamlit reports clicks on scatter points only) and shows f on hover;
+each run has two traces (its path and a head marker) and a third, a cross, only
+if it diverges; each frame names only the runs' traces (``traces=[...]``) and
+plays with ``redraw: False`` on fixed axes.  The ``N_FRAMES`` (60) frames are
+log-and-uniformly spaced steps; a frame's path is the run's points on a coarse,
+shape-keeping grid up to that step; the last frame and the initial picture carry
+the full path (up to 2,000 points a run, shape-preserving).
 """
 
 from __future__ import annotations
@@ -45,13 +42,13 @@ from viz.race.compute import RunResult
 from viz.race.metrics import Reference
 from viz.race.scene import Scene
 
-N_FRAMES = 60  # fewer frames: every change resends and redraws them (100 frames were 60% of the figure)
+N_FRAMES = 60  # every change resends and redraws them: the bulk of the figure
 LEVELS = 22  # colour bands of the landscape picture
 FULL_PATH_POINTS = 2000  # per run at most, in the final picture ...
 FULL_PATH_TOTAL = 8000  # ... and for all runs together
 FRAME_BUDGET_BYTES = 200_000  # raw float32 bytes of all frames' paths together
 CLICK_GRID = 18  # 324 transparent markers: each one is an SVG node the browser redraws
-SLIDER_STEPS = 50  # of the ~100 frames: every slider tick is text Plotly measures on each draw
+SLIDER_STEPS = 50  # of the N_FRAMES frames: every slider tick is text Plotly measures on each draw
 
 
 def _r(v: float) -> float | None:
@@ -85,14 +82,15 @@ def color_transform(z: np.ndarray, f_star: float | None, log: bool, decades: flo
 
 
 def landscape_colors(L: Landscape, z: np.ndarray, ref: Reference):
-    """``(values, colorbar dict, base, floor, log)`` for the contour or surface."""
-    log = True
+    """``(values, colorbar dict, base, floor, log)`` for the contour or surface: log10 of
+    f - base, except on a flat landscape (nothing above the base), where ``log`` is False."""
     decades = 6.0 if L.log_scale else 3.0
-    vals, base, floor = color_transform(z, ref.f_star, log, decades)
+    vals, base, floor = color_transform(z, ref.f_star, True, decades)
+    log = floor > 0
     finite = vals[np.isfinite(vals)]
     vmin, vmax = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
     title = "f − f*" if ref.known else "f − min f"
-    if log and floor > 0:
+    if log:
         tickvals, ticktext = log_colorbar_ticks(vmin, vmax)
         cbar = dict(title=dict(text=title, side="top"), tickvals=tickvals, ticktext=ticktext,
                     thickness=16, len=0.85, outlinewidth=0, y=0.45)
