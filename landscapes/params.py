@@ -46,3 +46,34 @@ class Param:
             if v != int(v):
                 raise ValueError(f"{self.name}{where} must be a whole number, got {value!r:.40}")
         return v
+
+
+def whole(value, low: float, high: float, what: str) -> int:
+    """``value`` as a whole number in [low, high] (a float with no fraction is accepted), or a
+    ValueError naming ``what`` and the range."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        else:
+            raise ValueError(f"{what} must be a whole number, got {value!r:.40}")
+    if not low <= value <= high:
+        raise ValueError(f"{what}={value} is out of range: valid range is [{_plain(low)}, {_plain(high)}]")
+    return int(value)
+
+
+def _plain(x: float) -> str:
+    """A bound as a person writes it: ``1``, ``2147483647``, ``0.5``."""
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+def number_in(value, low: float, high: float, what: str) -> float:
+    """``value`` as a finite float in [low, high], or a ValueError naming ``what`` and the range."""
+    if isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{what} must be a number, got {value!r}")
+    try:
+        v = float(value)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"{what} must be a number, got {value!r:.40}") from None
+    if not (math.isfinite(v) and low <= v <= high):
+        raise ValueError(f"{what}={value!r:.40} is out of range: valid range is [{low:g}, {high:g}]")
+    return v

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 import landscapes
 from landscapes import Landscape
+from landscapes.params import whole
 from optimizers.runner import MAX_STEPS
 from optimizers.transforms import CLIP_NORM, CLIP_VALUE, NOISE, SEED, GradientSwitches
 
@@ -40,14 +39,7 @@ def start_point(start, L: Landscape) -> tuple[float, float]:
 
 def step_count(steps) -> int:
     """A whole number of updates in [1, MAX_STEPS]."""
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)):
-        if isinstance(steps, float) and steps.is_integer():
-            steps = int(steps)
-        else:
-            raise ValueError(f"steps must be a whole number, got {steps!r:.40}")
-    if not 1 <= steps <= MAX_STEPS:
-        raise ValueError(f"steps={steps} is out of range: valid range is [1, {MAX_STEPS}]")
-    return int(steps)
+    return whole(steps, 1, MAX_STEPS, "steps")
 
 
 def gradient_transforms(clip_value, clip_norm, noise, seed):

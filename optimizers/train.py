@@ -49,6 +49,7 @@ import numpy as np
 from cachetools import LRUCache
 
 from landscapes import network
+from landscapes.params import number_in, whole
 from optimizers import schedules
 from optimizers.base import tmap
 from optimizers.checks import gradient_transforms  # the same checks as optimizers.run
@@ -242,10 +243,6 @@ def _compiled(which: str, static: _Static, args) -> tuple[Any, float]:
 
 # --- validation ---------------------------------------------------------------------------
 
-def _whole(value, low, high, what) -> int:
-    return network._int_in(value, low, high, what)
-
-
 def _stopping(stopping) -> dict[str, Any]:
     out = {"patience": None, "target": None, "converge_after": None}
     if stopping is None:
@@ -259,9 +256,9 @@ def _stopping(stopping) -> dict[str, Any]:
         if v is None:
             continue
         if k == "target":
-            out[k] = network._float_in(v, 0.0, 1.0, "stopping target")
+            out[k] = number_in(v, 0.0, 1.0, "stopping target")
         else:
-            out[k] = _whole(v, 1, 100_000, f"stopping {k}")
+            out[k] = whole(v, 1, 100_000, f"stopping {k}")
     if out["converge_after"] is not None and out["target"] is None:
         raise ValueError("stopping: converge_after needs a target accuracy")
     return out
@@ -271,7 +268,7 @@ def _initial_params(params0, ds, hidden, activation, seed):
     """``params0`` checked against the architecture, or fresh weights from ``seed``."""
     if params0 is None:
         return network.init_params(ds.n_features, hidden, ds.n_classes, activation, seed)
-    params0 = network._as_tree(params0, ds, hidden)
+    params0 = network.as_tree(params0, ds, hidden)
     if not all(np.isfinite(v).all() for layer in params0 for v in layer.values()):
         raise ValueError("params0 has values that are not finite")
     return params0
@@ -415,10 +412,10 @@ def train(dataset="digits", hidden: Sequence[int] = (64,), activation: str = "re
     hidden, activation = network.validate_architecture(hidden, activation)
     rule = get(optimizer, lookahead=lookahead)
     hp = resolve(rule, hyperparams)
-    steps = _whole(steps, 1, MAX_STEPS, "steps")
-    batch_size = _whole(batch_size, 1, min(MAX_BATCH, ds.n_train), "batch_size")
-    seed = _whole(seed, *network.SEED_RANGE, "seed")
-    eval_every = _whole(eval_every, 1, MAX_EVAL_EVERY, "eval_every")
+    steps = whole(steps, 1, MAX_STEPS, "steps")
+    batch_size = whole(batch_size, 1, min(MAX_BATCH, ds.n_train), "batch_size")
+    seed = whole(seed, *network.SEED_RANGE, "seed")
+    eval_every = whole(eval_every, 1, MAX_EVAL_EVERY, "eval_every")
     sched = schedules.validate(schedule, schedule_params)
     switches, numbers, _ = gradient_transforms(clip_value, clip_norm, noise, 0)
     stopper = _Stopper(_stopping(stopping))

@@ -40,9 +40,9 @@ The package, by concern (every name is also reachable as ``landscapes.network.X`
 from __future__ import annotations
 
 from landscapes.network.data import (DATASETS, SAMPLES_RANGE, SEED_RANGE, VAL_FRACTION_RANGE, Dataset,
-                                     DatasetSpec, _float_in, _int_in, _load, as_dataset, batch_stream,
+                                     DatasetSpec, _load, as_dataset, batch_stream,
                                      dataset_names, load_dataset, make_spirals, minibatch_indices)
-from landscapes.network.mlp import (ACTIVATIONS, LAYERS_RANGE, UNITS_RANGE, _as_flat, _as_tree, accuracy,
+from landscapes.network.mlp import (ACTIVATIONS, LAYERS_RANGE, UNITS_RANGE, _as_flat, accuracy, as_tree,
                                     evaluate, flatten, forward, init_params, loss, loss_and_accuracy,
                                     n_params, param_shapes, ravel, shapes_of, unflatten,
                                     validate_architecture)
@@ -59,9 +59,8 @@ __all__ = [
     # used by optimizers.train and the pages
     "SAMPLES_RANGE", "SEED_RANGE", "VAL_FRACTION_RANGE", "LAYERS_RANGE", "UNITS_RANGE",
     "SLICE_MEMORY", "SLICE_N_RANGE", "as_dataset", "batch_stream", "loss_and_accuracy", "ravel",
-    "shapes_of", "filter_normalize",
+    "shapes_of", "filter_normalize", "as_tree",
 ]
 
-# Private helpers that callers outside the package reach as ``network._name`` (optimizers.train's
-# argument checks, the tests): re-exported so that path keeps working.
-_REEXPORTED_PRIVATE = (_float_in, _int_in, _load, _as_flat, _as_tree)
+# Private helpers the tests reach as ``network._name``: re-exported so that path keeps working.
+_REEXPORTED_PRIVATE = (_load, _as_flat)

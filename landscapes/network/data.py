@@ -9,6 +9,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from landscapes.params import number_in, whole
+
 # --- datasets ------------------------------------------------------------------------------
 
 DATASETS = ("digits", "moons", "spirals")
@@ -106,42 +108,19 @@ def make_spirals(n_samples: int = 900, noise: float = 0.2, seed: int = 0, arms: 
     return np.concatenate(xs), np.concatenate(ys)
 
 
-def _int_in(value, low, high, what):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        else:
-            raise ValueError(f"{what} must be a whole number, got {value!r:.40}")
-    if not low <= value <= high:
-        raise ValueError(f"{what}={value} is out of range: valid range is [{low}, {high}]")
-    return int(value)
-
-
-def _float_in(value, low, high, what):
-    if isinstance(value, bool):
-        raise ValueError(f"{what} must be a number, got {value!r}")
-    try:
-        v = float(value)
-    except (TypeError, ValueError, OverflowError):
-        raise ValueError(f"{what} must be a number, got {value!r:.40}") from None
-    if not (math.isfinite(v) and low <= v <= high):
-        raise ValueError(f"{what}={value!r:.40} is out of range: valid range is [{low:g}, {high:g}]")
-    return v
-
-
 def _spec(name, seed, val_fraction, n_samples, noise) -> DatasetSpec:
     if not isinstance(name, str) or name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r:.60}; choose one of: {', '.join(DATASETS)}")
-    seed = _int_in(seed, *SEED_RANGE, "seed")
-    val_fraction = _float_in(val_fraction, *VAL_FRACTION_RANGE, "val_fraction")
+    seed = whole(seed, *SEED_RANGE, "seed")
+    val_fraction = number_in(val_fraction, *VAL_FRACTION_RANGE, "val_fraction")
     if name == "digits":
         if n_samples is not None or noise is not None:
             raise ValueError("the digits dataset is fixed: n_samples and noise apply only to "
                              "'moons' and 'spirals'")
     else:
         default_n, default_noise, noise_range = _GENERATED[name]
-        n_samples = _int_in(default_n if n_samples is None else n_samples, *SAMPLES_RANGE, "n_samples")
-        noise = _float_in(default_noise if noise is None else noise, *noise_range, "noise")
+        n_samples = whole(default_n if n_samples is None else n_samples, *SAMPLES_RANGE, "n_samples")
+        noise = number_in(default_noise if noise is None else noise, *noise_range, "noise")
     return DatasetSpec(name, seed, val_fraction, n_samples, noise)
 
 

@@ -10,7 +10,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from landscapes.network.data import SEED_RANGE, Dataset, _int_in, as_dataset
+from landscapes.network.data import SEED_RANGE, Dataset, as_dataset
+from landscapes.params import whole
 
 # --- the MLP ----------------------------------------------------------------------------------
 
@@ -35,7 +36,7 @@ def validate_architecture(hidden: Sequence[int], activation: str) -> tuple[tuple
     if not LAYERS_RANGE[0] <= len(hidden) <= LAYERS_RANGE[1]:
         raise ValueError(f"hidden must have {LAYERS_RANGE[0]} to {LAYERS_RANGE[1]} layers, "
                          f"got {len(hidden)}")
-    hidden = tuple(_int_in(h, *UNITS_RANGE, "hidden layer width") for h in hidden)
+    hidden = tuple(whole(h, *UNITS_RANGE, "hidden layer width") for h in hidden)
     if not isinstance(activation, str) or activation not in ACTIVATIONS:
         raise ValueError(f"unknown activation {activation!r:.40}; choose one of: {', '.join(ACTIVATIONS)}")
     return hidden, activation
@@ -60,7 +61,7 @@ def init_params(n_in: int, hidden: Sequence[int], n_out: int, activation: str = 
     uniform.  Biases: zero.
     """
     hidden, activation = validate_architecture(hidden, activation)
-    rng = np.random.default_rng([_int_in(seed, *SEED_RANGE, "seed"), 0])
+    rng = np.random.default_rng([whole(seed, *SEED_RANGE, "seed"), 0])
     shapes = param_shapes(n_in, hidden, n_out)
     out = []
     for i, s in enumerate(shapes):
@@ -115,7 +116,7 @@ def evaluate(dataset, hidden: Sequence[int], activation: str, params, split: str
     """``(loss, accuracy)`` of ``params`` on one split of ``dataset``, as Python floats."""
     ds = as_dataset(dataset)
     hidden, activation = validate_architecture(hidden, activation)
-    params = _as_tree(params, ds, hidden)
+    params = as_tree(params, ds, hidden)
     x, y = ds.split(split)
     l, a = _evaluate(params, x, y, activation)
     return float(l), float(a)
@@ -154,7 +155,7 @@ def shapes_of(params) -> list[dict[str, tuple[int, ...]]]:
     return [{k: tuple(np.shape(layer[k])) for k in ("w", "b")} for layer in params]
 
 
-def _as_tree(params, ds: Dataset, hidden) -> list[dict[str, np.ndarray]]:
+def as_tree(params, ds: Dataset, hidden) -> list[dict[str, np.ndarray]]:
     """``params`` (a tree or a flat vector) as a float32 tree, checked against the architecture."""
     shapes = param_shapes(ds.n_features, hidden, ds.n_classes)
     if isinstance(params, (np.ndarray, jax.Array)) and np.ndim(params) == 1:

@@ -11,8 +11,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from landscapes.network.data import SEED_RANGE, _float_in, _int_in, as_dataset
-from landscapes.network.mlp import (ACTIVATIONS, _as_flat, _as_tree, _loss_and_correct, flatten, forward,
+from landscapes.network.data import SEED_RANGE, as_dataset
+from landscapes.params import number_in, whole
+from landscapes.network.mlp import (ACTIVATIONS, _as_flat, as_tree, _loss_and_correct, flatten, forward,
                                    shapes_of, unflatten, validate_architecture)
 
 # --- directions ------------------------------------------------------------------------------------
@@ -59,7 +60,7 @@ def random_directions(params, seed: int = 0) -> Directions:
     dimensions two such directions are nearly orthogonal but not exactly; ``project``
     solves least squares, so it does not assume they are.
     """
-    rng = np.random.default_rng([_int_in(seed, *SEED_RANGE, "seed"), 2])
+    rng = np.random.default_rng([whole(seed, *SEED_RANGE, "seed"), 2])
     tree = [{k: np.asarray(layer[k], np.float32) for k in ("w", "b")} for layer in params]
     dirs = []
     for _ in range(2):
@@ -163,10 +164,10 @@ SLICE_MEMORY = 16 * 2**20
 
 def _bounds(span) -> tuple[float, float, float, float]:
     if isinstance(span, (int, float, np.number)) and not isinstance(span, bool):
-        s = _float_in(span, 1e-6, 1e4, "span")
+        s = number_in(span, 1e-6, 1e4, "span")
         return (-s, s, -s, s)
     try:
-        vals = tuple(_float_in(v, -1e4, 1e4, "span bound") for v in span)
+        vals = tuple(number_in(v, -1e4, 1e4, "span bound") for v in span)
     except TypeError:
         raise ValueError(f"span must be a number or (alpha_min, alpha_max, beta_min, beta_max), "
                          f"got {span!r:.60}") from None
@@ -220,10 +221,10 @@ def loss_slice(dataset, hidden: Sequence[int], activation: str, center_params, d
     """
     ds = as_dataset(dataset)
     hidden, activation = validate_architecture(hidden, activation)
-    n = _int_in(n, *SLICE_N_RANGE, "n")
+    n = whole(n, *SLICE_N_RANGE, "n")
     a0, a1, b0, b1 = _bounds(span)
     x, y = ds.split(split)
-    tree = _as_tree(center_params, ds, hidden)
+    tree = as_tree(center_params, ds, hidden)
     center = flatten(tree)
     size = center.size
     if not np.isfinite(center).all():

@@ -177,7 +177,7 @@ def switch_controls(scene, prefix: str, sched_key: str, noise_step: float, noise
 
 # --- the URL and page chrome ----------------------------------------------------------------
 
-def query_lists() -> dict[str, list[str]]:
+def page_query() -> dict[str, list[str]]:
     """The URL query with repeated keys kept (the decoders report duplicates)."""
     qp = st.query_params
     return {k: qp.get_all(k) for k in qp.keys()}

@@ -61,7 +61,7 @@ from typing import Any, Mapping
 
 import optimizers
 from landscapes import network
-from landscapes.params import Param
+from landscapes.params import Param, whole
 from optimizers.transforms import CLIP_NORM, CLIP_VALUE, NOISE
 from viz.common.runs import Run, encode_runs_and_switches, pairs_of_schedule, read_runs, read_switches
 from viz.common.url import (Problems, Schema, decode_with, fmt, num, parse_float, query_lists, query_string,
@@ -134,15 +134,7 @@ Pairs = tuple[tuple[str, float], ...]
 
 
 def _whole(value, p: Param, what: str | None = None) -> int:
-    what = what or p.name
-    if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        else:
-            raise ValueError(f"{what} must be a whole number, got {value!r:.40}")
-    if not p.low <= value <= p.high:
-        raise ValueError(f"{what}={value} is out of range: valid range is [{p.low:g}, {p.high:g}]")
-    return int(value)
+    return whole(value, p.low, p.high, what or p.name)
 
 
 @dataclass(frozen=True)

@@ -97,7 +97,7 @@ def load() -> NetScene:
     """This visitor's scene (a new visitor's comes from the URL), with the widgets restored
     (they forget their state when another page ran in between)."""
     if "_net" not in S:
-        scene, warnings = decode(widgets.query_lists())
+        scene, warnings = decode(widgets.page_query())
         S["_net_warnings"] = warnings
         push(scene)
     for k, v in widget_state(current()).items():

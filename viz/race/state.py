@@ -85,7 +85,7 @@ def current() -> Scene:
 def load() -> tuple[Scene, object]:
     """This visitor's scene and its landscape: a new visitor's comes from the URL."""
     if "_scene" not in S:
-        scene, warnings = decode(widgets.query_lists())
+        scene, warnings = decode(widgets.page_query())
         S["_warnings"] = warnings
         push(scene)
         S[CHART_FIRST] = scene.view != "3d"  # (the 3-D view's chart reports nothing)

@@ -79,7 +79,7 @@ def current() -> SweepScene:
 
 def load():
     """The SweepScene to show: the URL's (a new visitor or an edited URL), else the current."""
-    q = {k: v for k, v in widgets.query_lists().items() if k not in ("embed", "embed_options")}
+    q = {k: v for k, v in widgets.page_query().items() if k not in ("embed", "embed_options")}
     if "_sweep" in S and q == S.get("_sweep_q"):
         return
     if not q and "_scene" in S:  # from the race page without a link: sweep what it shows
