@@ -284,3 +284,21 @@ def read_switches(q: Mapping[str, str], problems: Problems) -> dict[str, Any]:
     if "noise" in q:
         kw["noise"] = read_number(q["noise"], NOISE, "noise", problems)
     return kw
+
+
+def check_runs_and_switches(obj, max_runs: int):
+    """In a scene's ``__post_init__``: its runs (at most ``max_runs`` Run objects) and its shared
+    schedule, clipping and noise, checked and stored canonical; ValueError when invalid."""
+    put = object.__setattr__
+    runs = tuple(obj.runs)
+    if len(runs) > max_runs:
+        raise ValueError(f"at most {max_runs} runs")
+    if not all(isinstance(r, Run) for r in runs):
+        raise ValueError("runs must be viz.common.runs.Run objects")
+    put(obj, "runs", runs)
+    put(obj, "schedule_params", pairs_of_schedule(obj.schedule, dict(obj.schedule_params)))
+    if obj.clip not in CLIP_KINDS:
+        raise ValueError(f"clip must be one of {CLIP_KINDS}")
+    spec = CLIP_NORM if obj.clip == "norm" else CLIP_VALUE
+    put(obj, "clip_at", spec.validate(num(spec.validate(obj.clip_at))))
+    put(obj, "noise", NOISE.validate(num(NOISE.validate(obj.noise))))

@@ -66,6 +66,15 @@ def parse_float(text: str) -> float:
     return v
 
 
+def parse_pair(text: str) -> tuple[float, float]:
+    """``a,b`` as two finite floats (ValueError otherwise)."""
+    parts = text.split(",")
+    if len(parts) != 2:
+        raise ValueError("not two numbers")
+    a, b = (parse_float(t) for t in parts)
+    return a, b
+
+
 def parse_value(p: Param, text: str) -> float:
     if p.kind == "bool":
         t = text.strip().lower()

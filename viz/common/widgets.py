@@ -108,6 +108,16 @@ def run_widget_state(prefix: str, i: int, run: Run) -> dict[str, object]:
     return out
 
 
+def runs_widget_state(prefix: str, runs, lr_key, edit_key: str) -> dict[str, object]:
+    """Every run's learning rate (``lr_key(i, run)``) and the open editor's widgets."""
+    out: dict[str, object] = {lr_key(i, run): run.learning_rate for i, run in enumerate(runs)}
+    edit = edited_run(len(runs), edit_key)
+    if edit is not None:
+        out.update(run_widget_state(prefix, edit, runs[edit]))
+        out[edit_key] = edit
+    return out
+
+
 def edited_run(n_runs: int, key: str) -> int | None:
     """The run whose editor is open (``S[key]``, kept in range); None without runs."""
     if not n_runs:

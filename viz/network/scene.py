@@ -62,8 +62,7 @@ from typing import Any, Mapping
 import optimizers
 from landscapes import network
 from landscapes.params import Param, whole
-from optimizers.transforms import CLIP_NORM, CLIP_VALUE, NOISE
-from viz.common.runs import Run, encode_runs_and_switches, pairs_of_schedule, read_runs, read_switches
+from viz.common.runs import Run, check_runs_and_switches, encode_runs_and_switches, read_runs, read_switches
 from viz.common.url import (Problems, Schema, decode_with, fmt, num, parse_float, query_lists, query_string,
                             read_number, show)
 
@@ -82,7 +81,6 @@ MAX_VALUE_CHARS = 600
 DATASETS = tuple(network.dataset_names())
 ACTIVATIONS = tuple(network.ACTIVATIONS)
 DIRECTIONS = ("pca", "random")
-CLIP_KINDS = ("off", "value", "norm")
 
 DEFAULT_HIDDEN = (64,)
 DEFAULT_STEPS = 600
@@ -181,18 +179,7 @@ class NetScene:
         put(self, "steps", _whole(self.steps, STEPS))
         put(self, "eval_every", _whole(self.eval_every, EVAL, "eval every"))
         put(self, "seed", _whole(self.seed, SEED))
-        runs = tuple(self.runs)
-        if len(runs) > MAX_RUNS:
-            raise ValueError(f"at most {MAX_RUNS} runs")
-        if not all(isinstance(r, Run) for r in runs):
-            raise ValueError("runs must be viz.common.runs.Run objects")
-        put(self, "runs", runs)
-        put(self, "schedule_params", pairs_of_schedule(self.schedule, dict(self.schedule_params)))
-        if self.clip not in CLIP_KINDS:
-            raise ValueError(f"clip must be one of {CLIP_KINDS}")
-        spec = CLIP_NORM if self.clip == "norm" else CLIP_VALUE
-        put(self, "clip_at", spec.validate(num(spec.validate(self.clip_at))))
-        put(self, "noise", NOISE.validate(num(NOISE.validate(self.noise))))
+        check_runs_and_switches(self, MAX_RUNS)
         put(self, "target", TARGET.validate(num(TARGET.validate(self.target))))
         if self.patience is not None:
             put(self, "patience", _whole(self.patience, PATIENCE))
@@ -201,7 +188,7 @@ class NetScene:
         if self.directions not in DIRECTIONS:
             raise ValueError(f"directions must be one of {DIRECTIONS}")
         center = _whole(self.center, CENTER)
-        if center >= max(len(runs), 1):
+        if center >= max(len(self.runs), 1):
             raise ValueError(f"center={center}: there is no run {center + 1}")
         put(self, "center", center)
         if self.span is not None:

@@ -67,12 +67,7 @@ def widget_state(scene: NetScene) -> dict[str, object]:
         **widgets.switches_widget_state(scene, "net_", SCHED)}
     for j, h in enumerate(scene.hidden):
         out[f"net_h{j}"] = h
-    for i, run in enumerate(scene.runs):
-        out[lr_key(i, run)] = run.learning_rate
-    edit = edited_run(scene)
-    if edit is not None:
-        out.update(widgets.run_widget_state(RUN, edit, scene.runs[edit]))
-        out["net_edit"] = edit
+    out.update(widgets.runs_widget_state(RUN, scene.runs, lr_key, "net_edit"))
     return out
 
 

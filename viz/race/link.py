@@ -52,7 +52,7 @@ import landscapes
 from landscapes import expression
 from optimizers.transforms import SEED
 from viz.common.runs import encode_runs_and_switches, pairs_text, read_runs, read_switches
-from viz.common.url import (MAX_QUERY_CHARS, Problems, Schema, decode_with, fmt, parse_float, query_lists,
+from viz.common.url import (MAX_QUERY_CHARS, Problems, Schema, decode_with, fmt, parse_float, parse_pair, query_lists,
                             query_string, read_number, read_pairs, show)
 from viz.race import defaults, presets
 from viz.race.scene import (CUSTOM, DEFAULT_DOMAIN, DEFAULT_PANELS, DEFAULT_STEPS, MAX_RUNS, MAX_STEPS, PANELS,
@@ -210,10 +210,7 @@ def _read_landscape(q, kw, problems):
 
 def _read_start(text, kw, problems):
     try:
-        parts = text.split(",")
-        if len(parts) != 2:
-            raise ValueError
-        x, y = (parse_float(t) for t in parts)
+        x, y = parse_pair(text)
     except (ValueError, OverflowError):
         problems.add(f"start={show(text)} is not a point x,y; using the landscape's start")
         return None
@@ -244,10 +241,7 @@ def _read_steps(text, problems) -> int:
 
 def _read_span(text, steps, problems):
     try:
-        parts = text.split(",")
-        if len(parts) != 2:
-            raise ValueError
-        a, b = (parse_float(t) for t in parts)
+        a, b = parse_pair(text)
     except (ValueError, OverflowError):
         problems.add(f"span={show(text)} is not two steps a,b; animating all steps")
         return None

@@ -18,8 +18,8 @@ from typing import Any, Mapping, Sequence
 import landscapes
 from landscapes import expression
 from landscapes.params import Param
-from optimizers.transforms import CLIP_NORM, CLIP_VALUE, NOISE, SEED
-from viz.common.runs import CLIP_KINDS, Pairs, Run, canonical_params, pairs_of_schedule
+from optimizers.transforms import SEED
+from viz.common.runs import Pairs, Run, canonical_params, check_runs_and_switches
 from viz.common.url import num
 
 SCHEMA_VERSION = 1
@@ -114,20 +114,7 @@ class Scene:
         # steps
         if isinstance(self.steps, bool) or not isinstance(self.steps, int) or not 1 <= self.steps <= MAX_STEPS:
             raise ValueError(f"steps must be a whole number in [1, {MAX_STEPS}]")
-        # runs
-        runs = tuple(self.runs)
-        if len(runs) > MAX_RUNS:
-            raise ValueError(f"at most {MAX_RUNS} runs")
-        if not all(isinstance(r, Run) for r in runs):
-            raise ValueError("runs must be Run objects")
-        put(self, "runs", runs)
-        # shared switches
-        put(self, "schedule_params", pairs_of_schedule(self.schedule, dict(self.schedule_params)))
-        if self.clip not in CLIP_KINDS:
-            raise ValueError(f"clip must be one of {CLIP_KINDS}")
-        spec = CLIP_NORM if self.clip == "norm" else CLIP_VALUE
-        put(self, "clip_at", spec.validate(num(spec.validate(self.clip_at))))
-        put(self, "noise", NOISE.validate(num(NOISE.validate(self.noise))))
+        check_runs_and_switches(self, MAX_RUNS)  # runs, schedule, clipping, noise
         put(self, "seed", int(SEED.validate(self.seed)))
         # view
         if self.span is not None:

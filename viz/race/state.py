@@ -46,12 +46,7 @@ def widget_state(scene: Scene, L) -> dict[str, object]:
     else:
         for p, (name, v) in zip(landscapes.param_specs(scene.landscape), scene.landscape_params):
             out[f"lp_{scene.landscape}_{name}"] = widget_value(p, v)
-    for i, run in enumerate(scene.runs):
-        out[lr_key(i, run)] = run.learning_rate
-    edit = edited_run(scene)
-    if edit is not None:
-        out.update(widgets.run_widget_state(RUN, edit, scene.runs[edit]))
-        out["edit_run"] = edit
+    out.update(widgets.runs_widget_state(RUN, scene.runs, lr_key, "edit_run"))
     return out
 
 
