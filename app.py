@@ -13,8 +13,9 @@ bootstrap.configure_jax()
 st.set_page_config(page_title="Loss-landscape explorer", page_icon=":material/landscape:", layout="wide",
                    initial_sidebar_state="expanded")
 
-PAGES = [st.Page("pages/race.py", title="Optimizer race", icon=":material/sports_score:", url_path="race",
-                 default=True),
+RACE = dict(title="Optimizer race", icon=":material/sports_score:")
+PAGES = [st.Page("pages/race.py", **RACE, url_path="home", default=True),  # served at /
+         st.Page("pages/race.py", **RACE, url_path="race", visibility="hidden"),  # and at /race
          st.Page("pages/sweeps.py", title="Sweeps", icon=":material/grid_on:", url_path="sweeps"),
          st.Page("pages/network.py", title="Real network", icon=":material/hub:", url_path="network")]
 

@@ -289,3 +289,21 @@ def test_draw_play_change_and_share(server, browser):
         ctx2.close()
         ctx.close()
     print(f"browser test: {time.monotonic() - t_start:.1f} s")
+
+
+@pytest.mark.parametrize("path,shows", [("race?scene=saddle_escape", "Escaping a saddle"), ("sweeps", "Hyperparameter map"),
+                                        ("network?steps=50", "Race the optimizers on a real network")])
+def test_every_page_has_its_address(server, browser, path, shows):
+    """/race (and /, above), /sweeps and /network each open their page with its link, and no
+    "Page not found" (app.py serves the race page at / and, hidden, at /race)."""
+    ctx = browser.new_context(viewport={"width": 1300, "height": 900})
+    try:
+        page = ctx.new_page()
+        page.goto(server + path)
+        page.wait_for_function("(t) => document.body.innerText.includes(t)", arg=shows, timeout=DRAW_MS)
+        page.wait_for_timeout(1500)
+        assert "Page not found" not in page.inner_text("body")
+        assert urlsplit(page.url).path == "/" + path.split("?")[0]
+        _shot(page, "address-" + path.split("?")[0])
+    finally:
+        ctx.close()

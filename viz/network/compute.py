@@ -280,7 +280,7 @@ def intro_text(scene) -> str:
     """The sentence over the figures: data, model, steps, the shared start and batches."""
     arch = "–".join(str(h) for h in scene.hidden)
     return (f"A small MLP ({arch} {scene.activation} units) learns to classify "
-            f"**{DATA_NAMES[scene.dataset]}**, {scene.steps:,} steps of minibatches of {scene.batch_size}; "
+            f"**{DATA_NAMES[scene.dataset]}**, {scene.steps:,} step{'s' * (scene.steps != 1)} of minibatches of {scene.batch_size}; "
             f"every run starts from the same weights (seed {scene.seed}) and sees the same batches.")
 
 

@@ -140,9 +140,9 @@ class Faster(Claim):
         return math.isfinite(fast) and self.factor * fast < slow
 
     def text(self, labels=None):
-        how = "first" if self.factor == 1 else f"more than {self.factor:g} times sooner"
+        how = "before" if self.factor == 1 else f"more than {self.factor:g} times sooner than"
         return (f"{_names(self.runs, labels)} reach{'es' * (len(self.runs) == 1)} f − f* ≤ {self.tol:g} "
-                f"{how} than {_names(self.than, labels)}")
+                f"{how} {_names(self.than, labels)}")
 
 
 @dataclass(frozen=True)
@@ -268,4 +268,4 @@ def claims_markdown(claims: Sequence[Claim], labels: Sequence[str]) -> str:
     """The sentences for the page, or "" when there are none."""
     if not claims:
         return ""
-    return "\n\nChecked by the tests on every change: " + "; ".join(c.text(labels) for c in claims) + "."
+    return "\n\nWhat to see (the tests check it on every change): " + "; ".join(c.text(labels) for c in claims) + "."
