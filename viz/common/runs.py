@@ -286,6 +286,16 @@ def read_switches(q: Mapping[str, str], problems: Problems) -> dict[str, Any]:
     return kw
 
 
+def unique_labels(runs: Sequence[Run]) -> list[str]:
+    """Each run's legend label, made unique with a ' #2' suffix where two coincide."""
+    out, seen = [], {}
+    for r in runs:
+        text = r.display_label()
+        seen[text] = seen.get(text, 0) + 1
+        out.append(text if seen[text] == 1 else f"{text} #{seen[text]}")
+    return out
+
+
 def check_runs_and_switches(obj, max_runs: int):
     """In a scene's ``__post_init__``: its runs (at most ``max_runs`` Run objects) and its shared
     schedule, clipping and noise, checked and stored canonical; ValueError when invalid."""

@@ -118,6 +118,15 @@ def runs_widget_state(prefix: str, runs, lr_key, edit_key: str) -> dict[str, obj
     return out
 
 
+def commit(new, key: str, warnings_key: str):
+    """Make ``new`` this visitor's scene (``S[key]``); a visitor's change clears the warnings
+    about the link (``S[warnings_key]``)."""
+    if new != S[key]:
+        S[key] = new
+        S[warnings_key] = []
+    return new
+
+
 def edited_run(n_runs: int, key: str) -> int | None:
     """The run whose editor is open (``S[key]``, kept in range); None without runs."""
     if not n_runs:

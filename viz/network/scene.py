@@ -62,7 +62,8 @@ from typing import Any, Mapping
 import optimizers
 from landscapes import network
 from landscapes.params import Param, whole
-from viz.common.runs import Run, check_runs_and_switches, encode_runs_and_switches, read_runs, read_switches
+from viz.common.runs import (Run, check_runs_and_switches, encode_runs_and_switches, read_runs, read_switches,
+                              unique_labels)
 from viz.common.url import (Problems, Schema, decode_with, fmt, num, parse_float, query_lists, query_string,
                             read_number, show)
 
@@ -221,12 +222,7 @@ class NetScene:
 
     def labels(self) -> list[str]:
         """Each run's legend label, made unique with a ' #2' suffix where two coincide."""
-        out, seen = [], {}
-        for r in self.runs:
-            text = r.display_label()
-            seen[text] = seen.get(text, 0) + 1
-            out.append(text if seen[text] == 1 else f"{text} #{seen[text]}")
-        return out
+        return unique_labels(self.runs)
 
 
 # --- encoding ---------------------------------------------------------------------------

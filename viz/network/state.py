@@ -103,10 +103,7 @@ def load() -> NetScene:
 
 def commit(new: NetScene) -> NetScene:
     """Make ``new`` the current scene (a visitor's change clears the link's warnings)."""
-    if new != current():
-        S["_net"] = new
-        S["_net_warnings"] = []
-    return new
+    return widgets.commit(new, "_net", "_net_warnings")
 
 
 # --- callbacks ----------------------------------------------------------------------------

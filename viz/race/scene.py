@@ -19,7 +19,7 @@ import landscapes
 from landscapes import expression
 from landscapes.params import Param
 from optimizers.transforms import SEED
-from viz.common.runs import Pairs, Run, canonical_params, check_runs_and_switches
+from viz.common.runs import Pairs, Run, canonical_params, check_runs_and_switches, unique_labels
 from viz.common.url import num
 
 SCHEMA_VERSION = 1
@@ -151,12 +151,7 @@ class Scene:
 
     def labels(self) -> list[str]:
         """Each run's legend label, made unique with a ' #2' suffix where two coincide."""
-        out, seen = [], {}
-        for r in self.runs:
-            text = r.display_label()
-            seen[text] = seen.get(text, 0) + 1
-            out.append(text if seen[text] == 1 else f"{text} #{seen[text]}")
-        return out
+        return unique_labels(self.runs)
 
 
 def landscape_domain(kw_or_scene) -> tuple[float, float, float, float]:

@@ -96,10 +96,7 @@ def load() -> tuple[Scene, object]:
 
 def commit(new: Scene) -> Scene:
     """Make ``new`` the current scene (a visitor's change clears the link's warnings)."""
-    if new != current():
-        S["_scene"] = new
-        S["_warnings"] = []
-    return new
+    return widgets.commit(new, "_scene", "_warnings")
 
 
 # --- callbacks ----------------------------------------------------------------------------
