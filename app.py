@@ -1,6 +1,8 @@
 """Loss-landscape explorer: the entry point (``streamlit run app.py``).
 
-Page config, the JAX compilation cache, and the three pages, one file each under pages/:
+Page config, the JAX compilation cache, and the three pages, one file each under app_pages/
+(not ``pages/``: Streamlit treats a folder of that name as its older multipage layout, and a
+fresh server whose first visitor opens /race or /sweeps would show that layout's navigation):
 the optimizer race (``/`` and ``/race``), sweeps (``/sweeps``) and a real network
 (``/network``).  What each page shows is computed in viz/ (see viz/__init__.py)."""
 
@@ -14,9 +16,9 @@ st.set_page_config(page_title="Loss-landscape explorer", page_icon=":material/la
                    initial_sidebar_state="expanded")
 
 RACE = dict(title="Optimizer race", icon=":material/sports_score:")
-PAGES = [st.Page("pages/race.py", **RACE, url_path="home", default=True),  # served at /
-         st.Page("pages/race.py", **RACE, url_path="race", visibility="hidden"),  # and at /race
-         st.Page("pages/sweeps.py", title="Sweeps", icon=":material/grid_on:", url_path="sweeps"),
-         st.Page("pages/network.py", title="Real network", icon=":material/hub:", url_path="network")]
+PAGES = [st.Page("app_pages/race.py", **RACE, url_path="home", default=True),  # served at /
+         st.Page("app_pages/race.py", **RACE, url_path="race", visibility="hidden"),  # and at /race
+         st.Page("app_pages/sweeps.py", title="Sweeps", icon=":material/grid_on:", url_path="sweeps"),
+         st.Page("app_pages/network.py", title="Real network", icon=":material/hub:", url_path="network")]
 
 st.navigation(PAGES).run()

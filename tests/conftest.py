@@ -4,6 +4,7 @@ headless Chromium driven by Playwright; nothing is downloaded)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -20,7 +21,7 @@ os.environ["LANDSCAPE_NO_WARMUP"] = "1"  # no background compiles, no JAX config
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
-PAGES = {name: ROOT / "pages" / f"{name}.py" for name in ("race", "sweeps", "network")}
+PAGES = {name: ROOT / "app_pages" / f"{name}.py" for name in ("race", "sweeps", "network")}
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -67,8 +68,14 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """``streamlit run app.py`` on a free loopback port; its base URL (stopped afterwards)."""
+    with streamlit_server(tmp_path_factory.mktemp("streamlit") / "server.log") as url:
+        yield url
+
+
+@contextlib.contextmanager
+def streamlit_server(log: Path):
+    """A fresh ``streamlit run app.py`` on a free loopback port: its base URL, then stopped."""
     port = _free_port()
-    log = tmp_path_factory.mktemp("streamlit") / "server.log"
     env = dict(os.environ, LANDSCAPE_NO_WARMUP="1")  # no background compiles competing with the test
     with open(log, "wb") as out:
         proc = subprocess.Popen(

@@ -1,7 +1,7 @@
 """The page, driven by streamlit.testing.v1.AppTest: every control path, every ready scene,
 the URL round trip, and a corpus of malformed or hostile URLs.
 
-AppTest runs app.py (its navigation opens pages/race.py) in this process (no browser, Plotly is not drawn).  The 2-D figure goes
+AppTest runs app.py (its navigation opens app_pages/race.py) in this process (no browser, Plotly is not drawn).  The 2-D figure goes
 out through the page's own chart component (viz/common/chart.py: AppTest lists it as a
 "bidi_component" whose ``proto.bytes`` is JSON {"rev", "config", "spec"}); the 3-D view's through
 ``st.plotly_chart`` (``proto.spec``).  :func:`chart_jsons` reads both.  Widgets are found by

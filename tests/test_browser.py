@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, streamlit_server
 
 SHOTS = ROOT / "artifacts" / "screenshots"
 DRAW_MS = 180_000  # a cold server compiles the default scene's programs (JAX) on the first visit
@@ -307,3 +307,23 @@ def test_every_page_has_its_address(server, browser, path, shows):
         _shot(page, "address-" + path.split("?")[0])
     finally:
         ctx.close()
+
+
+@pytest.mark.parametrize("path", ["sweeps", "race"])
+def test_a_fresh_servers_first_visitor_on_a_page_gets_the_apps_navigation(browser, tmp_path, path):
+    """The first visitor of a new server opens /sweeps or /race directly: the sidebar lists the
+    three pages by their titles (Streamlit's older multipage layout, which a folder named
+    ``pages/`` would trigger, lists file names: app, network, race, sweeps)."""
+    with streamlit_server(tmp_path / "server.log") as url:
+        ctx = browser.new_context(viewport={"width": 1300, "height": 900})
+        try:
+            page = ctx.new_page()
+            page.goto(url + path)
+            nav = page.locator('[data-testid="stSidebarNav"]')
+            nav.wait_for(timeout=DRAW_MS)
+            page.wait_for_timeout(3000)
+            text = nav.inner_text()
+            assert "Optimizer race" in text and "Real network" in text, text
+            assert "app" not in text.split(), text
+        finally:
+            ctx.close()

@@ -13,12 +13,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CORE = ("landscapes", "optimizers")
-PRODUCT = CORE + ("viz", "pages")  # and app.py
+PRODUCT = CORE + ("viz", "app_pages")  # and app.py
 MAX_LINES = 60
 # every module of the core, imported in a fresh interpreter
 CORE_IMPORTS = ("landscapes", "optimizers", "landscapes.network", "landscapes.expression",
                 "optimizers.train")
-FORBIDDEN = ("streamlit", "plotly", "viz", "pages")  # and the entry module `app`
+FORBIDDEN = ("streamlit", "plotly", "viz", "app_pages")  # and the entry module `app`
 
 
 def test_the_core_imports_no_ui_module():
@@ -81,14 +81,14 @@ def test_the_pure_viz_modules_import_no_streamlit():
     loaded = _loaded_after(pure)
     assert not [m for m in loaded if m == "streamlit" or m.startswith("streamlit.")], \
         "a module outside viz.STREAMLIT_MODULES imports streamlit"
-    assert not [m for m in loaded if m.startswith("pages")]
+    assert not [m for m in loaded if m.startswith("app_pages")]
 
 
 def test_the_entry_and_the_pages_stay_small():
     assert len((ROOT / "app.py").read_text().splitlines()) <= 80
-    for page in sorted((ROOT / "pages").glob("*.py")):
+    for page in sorted((ROOT / "app_pages").glob("*.py")):
         assert len(page.read_text().splitlines()) <= 250, page.name
-    assert sorted(p.stem for p in (ROOT / "pages").glob("*.py")) == ["network", "race", "sweeps"]
+    assert sorted(p.stem for p in (ROOT / "app_pages").glob("*.py")) == ["network", "race", "sweeps"]
 
 
 def test_no_private_streamlit_name_is_used():

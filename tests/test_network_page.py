@@ -1,7 +1,7 @@
 """The "Real network" page (issue 6): NetScene and its URL, the compute and figure builders,
 and the page itself driven by streamlit.testing.v1.AppTest.
 
-AppTest runs ``pages/network.py`` (the page alone) in this process, and app.py for the
+AppTest runs ``app_pages/network.py`` (the page alone) in this process, and app.py for the
 navigation test; Plotly is not drawn, the figure's JSON is ``at.get("plotly_chart")[i].proto.spec``.
 Widgets are found by their ``key=`` (all start with ``net_``).  Every run shares the
 default configuration (digits, 64 relu units, batch 64, eval every 25) wherever it can, so
@@ -322,7 +322,7 @@ def test_landscape_png_orientation_and_colours():
 # ==========================================================================================
 
 def page(query: dict | None = None) -> AppTest:
-    """The network page alone (pages/network.py): a new visitor with ``query``."""
+    """The network page alone (app_pages/network.py): a new visitor with ``query``."""
     return open_page(PAGES["network"], query, timeout=180)
 
 
@@ -541,7 +541,7 @@ def test_page_through_the_app_navigation():
     """app.py lists the page (url_path "network"): open it there (st.navigation, public API)."""
     at = ok(AppTest.from_file(str(APP), default_timeout=180).run())
     at.query_params.clear()  # a browser drops the old page's query when it changes pages
-    ok(at.switch_page("pages/network.py").run())
+    ok(at.switch_page("app_pages/network.py").run())
     assert at.session_state["_net"] == NetScene()
     assert len(at.get("plotly_chart")) == 2 and url_of(at) == encode(NetScene())
 

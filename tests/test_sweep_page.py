@@ -1,6 +1,6 @@
 """The "Sweeps" page: SweepScene's URL codec (round trip, hostile links), the figure
 builders (cell values = the SweepResult's), the click -> main-scene conversion, and the
-page itself through AppTest (pages/sweeps.py opens alone).
+page itself through AppTest (app_pages/sweeps.py opens alone).
 
 Small grids and few steps (one compiled program per optimizer and size bucket), so this
 file runs in well under a minute.
@@ -268,7 +268,7 @@ def test_click_conversion():
 # --- the page (AppTest) ---------------------------------------------------------------------
 
 def page(query: dict) -> AppTest:
-    """The sweeps page alone (pages/sweeps.py): a new visitor with ``query``."""
+    """The sweeps page alone (app_pages/sweeps.py): a new visitor with ``query``."""
     return open_page(PAGES["sweeps"], query)
 
 
@@ -323,7 +323,7 @@ def test_a_clicked_cell_opens_on_the_race_page_through_the_navigation():
     public API) with that scene's link; alone, the page shows the link instead."""
     at = ok(AppTest.from_file(str(APP), default_timeout=120).run())
     at.query_params.clear()
-    at.switch_page("pages/sweeps.py")
+    at.switch_page("app_pages/sweeps.py")
     for k, v in {**BASE, "sw_mode": "hyper", "sw_n": "8"}.items():
         at.query_params[k] = v
     ok(at.run())

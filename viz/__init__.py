@@ -7,7 +7,7 @@ which of its modules use Streamlit; every other module is pure (testable without
     sweeps/   hyperparameter maps, basin maps, fair races: SweepScene, compute, figures
     network/  a real network: NetScene, training and slices, figures
 
-The page files themselves (pages/*.py) are layout only.
+The page files themselves (app_pages/*.py) are layout only.
 """
 
 # The modules that import Streamlit; tests/test_layering.py imports every other one and checks

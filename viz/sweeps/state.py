@@ -22,7 +22,7 @@ from viz.sweeps.scene import (NONE, SweepScene, basin_click_scene, cell_from_poi
                               encode, hyper_click_scene, tuned_scene)
 
 S = st.session_state
-RACE_PAGE = "pages/race.py"  # as app.py lists it
+RACE_PAGE = "app_pages/race.py"  # as app.py lists it
 
 
 def _progress(text: str, make):
