@@ -184,7 +184,7 @@ def page():
     widgets.sync_url(encode(scene))
     st.markdown("### Race the optimizers on a real network")
     st.markdown(nc.intro_text(scene))
-    widgets.link_warnings(S.get("_net_warnings") or [])
+    widgets.link_warnings(S.get("_net_warnings") or [], "network")
     if S.get("_net_error"):
         st.warning(md_escape(S.pop("_net_error")), icon=":material/warning:")
     if not scene.runs:
@@ -194,4 +194,4 @@ def page():
     share(scene)
 
 
-widgets.timed("network page", page)
+widgets.timed("network page", page, "network")

@@ -168,7 +168,7 @@ def share_and_export(scene: Scene, L, results, query: str):
 def race():
     """The figure with the learning rates and table under it, and the share/export row.  A
     fragment: moving a learning rate reruns only this part.  The URL is written here."""
-    widgets.timed("race", _race)
+    widgets.timed("race", _race, "race.chart")
 
 
 def _race():
@@ -215,4 +215,4 @@ def page():
     start_warm_up()
 
 
-widgets.timed("script", page)
+widgets.timed("script", page, "race")

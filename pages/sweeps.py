@@ -123,7 +123,7 @@ def page():
     ss = sws.current()
     sws.sync_url(ss)
     st.markdown(f"### {MODE_TITLES[ss.mode]}")
-    widgets.link_warnings(S.get("_sweep_warnings") or [])
+    widgets.link_warnings(S.get("_sweep_warnings") or [], "sweeps")
     if S.get("_sweep_error"):
         st.warning(md_escape(S.pop("_sweep_error")), icon=":material/warning:")
     if S.get("_sweep_goto_text"):
@@ -139,4 +139,4 @@ def page():
     {"hyper": hyper_view, "basin": basin_view, "tune": tune_view}[ss.mode](ss)
 
 
-widgets.timed("sweeps page", page)
+widgets.timed("sweeps page", page, "sweeps")

@@ -1,0 +1,121 @@
+"""The compiled JAX programs of this process, bounded: one least-recently-used store.
+
+``jax.jit`` keeps every program it compiles for as long as the jitted function lives, one
+per set of static arguments and argument shapes: on a server that runs for months that is
+one program per landscape x rule x step bucket x switches, plus every custom formula's,
+without end (~3 MB each on XLA:CPU).  Here a jitted function is made per *program key*
+(the function, its static arguments, and the shapes and dtypes of the others), so each holds
+exactly one program, and the store keeps at most ``PROGRAMS.size`` of them; dropping the
+least recently used one drops its executable.  A formula's programs leave with it
+(:meth:`Programs.forget`, called by ``landscapes.expression``'s formula cache).
+
+Pure: no Streamlit.  The core's jitted entry points use :func:`jit` instead of ``jax.jit``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import threading
+from typing import Any, Callable, Hashable, Sequence
+
+import cachetools
+import jax
+import numpy as np
+
+SIZE = 40  # programs; ~3 MB each measured (simulate on XLA:CPU), <= ~5 MB for the largest
+
+
+class Programs:
+    """At most ``size`` jitted functions by program key, least recently used out first."""
+
+    def __init__(self, size: int = SIZE):
+        self.size = size
+        self._items: cachetools.LRUCache = cachetools.LRUCache(maxsize=size)
+        self._lock = threading.Lock()
+        self.made = 0  # programs made (each is compiled on its first call)
+        self.evicted = 0
+
+    def get(self, key: Hashable, make: Callable[[], Callable]) -> Callable:
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                return hit
+            fn = make()
+            if len(self._items) >= self.size:
+                self.evicted += 1
+            self._items[key] = fn  # the least recently used leaves past ``size``
+            self.made += 1
+            return fn
+
+    def forget(self, owner: Any) -> int:
+        """Drop every program whose static arguments include ``owner`` (a formula's function,
+        or an adapter holding it as ``.f``); returns how many."""
+        def owned(key) -> bool:
+            return any(v is owner or getattr(v, "f", None) is owner for v in key[1])
+        with self._lock:
+            gone = [k for k in list(self._items.keys()) if owned(k)]
+            for k in gone:
+                del self._items[k]
+            return len(gone)
+
+    def count(self, fn: Callable) -> int:
+        """How many of the programs held are ``fn``'s."""
+        with self._lock:
+            return sum(1 for k in list(self._items.keys()) if k[0] is fn)
+
+    def clear(self):
+        with self._lock:
+            self._items.clear()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+PROGRAMS = Programs()
+
+
+def _shapes(args) -> tuple:
+    leaves, treedef = jax.tree.flatten(args)
+    return treedef, tuple((np.shape(a), _dtype(a)) for a in leaves)
+
+
+def _dtype(a):
+    d = getattr(a, "dtype", None)
+    return np.asarray(a).dtype if d is None else d
+
+
+def jit(static_argnames: Sequence[str] = (), store: Programs | None = None, **jit_kwargs):
+    """Like ``partial(jax.jit, static_argnames=...)``, but each program lives in ``store``
+    (default :data:`PROGRAMS`).  Static arguments must be hashable; the others may be
+    passed by position or by name."""
+    def decorate(fn: Callable):
+        sig = inspect.signature(fn)
+        names = tuple(sig.parameters)
+        s_idx = tuple(i for i, n in enumerate(names) if n in set(static_argnames))
+        d_idx = tuple(i for i, n in enumerate(names) if n not in set(static_argnames))
+
+        def make(svals):
+            def program(*dvals):
+                args = [None] * len(names)
+                for i, v in zip(s_idx, svals):
+                    args[i] = v
+                for i, v in zip(d_idx, dvals):
+                    args[i] = v
+                return fn(*args)
+            return lambda: jax.jit(program, **jit_kwargs)
+
+        def call(*args, **kwargs):
+            if kwargs or len(args) != len(names):  # the slow path: by name, or defaults
+                bound = sig.bind(*args, **kwargs)
+                bound.apply_defaults()
+                args = tuple(bound.arguments[n] for n in names)
+            svals = tuple(args[i] for i in s_idx)
+            dvals = tuple(args[i] for i in d_idx)
+            return (store or PROGRAMS).get((fn, svals) + _shapes(dvals), make(svals))(*dvals)
+
+        call._cache_size = lambda: (store or PROGRAMS).count(fn)  # as jax.jit's, for the tests
+        call.__wrapped__ = fn
+        call.__doc__ = fn.__doc__
+        call.__name__ = getattr(fn, "__name__", "jitted")
+        return call
+    return decorate
