@@ -88,3 +88,10 @@ def configure_process():
     from viz.common import rerun_log
     rerun_log.configure()
     limit_arenas()
+
+
+def setup():
+    """What every script run needs first (app.py, and each page: a server's first visitor on a
+    page's own URL, /race or /network, runs that page's file without app.py)."""
+    configure_jax()
+    configure_process()
