@@ -49,10 +49,10 @@ RULES = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "nadam", "
 def race_link(i: int, steps: int) -> str:
     import landscapes
     names = [n for n in LANDSCAPES if n in landscapes.names()] or landscapes.names()
-    parts = [f"v=1", f"steps={steps}"]
+    parts = ["v=1", f"steps={steps}"]
     if i % 5 == 4:  # a custom formula of its own
         a, b = 1 + (i % 7), 0.5 + 0.01 * i
-        parts += [f"ls=custom", f"f=x**2%2B{a}*y**2%2B{b:.2f}*sin(3*x)*cos(2*y)", "dom=-3,3,-3,3"]
+        parts += ["ls=custom", f"f=x**2%2B{a}*y**2%2B{b:.2f}*sin(3*x)*cos(2*y)", "dom=-3,3,-3,3"]
     else:
         parts.append(f"ls={names[i % len(names)]}")
     lr = 10 ** (-3 + (i % 17) / 8)
