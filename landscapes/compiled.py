@@ -22,7 +22,7 @@ import cachetools
 import jax
 import numpy as np
 
-SIZE = 40  # programs; ~3 MB each measured (simulate on XLA:CPU), <= ~5 MB for the largest
+SIZE = 24  # programs; ~3 MB each measured (simulate on XLA:CPU), <= ~5 MB for the largest
 
 
 class Programs:

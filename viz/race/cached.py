@@ -20,12 +20,12 @@ from viz.race.scene import Scene
 S = st.session_state
 
 
-@cached_by_key("race.run", 64 * MB)  # a run of 100k steps pickles to 2.4 MB (8 of them: 19 MB)
+@cached_by_key("race.run", 32 * MB)  # a run of 100k steps pickles to 2.4 MB (8 of them: 19 MB)
 def cached_run(landscape_key: tuple, run_key: tuple, shared_key: tuple, start: tuple, steps: int):
     return compute.run_one(landscape_key, run_key, shared_key, tuple(start), int(steps))
 
 
-@cached_by_key("race.grid", 8 * MB)  # 150 x 150 float32 + axes: ~92 kB
+@cached_by_key("race.grid", 4 * MB)  # 150 x 150 float32 + axes: ~92 kB
 def cached_grid(landscape_key: tuple):
     return compute.grid_of(landscape_key)
 
@@ -47,7 +47,7 @@ def scene_results(scene: Scene, L):
             for r in scene.runs]
 
 
-@cached_by_key("race.picture", 8 * MB)  # a PNG data URI, ~30-150 kB
+@cached_by_key("race.picture", 4 * MB)  # a PNG data URI, ~30-150 kB
 def _picture(landscape_key: tuple, f_star: float, known: bool):
     ref = metrics.Reference(f_star, "f − f*" if known else "f − min f (estimated)", known)
     return figures.landscape_picture(landscape(landscape_key), cached_grid(landscape_key)[2], ref)
@@ -65,7 +65,7 @@ def figure_spec(scene: Scene, results=None) -> dict:
     return figures.main_figure(scene, L, grid, results, scene.labels(), ref, picture=picture).spec
 
 
-@cached_by_key("race.figure_3d", 16 * MB, key=lambda query, scene: query)  # 3-D view, export
+@cached_by_key("race.figure_3d", 8 * MB, key=lambda query, scene: query)  # 3-D view, export
 def main_figure_spec(query: str, scene: Scene) -> dict:
     """The main figure's dict, keyed by the scene's (lossless) query string."""
     return figure_spec(scene)
@@ -81,7 +81,7 @@ def results_table(scene: Scene, L, results) -> dict:
     return metrics.table_cells(results, scene.labels(), L, ref, scene.tol, PALETTE)
 
 
-@cached_by_key("race.extras", 4 * MB, key=lambda query, scene, results: query)  # ~5-20 kB
+@cached_by_key("race.extras", 2 * MB, key=lambda query, scene, results: query)  # ~5-20 kB
 def chart_extras(query: str, scene: Scene, results) -> dict:
     """What the chart shows under the plot: the note, the learning rates, the results table."""
     L = landscape(scene.landscape_key())

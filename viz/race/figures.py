@@ -181,7 +181,7 @@ def landscape_picture(L: Landscape, z: np.ndarray, ref: Reference) -> dict:
 # they are computed from, the run's arrays by a digest of their bytes: the same key always
 # holds the same value, whoever asks.  The dicts are shared: nothing may modify them.
 
-_MEMO = Memo("race.figure_parts", 24 * 2**20, getsizeof=deep_size)  # one run: ~20-200 kB
+_MEMO = Memo("race.figure_parts", 12 * 2**20, getsizeof=deep_size)  # one run: ~20-200 kB
 
 
 def _content(r: RunResult) -> bytes:

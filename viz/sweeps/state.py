@@ -35,19 +35,19 @@ def _progress(text: str, make):
         bar.empty()
 
 
-@cached_by_key("sweeps.hyper", 16 * MB)  # 128 x 128 cells x a few float32 maps: <= 1 MB
+@cached_by_key("sweeps.hyper", 8 * MB)  # 128 x 128 cells x a few float32 maps: <= 1 MB
 def cached_hyper(k: swc.HyperKey):
     return _progress(f"Running {k.runs:,} runs of {k.steps:,} steps...",
                      lambda cb: swc.run_hyper(k, on_progress=cb))
 
 
-@cached_by_key("sweeps.basin", 16 * MB)
+@cached_by_key("sweeps.basin", 8 * MB)
 def cached_basin(k: swc.BasinKey):
     return _progress(f"Running {len(k.xs) * len(k.ys):,} starts of {k.steps:,} steps...",
                      lambda cb: swc.run_basin(k, on_progress=cb))
 
 
-@cached_by_key("sweeps.tune", 8 * MB)
+@cached_by_key("sweeps.tune", 4 * MB)
 def cached_tune(k: swc.TuneKey):
     return swc.run_tune(k)
 
