@@ -111,9 +111,9 @@ def jit(static_argnames: Sequence[str] = (), store: Programs | None = None, **ji
                 args = tuple(bound.arguments[n] for n in names)
             svals = tuple(args[i] for i in s_idx)
             dvals = tuple(args[i] for i in d_idx)
-            return (store or PROGRAMS).get((fn, svals) + _shapes(dvals), make(svals))(*dvals)
+            return (PROGRAMS if store is None else store).get((fn, svals) + _shapes(dvals), make(svals))(*dvals)
 
-        call._cache_size = lambda: (store or PROGRAMS).count(fn)  # as jax.jit's, for the tests
+        call._cache_size = lambda: (PROGRAMS if store is None else store).count(fn)  # as jax.jit's, for the tests
         call.__wrapped__ = fn
         call.__doc__ = fn.__doc__
         call.__name__ = getattr(fn, "__name__", "jitted")
