@@ -126,3 +126,16 @@ def test_one_log_line_per_rerun_with_what_was_computed_and_sent():
     text = got[0].getMessage()
     assert "computed test.log x2" in text and "cached test.log" not in text and "chart 1 kB patch" in text
     assert "\n" not in rerun_log.safe("a\nb\x1b") and len(rerun_log.safe("x" * 999, 10)) == 13
+
+
+def test_the_store_clears_jaxs_own_caches_after_many_evictions():
+    store = compiled.Programs(size=2, clear_after=3)
+
+    @compiled.jit(static_argnames=("k",), store=store)
+    def g(x, k):
+        return x + k
+
+    for k in range(6):
+        assert float(g(np.float32(1.0), k)) == 1.0 + k
+    assert store.clears == 1 and len(store) <= 2  # made 6, evicted 3 (a clear), then 1 more
+    assert float(g(np.float32(1.0), 5)) == 6.0  # what stays works after the clear
