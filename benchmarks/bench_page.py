@@ -243,10 +243,52 @@ def figure_size() -> dict:
                           "main_figure, one run changed": 1e3 * t_fig1, "to_json": 1e3 * t_json}}
 
 
+def cold_start(reps: int = 3) -> dict:
+    """A new server with an empty JAX compile cache (a new Cloud container), as deployed (its
+    warm-up on): the first visitor's default page, chart drawn, against the next visitors' (a
+    warm server).  Each rep starts its own server and empty cache folder."""
+    import tempfile
+
+    from playwright.sync_api import sync_playwright
+
+    cold, warm = [], []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        for rep in range(reps):
+            tmp = Path(tempfile.mkdtemp(prefix="cold_"))
+            env = dict(os.environ, LANDSCAPE_JAX_CACHE_DIR=str(tmp / "jax-cache"))
+            env.pop("LANDSCAPE_NO_WARMUP", None)
+            env.pop("LANDSCAPE_TIMING", None)
+            proc, url = start_server(ROOT / "app.py", tmp / "app.log", env)
+            try:
+                cold.append(first_load(browser, url, JS_DRAWN, CHART)["ms"])
+                time.sleep(2)
+                warm.append(first_load(browser, url, JS_DRAWN, CHART)["ms"])
+            finally:
+                stop(proc)
+        browser.close()
+    med = lambda xs: sorted(xs)[len(xs) // 2]  # noqa: E731
+    out = {"cold_ms": cold, "warm_ms": warm, "cold_median_ms": med(cold), "warm_median_ms": med(warm),
+           "ratio": med(cold) / med(warm), "budget": 2.0, "cpu_count": os.cpu_count(),
+           "loadavg": os.getloadavg()}
+    (OUT / "cold_start.json").write_text(json.dumps(out, indent=1))
+    (OUT / "cold_start.md").write_text(
+        "# Cold start: the first visitor of a new server (empty JAX compile cache)\n\n"
+        f"Default page, chart drawn: cold {med(cold):.0f} ms vs warm {med(warm):.0f} ms: "
+        f"**{out['ratio']:.2f}x** (budget <= 2x); medians of {reps} fresh servers "
+        f"(cold {', '.join(f'{x:.0f}' for x in cold)}; warm {', '.join(f'{x:.0f}' for x in warm)} ms).  "
+        f"Machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}.\n")
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--reps", type=int, default=7)
+    ap.add_argument("--cold-only", action="store_true", help="only the cold-start row (cold_start.md)")
     a = ap.parse_args()
+    if a.cold_only:
+        print(json.dumps(cold_start(), indent=1))
+        return
     from playwright.sync_api import sync_playwright
 
     from viz.race import presets
