@@ -149,6 +149,7 @@ def main():
     ap.add_argument("--steps", type=int, default=100_000)
     ap.add_argument("--every", type=int, default=10)
     ap.add_argument("--out", default=str(RESULTS / "soak"))
+    ap.add_argument("--env", action="append", default=[], help="KEY=VALUE for the server (experiments)")
     a = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -157,6 +158,7 @@ def main():
     tmp = Path(tempfile.mkdtemp(prefix="soak_"))
     env = dict(os.environ, LANDSCAPE_JAX_CACHE_DIR=str(tmp / "jax-cache"), LANDSCAPE_LOG_LEVEL="INFO")
     env.pop("LANDSCAPE_NO_WARMUP", None)
+    env.update(kv.split("=", 1) for kv in a.env)
     proc, base = start_server(tmp / "server.log", env)
     curve, visits, t_start = [], [], time.perf_counter()
     curve.append({"visits": 0, "rss_mb": round(rss_mb(proc.pid), 1), "s": 0.0})

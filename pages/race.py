@@ -152,8 +152,10 @@ def share_and_export(scene: Scene, L, results, query: str):
                    "Copy it with the button at the right of the box.")
         st.code(url, language=None, wrap_lines=True)
     labels = scene.labels()
+    # The buttons' data are made on a click; what they hold until then stays in this session (kept
+    # 120 s after the visitor leaves): the scene, not its runs (8 x 100k steps: 19 MB).
     c1.download_button("Trajectories (CSV, every step)", icon=":material/download:", key="dl_csv",
-                       on_click="ignore", data=lambda: export.trajectories_csv(scene, results, labels),
+                       on_click="ignore", data=lambda: export.trajectories_csv(scene, scene_results(scene, L), labels),
                        file_name="trajectories.csv", mime="text/csv", width="stretch")
     match = presets.matching(scene)
     html = lambda: export.standalone_html(SpecFigure(main_figure_spec(query, scene)),  # noqa: E731
