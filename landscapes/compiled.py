@@ -42,6 +42,7 @@ class Programs:
         self._items: cachetools.LRUCache = cachetools.LRUCache(maxsize=size)
         self._lock = threading.Lock()
         self.made = 0  # programs made (each is compiled on its first call)
+        self.made_by: dict[Callable, int] = {}  # ... by function
         self.evicted = 0
 
     def get(self, key: Hashable, make: Callable[[], Callable]) -> Callable:
@@ -55,6 +56,7 @@ class Programs:
                 self._since_clear += 1
             self._items[key] = fn  # the least recently used leaves past ``size``
             self.made += 1
+            self.made_by[key[0]] = self.made_by.get(key[0], 0) + 1
             clear = self.clear_after is not None and self._since_clear >= self.clear_after
             if clear:
                 self._since_clear = 0
@@ -131,7 +133,8 @@ def jit(static_argnames: Sequence[str] = (), store: Programs | None = None, **ji
             dvals = tuple(args[i] for i in d_idx)
             return (PROGRAMS if store is None else store).get((fn, svals) + _shapes(dvals), make(svals))(*dvals)
 
-        call._cache_size = lambda: (PROGRAMS if store is None else store).count(fn)  # as jax.jit's, for the tests
+        call._cache_size = lambda: (PROGRAMS if store is None else store).count(fn)  # held now
+        call.programs_made = lambda: (PROGRAMS if store is None else store).made_by.get(fn, 0)  # ever
         call.__wrapped__ = fn
         call.__doc__ = fn.__doc__
         call.__name__ = getattr(fn, "__name__", "jitted")

@@ -493,14 +493,14 @@ def test_changing_numbers_never_recompiles():
     from optimizers.runner import simulate
 
     at = page({"scene": "adam_vs_sgd"})
-    before = simulate._cache_size()
+    before = simulate.programs_made()
     ok(move_lr(at, 2, 0.025))
     ok(at.radio(key="edit_run").set_value(2).run())
     ok(at.select_slider(key="run2_adam_b1").set_value(0.8).run())
     ok(at.number_input(key="start_x").set_value(-1.0).run())
     ok(at.number_input(key="steps").set_value(4500).run())  # 5000 and 4500: one bucket
     ok(at.number_input(key="seed").set_value(3).run())  # the seed is a number too
-    assert simulate._cache_size() == before
+    assert simulate.programs_made() == before
     assert scene_of(at).runs[2].hp["b1"] == 0.8
 
 

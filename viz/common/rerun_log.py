@@ -64,6 +64,20 @@ def sent(nbytes: int, kind: str = "whole"):
         r.sent.append((int(nbytes), kind))
 
 
+def carried(fn: Callable[..., T]) -> Callable[..., T]:
+    """``fn`` to run in a worker thread, adding to this thread's rerun record (if any)."""
+    r = _current()
+
+    def run(*args, **kwargs):
+        old = _current()
+        _local.record = r
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            _local.record = old
+    return run
+
+
 def _programs_made() -> int:
     from landscapes import compiled
     return compiled.PROGRAMS.made
