@@ -137,7 +137,7 @@ class TrainResult:
 
 _TRACES = 0
 _COMPILES = 0
-_CACHE_SIZE = 8  # compiled network programs (chunk + eval); ~2-6 MB each, measured
+_CACHE_SIZE = 16  # compiled network programs (chunk + eval); ~2-6 MB each, measured
 _CACHE: LRUCache = LRUCache(maxsize=_CACHE_SIZE)  # compiled programs by _ProgramKey
 _LOCK = threading.Lock()  # the app serves several sessions from threads; LRUCache is not safe
 

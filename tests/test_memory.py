@@ -98,7 +98,9 @@ def test_every_registered_memo_is_within_its_bounds_and_counts_its_bytes():
     assert {"race.run", "race.figures", "race.figure_parts", "network.run", "sweeps.hyper"} <= set(MEMOS)
     for name, m in list(MEMOS.items()):
         assert len(m) <= m.max_entries and m.bytes <= m.max_bytes, name
-        assert m.bytes == sum(m._items.getsizeof(v) for v in m._items.values()), name
+        now = sum(m._items.getsizeof(v) for v in m._items.values())  # weighed again
+        # (a string's size grows once Python caches its UTF-8 form, e.g. when JSON is written)
+        assert m.bytes <= now <= 1.01 * m.bytes + 4096, name
 
 
 def test_one_log_line_per_rerun_with_what_was_computed_and_sent():
