@@ -69,10 +69,12 @@ def test_compiled_programs_are_bounded_and_dropped_ones_are_freed():
 
 
 def test_the_shared_store_stays_within_its_size():
+    clears = compiled.PROGRAMS.clears
     for i in range(32):  # 32 distinct programs: 8 landscapes x 4 buckets
         optimizers.run(landscapes.names()[i % 8], "sgd", steps=512 * 2 ** (i // 8) - 1, learning_rate=1e-4)
         assert len(compiled.PROGRAMS) <= compiled.SIZE
-    assert len(compiled.PROGRAMS) == compiled.SIZE
+    # full, unless it reached CLEAR_AFTER evictions meanwhile (other tests in this process) and cleared
+    assert len(compiled.PROGRAMS) == compiled.SIZE or compiled.PROGRAMS.clears > clears
 
 
 def test_a_formulas_programs_leave_with_it():
