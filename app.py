@@ -10,7 +10,7 @@ import streamlit as st
 
 from viz.common import bootstrap
 
-bootstrap.configure_jax()
+bootstrap.setup()
 
 st.set_page_config(page_title="Loss-landscape explorer", page_icon=":material/landscape:", layout="wide",
                    initial_sidebar_state="expanded")

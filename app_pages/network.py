@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from optimizers.transforms import NOISE
-from viz.common import widgets
+from viz.common import bootstrap, widgets
 from viz.common.plotting import CHART_CONFIG, SpecFigure
 from viz.common.text import md_escape
 from viz.common.widgets import ensure, param_widget, swatch
@@ -184,7 +184,7 @@ def page():
     widgets.sync_url(encode(scene))
     st.markdown("### Race the optimizers on a real network")
     st.markdown(nc.intro_text(scene))
-    widgets.link_warnings(S.get("_net_warnings") or [])
+    widgets.link_warnings(S.get("_net_warnings") or [], "network")
     if S.get("_net_error"):
         st.warning(md_escape(S.pop("_net_error")), icon=":material/warning:")
     if not scene.runs:
@@ -194,4 +194,5 @@ def page():
     share(scene)
 
 
-widgets.timed("network page", page)
+bootstrap.setup()  # (idempotent; app.py did it unless this URL opened the page alone)
+widgets.timed("network page", page, "network")

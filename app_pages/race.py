@@ -10,7 +10,7 @@ import streamlit as st
 import landscapes
 from landscapes import expression
 from optimizers.transforms import NOISE, SEED
-from viz.common import chart, widgets
+from viz.common import bootstrap, chart, widgets
 from viz.common.plotting import CHART_CONFIG, SpecFigure
 from viz.common.text import stacked
 from viz.common.widgets import ensure, param_widget, widget_value
@@ -152,8 +152,10 @@ def share_and_export(scene: Scene, L, results, query: str):
                    "Copy it with the button at the right of the box.")
         st.code(url, language=None, wrap_lines=True)
     labels = scene.labels()
+    # The buttons' data are made on a click; what they hold until then stays in this session (kept
+    # 120 s after the visitor leaves): the scene, not its runs (8 x 100k steps: 19 MB).
     c1.download_button("Trajectories (CSV, every step)", icon=":material/download:", key="dl_csv",
-                       on_click="ignore", data=lambda: export.trajectories_csv(scene, results, labels),
+                       on_click="ignore", data=lambda: export.trajectories_csv(scene, scene_results(scene, L), labels),
                        file_name="trajectories.csv", mime="text/csv", width="stretch")
     match = presets.matching(scene)
     html = lambda: export.standalone_html(SpecFigure(main_figure_spec(query, scene)),  # noqa: E731
@@ -168,7 +170,7 @@ def share_and_export(scene: Scene, L, results, query: str):
 def race():
     """The figure with the learning rates and table under it, and the share/export row.  A
     fragment: moving a learning rate reruns only this part.  The URL is written here."""
-    widgets.timed("race", _race)
+    widgets.timed("race", _race, "race.chart")
 
 
 def _race():
@@ -215,4 +217,5 @@ def page():
     start_warm_up()
 
 
-widgets.timed("script", page)
+bootstrap.setup()  # (idempotent; app.py did it unless this URL opened the page alone)
+widgets.timed("script", page, "race")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from viz.common import widgets
+from viz.common import bootstrap, widgets
 from viz.common.plotting import CHART_CONFIG
 from viz.common.text import md_escape
 from viz.race.compute import landscape_of
@@ -123,7 +123,7 @@ def page():
     ss = sws.current()
     sws.sync_url(ss)
     st.markdown(f"### {MODE_TITLES[ss.mode]}")
-    widgets.link_warnings(S.get("_sweep_warnings") or [])
+    widgets.link_warnings(S.get("_sweep_warnings") or [], "sweeps")
     if S.get("_sweep_error"):
         st.warning(md_escape(S.pop("_sweep_error")), icon=":material/warning:")
     if S.get("_sweep_goto_text"):
@@ -139,4 +139,5 @@ def page():
     {"hyper": hyper_view, "basin": basin_view, "tune": tune_view}[ss.mode](ss)
 
 
-widgets.timed("sweeps page", page)
+bootstrap.setup()  # (idempotent; app.py did it unless this URL opened the page alone)
+widgets.timed("sweeps page", page, "sweeps")

@@ -173,9 +173,12 @@ def timed(page, action, predicate: str, arg, timeout=120_000) -> tuple[float, fl
     return t1 - t0, wall
 
 
-def first_load(browser, url: str, predicate: str, arg, complete: bool = False) -> dict:
-    """A new visitor's load, timed to ``predicate``; ``complete``: then to the whole page too."""
-    quiet()
+def first_load(browser, url: str, predicate: str, arg, complete: bool = False, wait_quiet: bool = True) -> dict:
+    """A new visitor's load, timed to ``predicate``; ``complete``: then to the whole page too.
+    ``wait_quiet``: first wait (<= 10 s) for a quiet machine (not for a cold start: the server's
+    own start-up work is what is measured)."""
+    if wait_quiet:
+        quiet()
     ctx = browser.new_context(viewport=VIEWPORT)
     page = ctx.new_page()
     got = Bytes(page)
@@ -243,10 +246,67 @@ def figure_size() -> dict:
                           "main_figure, one run changed": 1e3 * t_fig1, "to_json": 1e3 * t_json}}
 
 
+def cold_start(reps: int = 3) -> dict:
+    """A new server with an empty JAX compile cache (a new Cloud container), as deployed (its
+    warm-up on): the first visitor's default page, chart drawn, against the next visitors' (a
+    warm server).  Each rep starts its own server and empty cache folder, for each entry:
+    ``streamlit run app.py`` and ``streamlit run serve.py`` (the warm start)."""
+    out = {}
+    for entry in ("app.py", "serve.py"):
+        out[entry] = _cold_start(entry, reps)
+    lines = ["# Cold start: the first visitor of a new server (empty JAX compile cache)", ""]
+    for entry, r in out.items():
+        lines.append(f"- `streamlit run {entry}`: default page, chart drawn: cold {r['cold_median_ms']:.0f} ms vs "
+                     f"warm {r['warm_median_ms']:.0f} ms: **{r['ratio']:.2f}x** (budget <= 2x); medians of {reps} "
+                     f"fresh servers (cold {', '.join(f'{x:.0f}' for x in r['cold_ms'])}; warm "
+                     f"{', '.join(f'{x:.0f}' for x in r['warm_ms'])} ms); the server answered "
+                     f"/_stcore/health {r['start_to_health_median_ms']:.0f} ms after it was started.")
+    lines += ["", "The visitor opens the page as soon as the server answers /_stcore/health (as when a "
+              "sleeping Cloud app is woken by its visitor).  "
+              f"Machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}."]
+    (OUT / "cold_start.json").write_text(json.dumps(out, indent=1))
+    (OUT / "cold_start.md").write_text("\n".join(lines) + "\n")
+    return out
+
+
+def _cold_start(entry: str, reps: int) -> dict:
+    import tempfile
+
+    from playwright.sync_api import sync_playwright
+
+    cold, warm, health = [], [], []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        for rep in range(reps):
+            tmp = Path(tempfile.mkdtemp(prefix="cold_"))
+            env = dict(os.environ, LANDSCAPE_JAX_CACHE_DIR=str(tmp / "jax-cache"))
+            env.pop("LANDSCAPE_NO_WARMUP", None)
+            env.pop("LANDSCAPE_TIMING", None)
+            t_start = time.perf_counter()
+            proc, url = start_server(ROOT / entry, tmp / "app.log", env)
+            health.append(1e3 * (time.perf_counter() - t_start))
+            try:
+                cold.append(first_load(browser, url, JS_DRAWN, CHART, wait_quiet=False)["ms"])
+                time.sleep(2)
+                warm.append(first_load(browser, url, JS_DRAWN, CHART)["ms"])
+            finally:
+                stop(proc)
+        browser.close()
+    med = lambda xs: sorted(xs)[len(xs) // 2]  # noqa: E731
+    return {"cold_ms": cold, "warm_ms": warm, "cold_median_ms": med(cold), "warm_median_ms": med(warm),
+            "start_to_health_ms": health, "start_to_health_median_ms": med(health),
+            "ratio": med(cold) / med(warm), "budget": 2.0, "cpu_count": os.cpu_count(),
+            "loadavg": os.getloadavg()}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--reps", type=int, default=7)
+    ap.add_argument("--cold-only", action="store_true", help="only the cold-start row (cold_start.md)")
     a = ap.parse_args()
+    if a.cold_only:
+        print(json.dumps(cold_start(), indent=1))
+        return
     from playwright.sync_api import sync_playwright
 
     from viz.race import presets

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from functools import partial
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from landscapes import compiled
 
-@partial(jax.jit, static_argnames=("objective", "n"))
+
+@compiled.jit(static_argnames=("objective", "n"))
 def _grid(objective, params, bounds, n):
     (x0, x1, y0, y1) = bounds
     xs = jnp.linspace(x0, x1, n)

@@ -46,15 +46,17 @@ Public API: :func:`validate`, :func:`check`, :func:`compile_formula`,
 from __future__ import annotations
 
 import ast
-import functools
 import math
+import threading
 import warnings
 from typing import Callable
 
 import jax
 import jax.numpy as jnp
+import cachetools
 import numpy as np
 
+from landscapes import compiled
 from landscapes.base import Landscape, _as_domain, _as_point
 
 MAX_LENGTH = 500  # characters
@@ -339,7 +341,20 @@ class _Key:
         return isinstance(other, _Key) and other.dump == self.dump
 
 
-@functools.lru_cache(maxsize=128)
+FORMULAS = 32  # formulas (and, separately, their landscapes) kept; each is a few kB
+
+
+class _Formulas(cachetools.LRUCache):
+    """Formulas' functions or landscapes, least recently used out first; the compiled
+    programs of a formula that leaves go with it (``landscapes.compiled``)."""
+
+    def popitem(self):
+        key, value = super().popitem()
+        compiled.PROGRAMS.forget(getattr(value, "f", value))
+        return key, value
+
+
+@cachetools.cached(_Formulas(maxsize=FORMULAS), lock=threading.Lock())
 def _compiled(key: _Key) -> Callable:
     g = _build(key.body, key.where)
 
@@ -428,7 +443,7 @@ _GRID_N = 101
 _REFINE_STEPS = 200
 
 
-@functools.partial(jax.jit, static_argnums=(0, 3))
+@compiled.jit(static_argnames=("f", "n"))
 def _grid_values(f, lo, hi, n):
     xs = jnp.linspace(lo[0], hi[0], n)
     ys = jnp.linspace(lo[1], hi[1], n)
@@ -436,7 +451,7 @@ def _grid_values(f, lo, hi, n):
     return jax.vmap(f)(jnp.stack([X, Y], -1).reshape(-1, 2)).reshape(n, n)
 
 
-@functools.partial(jax.jit, static_argnums=0)
+@compiled.jit(static_argnames=("f",))
 def _refine(f, starts, lo, hi, h):
     """Levenberg-Marquardt descent from each start, clamped to the domain.
 
@@ -529,7 +544,7 @@ def _default_start(f, domain, minima, z, xs, ys):
     return (float(pts[far, 0]), float(pts[far, 1]))
 
 
-@functools.lru_cache(maxsize=128)
+@cachetools.cached(_Formulas(maxsize=FORMULAS), lock=threading.Lock())
 def _landscape(key: _Key, text: str, domain, start, name: str) -> Landscape:
     f = _compiled(key)
     minima, z, xs, ys = _estimate(f, domain)

@@ -22,6 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from landscapes import compiled
 from optimizers.base import Rule
 from optimizers.step import schedule_factors, take_step
 from optimizers.transforms import GradientSwitches
@@ -123,7 +124,7 @@ def _unpack(layout, floats):
     return tuple(groups)
 
 
-@partial(jax.jit, static_argnames=_STATIC + ("layout",))
+@compiled.jit(static_argnames=_STATIC + ("layout",))
 def simulate(objective, program, bucket, layout, floats, ints):
     """``_simulate`` on the packed arguments of ``pack``."""
     start = floats[-2:]
@@ -136,7 +137,7 @@ def _identity(params):
 
 
 # Many runs at once: `axes` says which arguments carry a leading batch axis.
-@partial(jax.jit, static_argnames=_STATIC + ("axes",))
+@compiled.jit(static_argnames=_STATIC + ("axes",))
 def simulate_batch(objective, program, bucket, obj_params, hp, sched, numbers, start, seed, steps, axes):
     def sim(obj_params, hp, sched, numbers, start, seed, steps):
         return _simulate(objective, program, bucket, (obj_params, hp, sched, numbers), _identity,

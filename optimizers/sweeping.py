@@ -73,7 +73,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import landscapes
-from landscapes import LOCAL_MINIMA
+from landscapes import LOCAL_MINIMA, compiled
 from optimizers import schedules
 from optimizers.checks import gradient_transforms, landscape_of, start_point, step_count
 from optimizers.registry import get, resolve
@@ -206,7 +206,7 @@ def _row_value(xy, loss):
     return loss + (0.0 * xy[0] + 0.0 * xy[1])
 
 
-@partial(jax.jit, static_argnames=("objective", "program", "bucket", "axes"))
+@compiled.jit(static_argnames=("objective", "program", "bucket", "axes"))
 def _sweep_program(objective, program, bucket, axes, obj_params, hp, values, sched, numbers,
                    start, seed, steps, f_min, tol):
     """All cells at once: nested vmaps, one per axis; unswept arguments stay unbatched.

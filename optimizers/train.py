@@ -40,6 +40,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from functools import partial
 from dataclasses import dataclass, field
 from typing import Any, Mapping, NamedTuple, Sequence
 
@@ -137,7 +138,7 @@ class TrainResult:
 
 _TRACES = 0
 _COMPILES = 0
-_CACHE_SIZE = 64
+_CACHE_SIZE = 16  # compiled network programs (chunk + eval); ~2-6 MB each, measured
 _CACHE: LRUCache = LRUCache(maxsize=_CACHE_SIZE)  # compiled programs by _ProgramKey
 _LOCK = threading.Lock()  # the app serves several sessions from threads; LRUCache is not safe
 
@@ -210,8 +211,13 @@ def _evaluate(static: _Static, params, x, y):
     return metrics, network.ravel(params)
 
 
-_CHUNK_JIT = jax.jit(_chunk, static_argnums=0, donate_argnums=(1, 2))
-_EVAL_JIT = jax.jit(_evaluate, static_argnums=0)
+def _jitted(which: str, static: _Static):
+    """A fresh jitted function for one program: once it is compiled and dropped, the only
+    reference to the executable is ``_CACHE``'s (a module-level ``jax.jit`` would keep every
+    program it ever compiled)."""
+    if which == "chunk":
+        return jax.jit(partial(_chunk, static), donate_argnums=(0, 1))
+    return jax.jit(partial(_evaluate, static))
 
 
 def _program_key(which: str, static: _Static, args) -> _ProgramKey:
@@ -231,8 +237,7 @@ def _compiled(which: str, static: _Static, args) -> tuple[Any, float]:
         if hit is not None:
             return hit, 0.0
     t0 = time.perf_counter()
-    jitted = _CHUNK_JIT if which == "chunk" else _EVAL_JIT
-    compiled = jitted.lower(static, *args).compile()
+    compiled = _jitted(which, static).lower(*args).compile()
     seconds = time.perf_counter() - t0
     with _LOCK:
         if which == "chunk":

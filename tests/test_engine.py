@@ -343,8 +343,8 @@ jax.monitoring.register_event_duration_secs_listener(_on_duration)
 
 
 def compilations():
-    """(programs in the runner's jit caches, XLA compilations in this process)."""
-    return (runner.simulate._cache_size() + runner.simulate_batch._cache_size(), len(_BACKEND_COMPILES))
+    """(programs the runner has made, XLA compilations in this process)."""
+    return (runner.simulate.programs_made() + runner.simulate_batch.programs_made(), len(_BACKEND_COMPILES))
 
 
 def test_changing_numbers_never_recompiles():

@@ -506,6 +506,8 @@ def test_url_round_trip_through_a_new_session():
 
 def test_changing_numbers_never_recompiles():
     at = page()
+    for k in scene_of(at).train_keys():  # its programs (the page may have had its runs from the cache)
+        nc.train_run(k)
     before = train_mod.compile_count()
     ok(at.select_slider(key="net_run2_adam_learning_rate").set_value(0.001).run())
     ok(at.number_input(key="net_steps").set_value(450).run())
@@ -570,3 +572,25 @@ def test_estimate_grows_with_the_work():
     for kw in (dict(steps=1200), dict(batch_size=128), dict(eval_every=5), dict(grid=61),
                dict(hidden=(128,)), dict(runs=NetScene().runs + (default_run("nadam"),))):
         assert nc.estimate_seconds(NetScene(**kw)) > base
+
+
+HOSTILE = {"hidden": ",".join(["9999"] * 100), "steps": "-1", "batch": "1e308", "act": "__import__",
+           "grid": "1e9"}
+
+
+def test_a_hostile_link_is_clamped_and_still_trains_and_draws():
+    """Every value out of range: a warning names them, and the clamped scene (the smallest
+    steps, the largest batch, the default activation, the largest grid) trains and draws both
+    figures (or, if it is estimated heavy, offers the click and draws after it)."""
+    at = page(HOSTILE)
+    assert at.warning and "could not be used" in at.warning[0].value
+    s = scene_of(at)
+    assert s.steps == 1 and s.batch_size == 512 and s.activation == NetScene().activation
+    assert 1 <= len(s.hidden) <= 4 and max(s.hidden) <= 256 and s.grid <= 61
+    if not at.get("plotly_chart"):  # a heavy view: the visitor clicks "Compute it"
+        ok(at.button(key="net_go").click().run())
+    race, sl = charts(at)
+    assert race["data"] and sl["data"]
+    assert any(np.isfinite(np.asarray(t.get("y") or [], float)).any() for t in race["data"]
+               if isinstance(t.get("y"), list)) or race["data"]
+    assert not at.exception

@@ -202,15 +202,15 @@ def test_landscape_without_minima_estimates_f_min():
 
 def test_changing_grid_values_does_not_recompile(momentum_map):
     grid, _ = momentum_map
-    before = _sweep_program._cache_size()
+    before = _sweep_program.programs_made()
     for scale in (0.5, 0.25):
         other = {"learning_rate": grid["learning_rate"] * scale, "momentum": grid["momentum"][::-1] * 0.9}
         optimizers.sweep("rosenbrock", "momentum", start=(0.5, -0.5), steps=STEPS - 7, grid=other,
                          nesterov=True, tol=1e-2)  # start, steps (same bucket), fixed hp, tol: all traced
-    assert _sweep_program._cache_size() == before
+    assert _sweep_program.programs_made() == before
     # ...while a different rule is a different program: the counter does count
     optimizers.sweep("rosenbrock", "nesterov", start=ROSEN_START, steps=STEPS, grid=grid)
-    assert _sweep_program._cache_size() == before + 1
+    assert _sweep_program.programs_made() == before + 1
 
 
 def test_progress_callback_runs_in_chunks_with_the_same_numbers(momentum_map):

@@ -8,6 +8,8 @@ from typing import Any, Sequence
 
 import jax
 import jax.numpy as jnp
+
+from landscapes import compiled
 import numpy as np
 
 from landscapes.network.data import SEED_RANGE, Dataset, as_dataset
@@ -106,7 +108,7 @@ def loss_and_accuracy(params, x, y, activation: str):
     return _loss_and_correct(forward(params, x, activation), y)
 
 
-@partial(jax.jit, static_argnames=("activation",))
+@compiled.jit(static_argnames=("activation",))
 def _evaluate(params, x, y, activation):
     return loss_and_accuracy(params, x, y, activation)
 

@@ -4,13 +4,13 @@ of a weight trajectory onto a plane, and the loss on a grid of that plane."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
 from typing import Sequence
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from landscapes import compiled
 from landscapes.network.data import SEED_RANGE, as_dataset
 from landscapes.params import number_in, whole
 from landscapes.network.mlp import (ACTIVATIONS, _as_flat, as_tree, _loss_and_correct, flatten, forward,
@@ -176,7 +176,7 @@ def _bounds(span) -> tuple[float, float, float, float]:
     return vals
 
 
-@partial(jax.jit, static_argnames=("activation", "shapes", "n", "batch"))
+@compiled.jit(static_argnames=("activation", "shapes", "n", "batch"))
 def _slice(center, d1, d2, alphas, betas, x, y, activation, shapes, n, batch):
     shapes = [dict(s) for s in shapes]
     A, B = jnp.meshgrid(alphas, betas)  # (n, n): [i_beta, i_alpha]

@@ -4,15 +4,56 @@ A restarted server then loads its compiled programs from disk instead of compili
 again (4 first runs: 4.4 s -> 1.4 s in a fresh process).  JAX skips compiles under 1 s by
 default; ours take 0.2-0.7 s each, hence the thresholds of 0.
 
-``LANDSCAPE_NO_WARMUP=1`` (the tests set it): no persistent cache and no warm-up thread, so a
-test process keeps JAX's configuration as it is."""
+``LANDSCAPE_JAX_CACHE_DIR`` moves the persistent cache (bench_page.py points it at an empty
+folder to measure a cold start).  ``LANDSCAPE_NO_WARMUP=1`` (the tests set it): no persistent
+cache and no warm-up thread, so a test process keeps JAX's configuration as it is.
+
+Memory: glibc keeps freed memory in per-thread arenas (Streamlit runs each session in a
+thread) and returns little of it to the system, so a server that evicts from its caches
+still looks as large as its peak.  :func:`limit_arenas` caps the arenas at 2 and
+:func:`trim_memory` (after a rerun, at most every ``TRIM_EVERY_S``) hands free pages back."""
 
 from __future__ import annotations
 
+import ctypes
 import os
 import tempfile
+import threading
+import time
 
-CACHE_DIR = os.path.join(tempfile.gettempdir(), "loss-landscape-jax-cache")
+CACHE_DIR = os.environ.get("LANDSCAPE_JAX_CACHE_DIR") or os.path.join(tempfile.gettempdir(),
+                                                                      "loss-landscape-jax-cache")
+TRIM_EVERY_S = 20.0
+_M_ARENA_MAX = -8  # glibc's mallopt parameter
+_last_trim = [0.0]
+_trim_lock = threading.Lock()
+
+
+def _libc():
+    try:
+        return ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc (macOS, musl): nothing to tune
+        return None
+
+
+def limit_arenas(n: int = 2) -> bool:
+    libc = _libc()
+    return bool(libc and hasattr(libc, "mallopt") and libc.mallopt(_M_ARENA_MAX, int(n)))
+
+
+def trim_memory(force: bool = False) -> bool:
+    """Return free heap pages to the system (glibc's ``malloc_trim``), at most every
+    TRIM_EVERY_S seconds unless ``force``; True when it ran."""
+    now = time.monotonic()
+    with _trim_lock:
+        if not force and now - _last_trim[0] < TRIM_EVERY_S:
+            return False
+        _last_trim[0] = now
+    libc = _libc()
+    if libc is None or not hasattr(libc, "malloc_trim"):
+        return False
+    libc.malloc_trim(0)
+    return True
 
 
 def quiet() -> bool:
@@ -33,3 +74,24 @@ def configure_jax() -> bool:
     except Exception:  # noqa: BLE001  (a JAX without these options: compile as usual)
         return False
     return True
+
+
+_configured = [False]
+
+
+def configure_process():
+    """Once per server process: our log lines on stderr (``LANDSCAPE_LOG_LEVEL``) and at most
+    two malloc arenas."""
+    if _configured[0]:
+        return
+    _configured[0] = True
+    from viz.common import rerun_log
+    rerun_log.configure()
+    limit_arenas()
+
+
+def setup():
+    """What every script run needs first (app.py, and each page: a server's first visitor on a
+    page's own URL, /race or /network, runs that page's file without app.py)."""
+    configure_jax()
+    configure_process()

@@ -1,30 +1,42 @@
-"""Results shared by every visitor, in Streamlit's cache (``st.cache_data``), keyed by a
-string.  Streamlit would hash every argument on every call; here the key is one string
-(``repr`` of plain hashable arguments, cheap) and the arguments are passed unhashed."""
+"""Results shared by every visitor of a server process, keyed by a string, bounded in bytes.
+
+Like ``st.cache_data`` (each caller gets its own copy: the value is kept pickled, and a hit
+unpickles it, so nobody can change what the next visitor gets), but bounded by the bytes of
+the pickles, not only by a count: one entry may be a 20 MB trajectory set or a 2 kB table.
+The key is one string (``repr`` of plain hashable arguments, cheap) and the arguments are
+passed unhashed.  Pure (no Streamlit): a ``viz.common.lru.Memo`` of pickles."""
 
 from __future__ import annotations
 
 import functools
+import pickle
 from typing import Any, Callable
 
-import streamlit as st
+from viz.common.lru import Memo
+
+MB = 2**20
 
 
-def cached_by_key(max_entries: int, key: Callable[..., str] | None = None):
+def cached_by_key(name: str, max_bytes: int, max_entries: int = 10_000,
+                  key: Callable[..., str] | None = None):
     """Decorator: ``fn(*args)`` computed once per ``key(*args)`` (default ``repr(args)``) and
-    shared; at most ``max_entries`` results are kept.  The key must determine the result."""
+    shared; its pickles are kept in a memo named ``name`` of at most ``max_bytes`` bytes and
+    ``max_entries`` entries.  The key must determine the result."""
     def decorate(fn: Callable[..., Any]):
-        def compute(key_text: str, _args: tuple):
-            return fn(*_args)
-
-        # st.cache_data tells functions apart by module, qualified name and source.
-        compute.__module__, compute.__qualname__ = fn.__module__, fn.__qualname__
-        cached = st.cache_data(max_entries=max_entries, show_spinner=False)(compute)
+        memo = Memo(name, max_bytes, max_entries, getsizeof=len)
 
         @functools.wraps(fn)
         def call(*args):
-            return cached(key(*args) if key else repr(args), args)
+            made = []
 
-        call.clear = cached.clear
+            def make() -> bytes:
+                made.append(fn(*args))
+                return pickle.dumps(made[0], protocol=pickle.HIGHEST_PROTOCOL)
+
+            blob = memo.get(key(*args) if key else repr(args), make)
+            return made[0] if made else pickle.loads(blob)
+
+        call.clear = memo.clear
+        call.memo = memo
         return call
     return decorate

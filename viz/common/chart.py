@@ -23,7 +23,7 @@ from typing import Any, Callable, Mapping, Sequence
 import orjson
 import streamlit as st
 
-from viz.common.lru import Memo
+from viz.common.lru import Memo, deep_size
 from viz.common.plotting import PALETTE
 from viz.common.runs import notches, short_title
 from viz.common.url import fmt
@@ -97,7 +97,7 @@ def payload(spec: Mapping[str, Any] | None, rev: str, config: Mapping[str, Any] 
 # Figures' dicts shared by every visitor of this server process, by name (the scene's query
 # string); never changed once built.  (Here, not in a page script: Streamlit runs a page anew on
 # each full rerun, so a dict there would not outlive one.)
-SPECS = Memo(24)
+SPECS = Memo("race.figures", 24 * 2**20, getsizeof=deep_size)  # a figure: ~1-3 MB as dicts
 
 
 def patch(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict | None:

@@ -6,6 +6,7 @@ reading and writing.  Values live in ``st.session_state`` under the widget keys.
 from __future__ import annotations
 
 import html
+import logging
 import math
 import os
 import sys
@@ -18,6 +19,7 @@ import optimizers
 from landscapes.params import Param
 from optimizers import schedules
 from optimizers.transforms import CLIP_NORM, CLIP_VALUE, NOISE
+from viz.common import rerun_log
 from viz.common.plotting import PALETTE
 from viz.common.text import share_link, warnings_markdown
 from viz.common.runs import Run, clean_label, is_decay, notches
@@ -217,18 +219,25 @@ def share_url(query: str) -> str:
     return share_link(base, query)
 
 
-def link_warnings(warnings: list[str]):
-    """The box that says which parts of a link were not used."""
+def link_warnings(warnings: list[str], page: str = "race"):
+    """The box that says which parts of a link were not used (and, once per session and
+    link, a WARNING line in the server's log)."""
     if warnings:
         st.warning(warnings_markdown(warnings), icon=":material/warning:")
+        if st.session_state.get("_logged_warnings") != warnings:
+            st.session_state["_logged_warnings"] = list(warnings)
+            logging.getLogger(f"{rerun_log.LOGGER}.{page}").warning(
+                "link not used as given: %s", rerun_log.safe("; ".join(warnings), 400))
 
 
-def timed(what: str, fn):
-    """Run ``fn``; with LANDSCAPE_TIMING set, print its time on stderr (where a rerun's time goes)."""
+def timed(what: str, fn, page: str):
+    """Run ``fn`` (a page's script, or part of it) and log the rerun's line under ``page``
+    (``viz.common.rerun_log``); with LANDSCAPE_TIMING set, also print its time on stderr as
+    ``[timing] <what> <ms> ms`` (what bench_page.py reads)."""
     if not os.environ.get("LANDSCAPE_TIMING"):
-        return fn()
+        return rerun_log.logged(page, fn)
     t0 = time.perf_counter()
     try:
-        return fn()
+        return rerun_log.logged(page, fn)
     finally:
         print(f"[timing] {what} {1e3 * (time.perf_counter() - t0):.0f} ms", file=sys.stderr, flush=True)

@@ -12,7 +12,7 @@ import streamlit as st
 
 import optimizers
 from viz.common import widgets
-from viz.common.caching import cached_by_key
+from viz.common.caching import MB, cached_by_key
 from viz.network import compute as nc
 from viz.network import figures as nf
 from viz.network.scene import CONVERGE, DEFAULT_OPTIMIZERS, MAX_RUNS, PATIENCE, SPAN, NetScene, decode, default_run
@@ -24,7 +24,7 @@ SCHED = "net_sched"  # the schedule's widget key (its numbers: net_sched_<kind>_
 HEAVY_SECONDS = 20.0  # a view estimated to need longer waits for a click
 
 
-@cached_by_key(max_entries=36)
+@cached_by_key("network.run", 24 * MB)  # a run: curves + <= 8 MB of weights (usually < 1 MB)
 def cached_train(train_key: tuple) -> nc.NetRunResult:
     return nc.train_run(train_key)
 
@@ -33,18 +33,19 @@ def results_of(scene: NetScene) -> list[nc.NetRunResult]:
     return [cached_train(k) for k in scene.train_keys()]
 
 
-@cached_by_key(max_entries=12, key=lambda scene: repr(scene.slice_key()))
+@cached_by_key("network.slice", 8 * MB, key=lambda scene: repr(scene.slice_key()))
 def cached_slice(scene: NetScene) -> nc.NetSlice:
     return nc.slice_of(scene.model_key(), results_of(scene), scene.directions, scene.center,
                        scene.span, scene.grid, scene.seed)
 
 
-@cached_by_key(max_entries=16, key=lambda scene: repr((scene.train_keys(), scene.labels(), scene.target)))
+@cached_by_key("network.race_figure", 8 * MB,
+               key=lambda scene: repr((scene.train_keys(), scene.labels(), scene.target)))
 def race_spec(scene: NetScene) -> dict:
     return nf.race_figure(results_of(scene), scene.labels(), scene.target).spec
 
 
-@cached_by_key(max_entries=16, key=lambda scene: repr((scene.slice_key(), scene.labels())))
+@cached_by_key("network.slice_figure", 8 * MB, key=lambda scene: repr((scene.slice_key(), scene.labels())))
 def slice_spec(scene: NetScene) -> dict:
     return nf.slice_figure(cached_slice(scene), scene.labels()).spec
 

@@ -6,12 +6,14 @@ beside it (compute, figures, metrics)."""
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import streamlit as st
 
 from viz.common import bootstrap, chart
-from viz.common.caching import cached_by_key
+from viz.common import rerun_log
+from viz.common.caching import MB, cached_by_key
 from viz.common.plotting import CHART_CONFIG, PALETTE
 from viz.race import compute, figures, metrics, presets
 from viz.race.scene import Scene
@@ -19,12 +21,12 @@ from viz.race.scene import Scene
 S = st.session_state
 
 
-@cached_by_key(max_entries=48)  # <= 48 x 2.4 MB (8 runs x 100k steps: 19 MB)
+@cached_by_key("race.run", 32 * MB)  # a run of 100k steps pickles to 2.4 MB (8 of them: 19 MB)
 def cached_run(landscape_key: tuple, run_key: tuple, shared_key: tuple, start: tuple, steps: int):
     return compute.run_one(landscape_key, run_key, shared_key, tuple(start), int(steps))
 
 
-@cached_by_key(max_entries=32)
+@cached_by_key("race.grid", 4 * MB)  # 150 x 150 float32 + axes: ~92 kB
 def cached_grid(landscape_key: tuple):
     return compute.grid_of(landscape_key)
 
@@ -40,13 +42,21 @@ def reference(L, grid, results) -> metrics.Reference:
     return metrics.reference(L, results, float(np.nanmin(z)) if np.isfinite(z).any() else None)
 
 
+_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="runs")  # a server's, shared
+
+
 def scene_results(scene: Scene, L):
+    """The scene's runs; two at a time when more than one must be computed (compiling a new
+    program, 0.2-0.7 s, mostly leaves Python: a cold server's first page ~25 % sooner)."""
     start = tuple(compute.start_of(scene, L))
-    return [cached_run(scene.landscape_key(), r.key(), scene.shared_key(), start, scene.steps)
-            for r in scene.runs]
+    one = rerun_log.carried(lambda r: cached_run(scene.landscape_key(), r.key(), scene.shared_key(), start,
+                                                 scene.steps))
+    if len(scene.runs) < 2:
+        return [one(r) for r in scene.runs]
+    return list(_POOL.map(one, scene.runs))
 
 
-@cached_by_key(max_entries=32)
+@cached_by_key("race.picture", 4 * MB)  # a PNG data URI, ~30-150 kB
 def _picture(landscape_key: tuple, f_star: float, known: bool):
     ref = metrics.Reference(f_star, "f − f*" if known else "f − min f (estimated)", known)
     return figures.landscape_picture(landscape(landscape_key), cached_grid(landscape_key)[2], ref)
@@ -64,7 +74,7 @@ def figure_spec(scene: Scene, results=None) -> dict:
     return figures.main_figure(scene, L, grid, results, scene.labels(), ref, picture=picture).spec
 
 
-@cached_by_key(max_entries=24, key=lambda query, scene: query)
+@cached_by_key("race.figure_3d", 8 * MB, key=lambda query, scene: query)  # 3-D view, export
 def main_figure_spec(query: str, scene: Scene) -> dict:
     """The main figure's dict, keyed by the scene's (lossless) query string."""
     return figure_spec(scene)
@@ -80,7 +90,7 @@ def results_table(scene: Scene, L, results) -> dict:
     return metrics.table_cells(results, scene.labels(), L, ref, scene.tol, PALETTE)
 
 
-@cached_by_key(max_entries=48, key=lambda query, scene, results: query)
+@cached_by_key("race.extras", 2 * MB, key=lambda query, scene, results: query)  # ~5-20 kB
 def chart_extras(query: str, scene: Scene, results) -> dict:
     """What the chart shows under the plot: the note, the learning rates, the results table."""
     L = landscape(scene.landscape_key())
@@ -89,7 +99,8 @@ def chart_extras(query: str, scene: Scene, results) -> dict:
             "table": results_table(scene, L, results) if scene.runs else None}
 
 
-SENT = "_chart_sent"  # {"rev", "spec"}: the figure this page's chart was last sent
+SENT = "_chart_sent"  # the name (query) of the figure this page's chart was last sent; the
+#                       figure itself stays in chart.SPECS (a session holds no figure of its own)
 
 
 def chart_data(query: str, scene: Scene, results) -> bytes:
@@ -99,15 +110,21 @@ def chart_data(query: str, scene: Scene, results) -> bytes:
     extras = chart_extras(query, scene, results)
     if scene.view == "3d":
         S.pop(SENT, None)
-        return chart.payload(None, rev=query, config=CHART_CONFIG, **extras)
-    # 2-D figures are shared per server (st.cache_data would hand out a pickled copy each time)
+        return _sent(chart.payload(None, rev=query, config=CHART_CONFIG, **extras), "3d")
+    # 2-D figures are shared per server (a pickled cache would hand out a copy each time)
     spec = chart.SPECS.get(query, lambda: figure_spec(scene, results))
-    sent = S.get(SENT)
-    diff = chart.patch(sent["spec"], spec) if sent else None
-    S[SENT] = {"rev": query, "spec": spec}
+    base = S.get(SENT)
+    old = chart.SPECS.peek(base) if base else None  # gone from the memo: the whole figure
+    diff = chart.patch(old, spec) if old is not None else None
+    S[SENT] = query
     if diff is not None and 2 * len(diff["data"]) <= len(spec["data"]):
-        return chart.payload(None, rev=query, config=CHART_CONFIG, base=sent["rev"], patch=diff, **extras)
-    return chart.payload(spec, rev=query, config=CHART_CONFIG, **extras)
+        return _sent(chart.payload(None, rev=query, config=CHART_CONFIG, base=base, patch=diff, **extras), "patch")
+    return _sent(chart.payload(spec, rev=query, config=CHART_CONFIG, **extras), "whole")
+
+
+def _sent(data: bytes, kind: str) -> bytes:
+    rerun_log.sent(len(data), kind)
+    return data
 
 
 def on_resync():

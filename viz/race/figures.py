@@ -34,7 +34,7 @@ import numpy as np
 
 from landscapes import Landscape
 from viz.common import raster
-from viz.common.lru import Memo
+from viz.common.lru import Memo, deep_size
 from viz.common.plotting import (COLORSCALE, FONT, PALETTE, SYMBOLS, SpecFigure, f4, i4,  # noqa: F401
                                  log_colorbar_ticks)
 from viz.common import sampling
@@ -181,7 +181,7 @@ def landscape_picture(L: Landscape, z: np.ndarray, ref: Reference) -> dict:
 # they are computed from, the run's arrays by a digest of their bytes: the same key always
 # holds the same value, whoever asks.  The dicts are shared: nothing may modify them.
 
-_MEMO = Memo(512)
+_MEMO = Memo("race.figure_parts", 12 * 2**20, getsizeof=deep_size)  # one run: ~20-200 kB
 
 
 def _content(r: RunResult) -> bytes:

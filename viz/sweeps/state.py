@@ -15,7 +15,7 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from viz.common import widgets
-from viz.common.caching import cached_by_key
+from viz.common.caching import MB, cached_by_key
 from viz.race.link import encode as encode_scene
 from viz.sweeps import compute as swc
 from viz.sweeps.scene import (NONE, SweepScene, basin_click_scene, cell_from_point, decode, default_y,
@@ -35,19 +35,19 @@ def _progress(text: str, make):
         bar.empty()
 
 
-@cached_by_key(max_entries=16)
+@cached_by_key("sweeps.hyper", 8 * MB)  # 128 x 128 cells x a few float32 maps: <= 1 MB
 def cached_hyper(k: swc.HyperKey):
     return _progress(f"Running {k.runs:,} runs of {k.steps:,} steps...",
                      lambda cb: swc.run_hyper(k, on_progress=cb))
 
 
-@cached_by_key(max_entries=16)
+@cached_by_key("sweeps.basin", 8 * MB)
 def cached_basin(k: swc.BasinKey):
     return _progress(f"Running {len(k.xs) * len(k.ys):,} starts of {k.steps:,} steps...",
                      lambda cb: swc.run_basin(k, on_progress=cb))
 
 
-@cached_by_key(max_entries=64)
+@cached_by_key("sweeps.tune", 4 * MB)
 def cached_tune(k: swc.TuneKey):
     return swc.run_tune(k)
 

@@ -1,0 +1,156 @@
+"""The memory budget (README, "Memory"): every cache that outlives a rerun is bounded, in
+entries and in bytes, and holds at most its bound after many distinct uses; compiled programs
+are bounded too, and a custom formula's leave with it.  The season on a real server is
+benchmarks/bench_soak.py; this is its fast version (no wall-clock assertions)."""
+
+from __future__ import annotations
+
+import gc
+import logging
+import weakref
+
+import numpy as np
+
+import landscapes
+import optimizers
+from landscapes import compiled, expression
+from viz.common import rerun_log
+from viz.common.caching import cached_by_key
+from viz.common.lru import MEMOS, Memo, deep_size
+
+
+def test_a_memo_is_bounded_in_bytes_and_in_entries():
+    m = Memo("test.bytes", 100_000, max_entries=50, getsizeof=deep_size)
+    for i in range(200):
+        m.get(i, lambda i=i: np.full(1250, i, np.float64))  # 10 kB each
+        assert m.bytes <= 100_000 and len(m) <= 50
+    assert len(m) == 9 and m.evicted == 191  # ~9 arrays (10 kB + their header) fit in 100 kB
+    assert m.peek(199) is not None and m.peek(0) is None  # the least recently used left first
+    few = Memo("test.entries", 10**9, max_entries=3)
+    for i in range(10):
+        few.get(i, lambda: "x")
+    assert len(few) == 3
+    big = Memo("test.big", 1000, getsizeof=deep_size)
+    assert big.get("k", lambda: np.zeros(10_000)).shape == (10_000,) and len(big) == 0  # too big: not kept
+
+
+def test_cached_results_are_pickles_bounded_by_bytes_and_each_caller_gets_a_copy():
+    calls = []
+
+    @cached_by_key("test.cached", 200_000)
+    def make(i):
+        calls.append(i)
+        return {"xy": np.full((2000, 2), i, np.float32)}  # 16 kB
+
+    for i in range(100):
+        make(i)
+    assert make.memo.bytes <= 200_000 and 10 <= len(make.memo) <= 12
+    first = make(99)
+    first["xy"][:] = -1  # a caller changes its copy ...
+    assert (make(99)["xy"] == 99).all() and calls.count(99) == 1  # ... not the next one's
+
+
+def test_compiled_programs_are_bounded_and_dropped_ones_are_freed():
+    store = compiled.Programs(size=4)
+
+    @compiled.jit(static_argnames=("k",), store=store)
+    def f(x, k):
+        return x * k
+
+    refs = []
+    for k in range(12):
+        assert float(f(np.float32(2.0), k)) == 2.0 * k
+        refs.append(weakref.ref(store.get((f.__wrapped__, (k,)) + compiled._shapes((np.float32(2.0),)),
+                                          lambda: None)))
+        assert len(store) <= 4
+    assert store.made == 12 and len(store) == 4 and f._cache_size() == 4
+    gc.collect()
+    assert sum(r() is not None for r in refs) == 4  # the evicted programs are gone
+
+
+def test_the_shared_store_stays_within_its_size():
+    clears = compiled.PROGRAMS.clears
+    for i in range(32):  # 32 distinct programs: 8 landscapes x 4 buckets
+        optimizers.run(landscapes.names()[i % 8], "sgd", steps=512 * 2 ** (i // 8) - 1, learning_rate=1e-4)
+        assert len(compiled.PROGRAMS) <= compiled.SIZE
+    # full, unless it reached CLEAR_AFTER evictions meanwhile (other tests in this process) and cleared
+    assert len(compiled.PROGRAMS) == compiled.SIZE or compiled.PROGRAMS.clears > clears
+
+
+def test_a_formulas_programs_leave_with_it():
+    L = landscapes.from_expression("x**2 + 7.25*y**2 + sin(x*y)")
+    optimizers.run(L, "adam", steps=20)
+    f = L.f
+
+    def owned() -> int:
+        return sum(1 for k in list(compiled.PROGRAMS._items.keys())
+                   if any(v is f or getattr(v, "f", None) is f for v in k[1]))
+
+    assert owned() >= 1  # its run's program (and its minima search's, unless evicted)
+    for i in range(expression.FORMULAS + 1):  # other formulas push it out of the formula caches
+        expression.compile_formula(f"x**2 + {i + 1}.5*y**4")
+        landscapes.from_expression(f"x**2 + {i + 1}.5*y**4")
+    assert owned() == 0
+
+
+def test_every_registered_memo_is_within_its_bounds_and_counts_its_bytes():
+    import viz.network.state  # noqa: F401  (the pages' memos register when their modules load)
+    import viz.race.cached  # noqa: F401
+    import viz.sweeps.state  # noqa: F401
+    assert {"race.run", "race.figures", "race.figure_parts", "network.run", "sweeps.hyper"} <= set(MEMOS)
+    for name, m in list(MEMOS.items()):
+        assert len(m) <= m.max_entries and m.bytes <= m.max_bytes, name
+        now = sum(m._items.getsizeof(v) for v in m._items.values())  # weighed again
+        # (a string's size grows once Python caches its UTF-8 form, e.g. when JSON is written)
+        assert m.bytes <= now <= 1.01 * m.bytes + 4096, name
+
+
+def test_one_log_line_per_rerun_with_what_was_computed_and_sent():
+    got = []
+    handler = logging.Handler()
+    handler.emit = lambda record: got.append(record)
+    log = logging.getLogger("landscape")
+    log.addHandler(handler)
+    old = log.level
+    log.setLevel(logging.INFO)
+    try:
+        m = Memo("test.log", 10**6)
+
+        def script():
+            m.get("a", lambda: 1)
+            m.get("a", lambda: 1)
+            rerun_log.logged("inner", lambda: m.get("b", lambda: 2))  # nested: the same line
+            rerun_log.sent(1234, "patch")
+
+        rerun_log.logged("page", script)
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(old)
+    assert len(got) == 1 and got[0].name == "landscape.page" and got[0].levelno == logging.INFO
+    text = got[0].getMessage()
+    assert "computed test.log x2" in text and "cached test.log" not in text and "chart 1 kB patch" in text
+    assert "\n" not in rerun_log.safe("a\nb\x1b") and len(rerun_log.safe("x" * 999, 10)) == 13
+
+
+def test_the_store_clears_jaxs_own_caches_after_many_evictions():
+    store = compiled.Programs(size=2, clear_after=3)
+
+    @compiled.jit(static_argnames=("k",), store=store)
+    def g(x, k):
+        return x + k
+
+    for k in range(6):
+        assert float(g(np.float32(1.0), k)) == 1.0 + k
+    assert store.clears == 1 and len(store) <= 2  # made 6, evicted 3 (a clear), then 1 more
+    assert float(g(np.float32(1.0), 5)) == 6.0  # what stays works after the clear
+
+
+def test_the_warm_start_fills_the_default_pages_caches():
+    """serve.py's head start computes what the first visitor's default page reads."""
+    from viz.common import chart
+    from viz.race import defaults, warm_start
+    from viz.race.link import to_query_string
+
+    warm_start._run()
+    assert chart.SPECS.peek(to_query_string(defaults.default_scene())) is not None
+    assert MEMOS["race.run"].hits + MEMOS["race.run"].misses >= len(defaults.default_scene().runs)
