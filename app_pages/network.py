@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from optimizers.transforms import NOISE
-from viz.common import bootstrap, widgets
+from viz.common import widgets
 from viz.common.plotting import CHART_CONFIG, SpecFigure
 from viz.common.text import md_escape
 from viz.common.widgets import ensure, param_widget, swatch
@@ -194,5 +194,4 @@ def page():
     share(scene)
 
 
-bootstrap.setup()  # (idempotent; app.py did it unless this URL opened the page alone)
 widgets.timed("network page", page, "network")

@@ -10,7 +10,7 @@ import streamlit as st
 import landscapes
 from landscapes import expression
 from optimizers.transforms import NOISE, SEED
-from viz.common import bootstrap, chart, widgets
+from viz.common import chart, widgets
 from viz.common.plotting import CHART_CONFIG, SpecFigure
 from viz.common.text import stacked
 from viz.common.widgets import ensure, param_widget, widget_value
@@ -217,5 +217,4 @@ def page():
     start_warm_up()
 
 
-bootstrap.setup()  # (idempotent; app.py did it unless this URL opened the page alone)
 widgets.timed("script", page, "race")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from viz.common import bootstrap, widgets
+from viz.common import widgets
 from viz.common.plotting import CHART_CONFIG
 from viz.common.text import md_escape
 from viz.race.compute import landscape_of
@@ -139,5 +139,4 @@ def page():
     {"hyper": hyper_view, "basin": basin_view, "tune": tune_view}[ss.mode](ss)
 
 
-bootstrap.setup()  # (idempotent; app.py did it unless this URL opened the page alone)
 widgets.timed("sweeps page", page, "sweeps")

@@ -249,10 +249,9 @@ def figure_size() -> dict:
 def cold_start(reps: int = 3) -> dict:
     """A new server with an empty JAX compile cache (a new Cloud container), as deployed (its
     warm-up on): the first visitor's default page, chart drawn, against the next visitors' (a
-    warm server).  Each rep starts its own server and empty cache folder, for each entry:
-    ``streamlit run app.py`` and ``streamlit run serve.py`` (the warm start)."""
+    warm server).  Each rep starts its own server and empty cache folder (``streamlit run app.py``)."""
     out = {}
-    for entry in ("app.py", "serve.py"):
+    for entry in ("app.py",):
         out[entry] = _cold_start(entry, reps)
     lines = ["# Cold start: the first visitor of a new server (empty JAX compile cache)", ""]
     for entry, r in out.items():

@@ -143,14 +143,3 @@ def test_the_store_clears_jaxs_own_caches_after_many_evictions():
         assert float(g(np.float32(1.0), k)) == 1.0 + k
     assert store.clears == 1 and len(store) <= 2  # made 6, evicted 3 (a clear), then 1 more
     assert float(g(np.float32(1.0), 5)) == 6.0  # what stays works after the clear
-
-
-def test_the_warm_start_fills_the_default_pages_caches():
-    """serve.py's head start computes what the first visitor's default page reads."""
-    from viz.common import chart
-    from viz.race import defaults, warm_start
-    from viz.race.link import to_query_string
-
-    warm_start._run()
-    assert chart.SPECS.peek(to_query_string(defaults.default_scene())) is not None
-    assert MEMOS["race.run"].hits + MEMOS["race.run"].misses >= len(defaults.default_scene().runs)

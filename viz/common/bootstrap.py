@@ -91,7 +91,7 @@ def configure_process():
 
 
 def setup():
-    """What every script run needs first (app.py, and each page: a server's first visitor on a
-    page's own URL, /race or /network, runs that page's file without app.py)."""
+    """What the server needs before the first page runs (app.py calls it on every script run;
+    it is idempotent)."""
     configure_jax()
     configure_process()

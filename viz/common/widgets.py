@@ -129,6 +129,14 @@ def commit(new, key: str, warnings_key: str):
     return new
 
 
+def reopen_editor(prefix: str, runs, edit_key: str):
+    """Another run's editor was chosen: set its widgets to that run's values."""
+    i = edited_run(len(runs), edit_key)
+    if i is not None:
+        for k, v in run_widget_state(prefix, i, runs[i]).items():
+            S[k] = v
+
+
 def edited_run(n_runs: int, key: str) -> int | None:
     """The run whose editor is open (``S[key]``, kept in range); None without runs."""
     if not n_runs:

@@ -128,11 +128,7 @@ def on_remove_run(i: int):
 
 
 def on_edit_run():
-    scene = current()
-    i = edited_run(scene)
-    if i is not None:
-        for k, v in widgets.run_widget_state(RUN, i, scene.runs[i]).items():
-            S[k] = v
+    widgets.reopen_editor(RUN, current().runs, "net_edit")
 
 
 def on_optimizer(i: int):

@@ -175,11 +175,7 @@ def on_remove_run(i: int):
 
 
 def on_edit_run():
-    scene = current()
-    i = edited_run(scene)
-    if i is not None:
-        for k, v in widgets.run_widget_state(RUN, i, scene.runs[i]).items():
-            S[k] = v
+    widgets.reopen_editor(RUN, current().runs, "edit_run")
 
 
 def on_optimizer(i: int):
