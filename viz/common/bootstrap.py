@@ -4,6 +4,12 @@ A restarted server then loads its compiled programs from disk instead of compili
 again (4 first runs: 4.4 s -> 1.4 s in a fresh process).  JAX skips compiles under 1 s by
 default; ours take 0.2-0.7 s each, hence the thresholds of 0.
 
+XLA's CPU fusion emitters are turned off (``XLA_FLAGS``, before JAX makes its CPU client):
+the older emitters compile our programs in about 60 % of the time (the default page's 8
+programs: 0.7 vs 1.2 s) and give the same trajectories, bit for bit, for every ready scene;
+a run of 8 x 100,000 steps takes ~25 % longer (28 vs 22 ms).  A server compiles far more
+often than it runs long (benchmarks/results/cold_start.md).
+
 ``LANDSCAPE_JAX_CACHE_DIR`` moves the persistent cache (bench_page.py points it at an empty
 folder to measure a cold start).  ``LANDSCAPE_NO_WARMUP=1`` (the tests set it): no persistent
 cache and no warm-up thread, so a test process keeps JAX's configuration as it is.
@@ -24,6 +30,7 @@ import time
 CACHE_DIR = os.environ.get("LANDSCAPE_JAX_CACHE_DIR") or os.path.join(tempfile.gettempdir(),
                                                                       "loss-landscape-jax-cache")
 TRIM_EVERY_S = 20.0
+XLA_FLAG = "--xla_cpu_use_fusion_emitters=false"
 _M_ARENA_MAX = -8  # glibc's mallopt parameter
 _last_trim = [0.0]
 _trim_lock = threading.Lock()
@@ -62,9 +69,13 @@ def quiet() -> bool:
 
 
 def configure_jax() -> bool:
-    """Turn on the persistent compilation cache; False when skipped or unsupported."""
+    """Turn on the persistent compilation cache and the compile-time flag; False when skipped
+    or unsupported."""
     if quiet():
         return False
+    flags = os.environ.get("XLA_FLAGS", "")
+    if "xla_cpu_use_fusion_emitters" not in flags:  # (read when JAX makes its CPU client)
+        os.environ["XLA_FLAGS"] = (flags + " " + XLA_FLAG).strip()
     try:
         import jax
 

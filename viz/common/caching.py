@@ -38,5 +38,7 @@ def cached_by_key(name: str, max_bytes: int, max_entries: int = 10_000,
 
         call.clear = memo.clear
         call.memo = memo
+        call.has = lambda *args: memo.peek(key(*args) if key else repr(args)) is not None
+        
         return call
     return decorate

@@ -47,12 +47,14 @@ _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="runs")  # a server
 
 def scene_results(scene: Scene, L):
     """The scene's runs; two at a time when more than one must be computed (compiling a new
-    program, 0.2-0.7 s, mostly leaves Python: a cold server's first page ~25 % sooner)."""
-    start = tuple(compute.start_of(scene, L))
-    one = rerun_log.carried(lambda r: cached_run(scene.landscape_key(), r.key(), scene.shared_key(), start,
-                                                 scene.steps))
-    if len(scene.runs) < 2:
+    program, 0.2-0.7 s, mostly leaves Python: a cold server's first page ~25 % sooner), the
+    landscape's grid meanwhile when it is new too.  All cached: no thread hop."""
+    key, shared, start = scene.landscape_key(), scene.shared_key(), tuple(compute.start_of(scene, L))
+    one = rerun_log.carried(lambda r: cached_run(key, r.key(), shared, start, scene.steps))
+    if sum(not cached_run.has(key, r.key(), shared, start, scene.steps) for r in scene.runs) < 2:
         return [one(r) for r in scene.runs]
+    if not cached_grid.has(key):  # (the figure needs it next)
+        _POOL.submit(rerun_log.carried(cached_grid), key)
     return list(_POOL.map(one, scene.runs))
 
 

@@ -1,0 +1,50 @@
+"""The server's process setup (viz/common/bootstrap.py): the compile-time XLA flag it sets
+changes no trajectory."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from viz.common import bootstrap
+from viz.race import compute, presets
+
+ROOT = Path(__file__).resolve().parents[1]
+
+_SERVER_RUNS = """
+import sys
+import numpy as np
+from viz.common import bootstrap
+assert bootstrap.configure_jax(), "the server's JAX setup was skipped"
+import os
+assert bootstrap.XLA_FLAG in os.environ["XLA_FLAGS"].split(), os.environ["XLA_FLAGS"]
+from viz.race import compute, presets
+out = {}
+for name in sys.argv[2:]:
+    for i, r in enumerate(compute.run_scene(presets.PRESETS[name].scene)):
+        out[f"{name}/{i}"] = np.asarray(r.xy)
+np.savez(sys.argv[1], **out)
+"""
+
+
+def test_the_servers_xla_flag_changes_no_trajectory(tmp_path):
+    """A server (bootstrap on: XLA's CPU fusion emitters off) draws, bit for bit, the runs a
+    process with XLA's defaults computes (this test process: LANDSCAPE_NO_WARMUP)."""
+    names = [presets.DEFAULT_PRESET, "ravine_momentum", "clipping_cliff", "noise_escape"]
+    env = {k: v for k, v in os.environ.items() if k not in ("LANDSCAPE_NO_WARMUP", "XLA_FLAGS")}
+    env.update(LANDSCAPE_JAX_CACHE_DIR=str(tmp_path / "cache"), PYTHONPATH=str(ROOT))
+    out = tmp_path / "server.npz"
+    subprocess.run([sys.executable, "-c", _SERVER_RUNS, str(out), *names], env=env, cwd=ROOT,
+                   check=True, timeout=300)
+    server = np.load(out)
+    assert bootstrap.XLA_FLAG not in os.environ.get("XLA_FLAGS", "")  # (this side: the defaults)
+    n = 0
+    for name in names:
+        for i, r in enumerate(compute.run_scene(presets.PRESETS[name].scene)):
+            np.testing.assert_array_equal(server[f"{name}/{i}"], np.asarray(r.xy), err_msg=f"{name} run {i}")
+            n += 1
+    assert n == len(server.files) >= 8
