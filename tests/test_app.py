@@ -61,7 +61,7 @@ def charts(at: AppTest) -> list[dict]:
         elif "spec" in d and "data" not in d:
             d = d["spec"]
         if d is not None:
-            out.append(d)
+            out.append(figures.expand_frames(d))  # (the frames as the browser builds them)
     return out
 
 
@@ -383,8 +383,9 @@ def test_a_moved_learning_rate_is_checked_against_the_scene():
     assert chart.lr_changes(long, scene) == {key: r.learning_rate for key, r in zip(k, scene.runs)}
 
 
-def _spec_of(scene: Scene) -> dict:
-    """The 2-D figure a page shows for ``scene``, built from scratch (viz.race.compute, no Streamlit)."""
+def _spec_of(scene: Scene, compact: bool = True) -> dict:
+    """The 2-D figure a page sends for ``scene`` (``compact``: its frames described, as the page
+    sends them; else built), from scratch (viz.race.compute, no Streamlit)."""
     import numpy as np
 
     from viz.race import compute
@@ -394,25 +395,43 @@ def _spec_of(scene: Scene) -> dict:
     grid = compute.grid_of(scene.landscape_key())
     results = compute.run_scene(scene, L)
     ref = metrics.reference(L, results, float(np.nanmin(grid[2])))
-    return json.loads(json.dumps(figures.main_figure(scene, L, grid, results, scene.labels(), ref).spec))
+    return json.loads(json.dumps(figures.main_figure(scene, L, grid, results, scene.labels(), ref,
+                                                     compact=compact).spec))
 
 
-def test_a_patch_turns_one_figure_into_the_next():
+@pytest.mark.parametrize("compact", [True, False], ids=["frames described", "frames built"])
+def test_a_patch_turns_one_figure_into_the_next(compact):
     a_scene = presets.PRESETS["race"].scene
-    old = _spec_of(a_scene)
+    old = _spec_of(a_scene, compact)
     run1 = a_scene.runs[1]
     new_scene = a_scene.replace(runs=(a_scene.runs[0], run1.with_hp(learning_rate=run1.learning_rate * 2))
                                 + a_scene.runs[2:])
-    new = _spec_of(new_scene)
+    new = _spec_of(new_scene, compact)
     diff = chart.patch(old, new)
-    assert chart.apply_patch(old, diff) == new and old == _spec_of(a_scene)  # (old unchanged)
+    assert chart.apply_patch(old, diff) == new and old == _spec_of(a_scene, compact)  # (old unchanged)
     names = {new["data"][int(j)]["name"] for j in diff["data"]}
     assert names == {new_scene.labels()[1]}  # only run 2's traces (path, head, side curves)
-    assert len(diff["frames"]) == len(new["frames"]) - 1 and "layout" not in diff  # (not step 0)
+    if compact:  # only run 2's description of its frames
+        assert list(diff["runs"]) == ["1"] and not diff["frames"] and "layout" not in diff
+        assert figures.expand_frames(chart.apply_patch(old, diff)) == figures.expand_frames(new)
+    else:
+        assert len(diff["frames"]) == len(new["frames"]) - 1 and "layout" not in diff  # (not step 0)
     assert len(json.dumps(diff)) < 0.25 * len(json.dumps(new))
-    assert chart.patch(new, new) == {"data": {}, "frames": {}}
-    fewer = _spec_of(a_scene.replace(runs=a_scene.runs[:3]))
+    assert chart.patch(new, new) == {"data": {}, "frames": {}, **({"runs": {}} if compact else {})}
+    fewer = _spec_of(a_scene.replace(runs=a_scene.runs[:3]), compact)
     assert chart.patch(old, fewer) is None  # another shape: the whole figure goes
+    other = _spec_of(a_scene, not compact)
+    assert chart.patch(old, other) is None  # frames described / built: the whole figure goes
+
+
+def test_described_frames_are_a_fraction_of_the_built_ones():
+    """The page sends what the frames are made of (the browser builds them): the default
+    figure is at most 40 % of its bytes with the frames built."""
+    scene = presets.PRESETS["race"].scene
+    described, built = _spec_of(scene), _spec_of(scene, compact=False)
+    assert "frames" not in described and len(described["lle_frames"]["names"]) == len(built["frames"])
+    assert figures.expand_frames(described) == built
+    assert len(json.dumps(described)) < 0.4 * len(json.dumps(built))
 
 
 def test_a_change_sends_a_patch_from_the_figure_sent_before():
@@ -429,7 +448,7 @@ def test_a_change_sends_a_patch_from_the_figure_sent_before():
     fresh.session_state["_chart_first"] = False  # (the chart reports "drawn": the whole page)
     ok(fresh.run())
     again = chart_data(fresh)  # the same figure again: an empty patch (the browser keeps it)
-    assert again["patch"] == {"data": {}, "frames": {}} and again["base"] == again["rev"] == data["rev"]
+    assert again["patch"] == {"data": {}, "frames": {}, "runs": {}} and again["base"] == again["rev"] == data["rev"]
 
 
 def test_figures_are_built_once_per_server_and_bounded():

@@ -74,6 +74,46 @@ JS_ANIM = """(sel) => {
 }"""
 
 
+# The frames Plotly holds (built in the page from what Python describes: chart.js buildFrames),
+# their numbers as plain lists.
+JS_FRAMES = """(sel) => (document.querySelector(sel)._transitionData._frames || []).map(f => ({
+  name: f.name, traces: f.traces,
+  data: f.data.map(e => Object.fromEntries(Object.entries(e).map(([k, v]) =>
+    [k, ArrayBuffer.isView(v) ? Array.from(v) : v])))}))"""
+
+
+def _numbers(frames) -> list:
+    """Frames (JS_FRAMES, or a spec's built in Python: typed arrays as base64) as plain floats."""
+    import base64
+
+    import numpy as np
+
+    def plain(v):
+        if isinstance(v, dict) and "bdata" in v:
+            return np.frombuffer(base64.b64decode(v["bdata"]), "<f4").astype(float).tolist()
+        if isinstance(v, dict):
+            return {k: plain(u) for k, u in v.items()}
+        if isinstance(v, list):
+            return [plain(u) for u in v]
+        return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+    return [dict(name=f["name"], traces=[int(t) for t in f["traces"]], data=plain(f["data"])) for f in frames]
+
+
+def _frames_of(url: str) -> list:
+    """The main figure's frames for the scene at ``url``, built in Python (no Streamlit)."""
+    import numpy as np
+
+    from viz.race import compute, figures, metrics
+    from viz.race.link import from_query_string
+
+    scene, _ = from_query_string(urlsplit(url).query)
+    L = compute.landscape_of(scene)
+    grid = compute.grid_of(scene.landscape_key())
+    results = compute.run_scene(scene, L)
+    ref = metrics.reference(L, results, float(np.nanmin(grid[2])))
+    return figures.main_figure(scene, L, grid, results, scene.labels(), ref).spec["frames"]
+
+
 # The data coordinates of a pixel (relative to the main plot area), and the main plot's span.
 JS_DATA_AT = """([sel, px, py]) => {
   const L = document.querySelector(sel)._fullLayout;
@@ -220,6 +260,11 @@ def test_draw_play_change_and_share(server, browser):
         assert parse_qs(urlsplit(page2.url).query) == q1
         page2.wait_for_timeout(1000)  # (the page below the chart follows it)
         assert page2.evaluate(JS_DRAWING, CHART) == drawing  # the quick update drew the same
+        # ... and holds the same frames (built in each page from what Python described): those
+        # Python builds for that scene
+        frames = _numbers(page.evaluate(JS_FRAMES, CHART))
+        assert len(frames) > 10 and _numbers(page2.evaluate(JS_FRAMES, CHART)) == frames
+        assert _numbers(_frames_of(url1)) == frames
         _shot(page2, "4_shared_link")
 
         # 5. a click on the landscape starts every run there: the URL's start and the

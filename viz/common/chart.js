@@ -125,7 +125,79 @@ function applyPatch(spec, patch) {
     for (const [m, e] of Object.entries(entries)) f.data[+m] = e;
     frames[+k] = f;
   }
-  return Object.assign({}, spec, { data, frames }, "layout" in patch ? { layout: patch.layout } : {});
+  const out = Object.assign({}, spec, { data }, spec.frames ? { frames } : {},
+                            "layout" in patch ? { layout: patch.layout } : {});
+  if (patch.runs && Object.keys(patch.runs).length) {
+    const runs = spec.lle_frames.runs.slice();
+    for (const [i, r] of Object.entries(patch.runs)) runs[+i] = r;
+    out.lle_frames = Object.assign({}, spec.lle_frames, { runs });
+  }
+  return out;
+}
+
+// --- frames built here -----------------------------------------------------------------------
+// Python sends, in place of the frames (60 times every run's path, head and cross: most of a
+// figure's bytes), what they are made of: spec.lle_frames (viz.race.figures._run_frames says
+// what each field is).  Building them here takes ~1-2 ms; viz.race.figures.expand_frames does
+// the same in Python (exports, tests).
+
+function floats(a) {  // a float32 typed-array spec ({dtype: "f4", bdata}) or a list of numbers
+  if (a && typeof a.bdata === "string") {
+    const bin = atob(a.bdata);
+    const bytes = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    return new Float32Array(bytes.buffer);
+  }
+  return Float32Array.from(a || []);
+}
+
+function withTail(a, v) {
+  const out = new Float32Array(a.length + 1);
+  out.set(a);
+  out[a.length] = v;
+  return out;
+}
+
+function runParts(run, data, ids) {  // one run's numbers, decoded once for all its frames
+  const trace = (k) => data[ids[k]];
+  const last = [{ x: floats(trace(0).x), y: floats(trace(0).y) },
+                { x: trace(1).x.slice(), y: trace(1).y.slice(),
+                  customdata: trace(1).customdata.map((row) => row.slice()) }];
+  if (run.n > 2) last.push({ x: trace(2).x.slice(), y: trace(2).y.slice() });
+  return { run, last, px: floats(run.px), py: floats(run.py), ex: floats(run.ex), ey: floats(run.ey),
+           loss: floats(run.loss) };
+}
+
+function frameEntries(p, j) {  // frame j's entries of one run (not the last frame)
+  const run = p.run;
+  const k = run.k[j];
+  let x = p.px.subarray(0, k), y = p.py.subarray(0, k);
+  if (run.tail[j]) { x = withTail(x, p.ex[j]); y = withTail(y, p.ey[j]); }
+  const out = [{ x, y }, { x: [p.ex[j]], y: [p.ey[j]], customdata: [[run.end[j], p.loss[j]]] }];
+  if (run.n > 2) {
+    const shown = run.cross[j];
+    out.push({ x: shown ? p.last[2].x.slice() : [], y: shown ? p.last[2].y.slice() : [] });
+  }
+  return out;
+}
+
+function buildFrames(spec) {  // spec.frames from spec.lle_frames (in place)
+  const c = spec.lle_frames;
+  if (!c) return;
+  delete spec.lle_frames;
+  const parts = [];
+  let t = 0;
+  for (const run of c.runs) {
+    parts.push(runParts(run, spec.data, c.traces.slice(t, t + run.n)));
+    t += run.n;
+  }
+  const n = c.names.length;
+  spec.frames = c.names.map((name, j) => {
+    const entries = [];
+    for (const p of parts) entries.push(...(j === n - 1 ? p.last : frameEntries(p, j)));
+    for (let a = 0; a < c.anchors; a++) entries.push({});
+    return { name, data: entries, traces: c.traces.slice() };
+  });
 }
 
 // --- the legend ---------------------------------------------------------------------------
@@ -360,7 +432,10 @@ export default function (component) {
     data.spec = applyPatch(had.spec, data.patch);
   }
   gd.__llePristine = data.spec ? { rev: data.rev, spec: data.spec } : null;
-  if (data.spec) data.spec = structuredClone(data.spec);  // (Plotly's own copy)
+  if (data.spec) {
+    data.spec = structuredClone(data.spec);  // (Plotly's own copy)
+    buildFrames(data.spec);
+  }
   gd.__lleRev = data.rev;
   const rev = data.rev;
   performance.mark("lle-chart-data");  // for benchmarks/bench_page.py: where a change's time goes

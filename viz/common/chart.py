@@ -102,26 +102,35 @@ SPECS = Memo("race.figures", 24 * 2**20, getsizeof=deep_size)  # a figure: ~1-3 
 
 def patch(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict | None:
     """What turns figure spec ``old`` into ``new``: {"data": {j: trace}, "frames": {k: {m:
-    entry}}} and "layout" when it changed (indices as strings, as JSON writes them).  None when
-    their shapes differ (other traces, frames or frame names): then the whole figure goes."""
+    entry}}}, "runs": {i: run} when the frames are described (``lle_frames``, see
+    viz.race.figures.main_figure) and "layout" when it changed (indices as strings, as JSON
+    writes them).  None when their shapes differ (other traces, frames or frame names): then
+    the whole figure goes."""
     od, nd = old.get("data", []), new.get("data", [])
     of, nf = old.get("frames", []), new.get("frames", [])
-    if len(od) != len(nd) or len(of) != len(nf):
+    oc, nc = old.get("lle_frames"), new.get("lle_frames")
+    if len(od) != len(nd) or len(of) != len(nf) or (oc is None) != (nc is None):
         return None
-    out: dict[str, Any] = {"data": {}, "frames": {}}
-    for j, (a, b) in enumerate(zip(od, nd)):
-        if a is not b and a != b:
-            out["data"][str(j)] = b
+    out: dict[str, Any] = {"data": _changed(od, nd), "frames": {}}
     for k, (a, b) in enumerate(zip(of, nf)):
         if a.get("name") != b.get("name") or a.get("traces") != b.get("traces") or \
                 len(a.get("data", [])) != len(b.get("data", [])):
             return None
-        changed = {str(m): e for m, (d, e) in enumerate(zip(a["data"], b["data"])) if d is not e and d != e}
+        changed = _changed(a["data"], b["data"])
         if changed:
             out["frames"][str(k)] = changed
+    if oc is not None:
+        if [oc[k] for k in ("names", "traces", "anchors")] != [nc[k] for k in ("names", "traces", "anchors")] \
+                or len(oc["runs"]) != len(nc["runs"]):
+            return None
+        out["runs"] = _changed(oc["runs"], nc["runs"])
     if old.get("layout") != new.get("layout"):
         out["layout"] = new.get("layout")
     return out
+
+
+def _changed(old: Sequence, new: Sequence) -> dict[str, Any]:
+    return {str(j): b for j, (a, b) in enumerate(zip(old, new)) if a is not b and a != b}
 
 
 def apply_patch(spec: Mapping[str, Any], change: Mapping[str, Any]) -> dict:
@@ -138,6 +147,13 @@ def apply_patch(spec: Mapping[str, Any], change: Mapping[str, Any]) -> dict:
             f["data"][int(m)] = e
         frames[int(k)] = f
     out = dict(spec, data=data, frames=frames)
+    if "frames" not in spec:
+        del out["frames"]
+    if change.get("runs"):
+        runs = list(spec["lle_frames"]["runs"])
+        for i, run in change["runs"].items():
+            runs[int(i)] = run
+        out["lle_frames"] = dict(spec["lle_frames"], runs=runs)
     if "layout" in change:
         out["layout"] = change["layout"]
     return out

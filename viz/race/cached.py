@@ -64,8 +64,9 @@ def _picture(landscape_key: tuple, f_star: float, known: bool):
     return figures.landscape_picture(landscape(landscape_key), cached_grid(landscape_key)[2], ref)
 
 
-def figure_spec(scene: Scene, results=None) -> dict:
-    """The main figure's dict (``results``: the scene's runs, if the caller has them)."""
+def figure_spec(scene: Scene, results=None, compact: bool = False) -> dict:
+    """The main figure's dict (``results``: the scene's runs, if the caller has them;
+    ``compact``: its frames described, not built: see figures.main_figure)."""
     key = scene.landscape_key()
     L, grid = landscape(key), cached_grid(key)
     results = scene_results(scene, L) if results is None else results
@@ -73,7 +74,7 @@ def figure_spec(scene: Scene, results=None) -> dict:
     if scene.view == "3d":
         return figures.surface_figure(scene, L, grid, results, scene.labels(), ref).spec
     picture = _picture(key, ref.f_star, ref.known)
-    return figures.main_figure(scene, L, grid, results, scene.labels(), ref, picture=picture).spec
+    return figures.main_figure(scene, L, grid, results, scene.labels(), ref, picture=picture, compact=compact).spec
 
 
 @cached_by_key("race.figure_3d", 8 * MB, key=lambda query, scene: query)  # 3-D view, export
@@ -114,7 +115,7 @@ def chart_data(query: str, scene: Scene, results) -> bytes:
         S.pop(SENT, None)
         return _sent(chart.payload(None, rev=query, config=CHART_CONFIG, **extras), "3d")
     # 2-D figures are shared per server (a pickled cache would hand out a copy each time)
-    spec = chart.SPECS.get(query, lambda: figure_spec(scene, results))
+    spec = chart.SPECS.get(query, lambda: figure_spec(scene, results, compact=True))
     base = S.get(SENT)
     old = chart.SPECS.peek(base) if base else None  # gone from the memo: the whole figure
     diff = chart.patch(old, spec) if old is not None else None

@@ -26,6 +26,7 @@ the full path (up to 2,000 points a run, shape-preserving).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import math
 from typing import Sequence
@@ -197,7 +198,7 @@ def _run_animation(i: int, r: RunResult, label: str, frame_list: np.ndarray, ani
                    full_points: int, box) -> dict:
     """Run ``i``'s traces in the main figure (its path, head and, if it diverges within the
     shown steps, a cross: every trace costs the browser ~1 ms per redraw) at the last step, and
-    per frame what changes: ``{"traces", "frames"}``."""
+    what its frames are made of (:func:`_run_frames`): ``{"traces", "frames"}``."""
     hi = int(frame_list[-1])
     color, symbol = _run_style(i)
     keep = dict(marker=dict(opacity=1))
@@ -205,48 +206,113 @@ def _run_animation(i: int, r: RunResult, label: str, frame_list: np.ndarray, ani
     full = sampling.path_indices(r.xy, hi, full_points, head=min(200, full_points // 5))
     any_div = r.diverged_at is not None and r.diverged_at <= hi
     mk = divergence_mark(r.xy, r.diverged_at, box) if any_div else None
+    idx, end = _path_at(r.xy, full, hi, r.diverged_at)
+    group = f"run{i}"
+    path = dict(type="scatter", mode="lines", x=f4(r.xy[idx, 0]), y=f4(r.xy[idx, 1]), name=label,
+                legendgroup=group, line=dict(color=color, width=3), hoverinfo="skip")
+    head = dict(type="scatter", mode="markers", x=[float(r.xy[end, 0])], y=[float(r.xy[end, 1])],
+                customdata=[[int(end), float(r.loss[end])]], name=label, legendgroup=group,
+                showlegend=False, unselected=keep,
+                marker=dict(symbol=symbol, size=14, color=color, line=dict(color="#ffffff", width=1.5)),
+                hovertemplate=f"<b>{label}</b><br>step %{{customdata[0]}}"
+                              "<br>f = %{customdata[1]:.4g}<extra></extra>")
+    traces = [path, head]
+    if any_div:
+        div_text = f"<b>{label}</b><br>diverged at step {r.diverged_at}"
+        if mk[0] < r.diverged_at - 1:
+            div_text += f"<br>(left the view at step {mk[0] + 1})"
+        traces.append(dict(type="scatter", mode="markers", x=[_r(mk[1][0])], y=[_r(mk[1][1])],
+                           name=f"{label}: diverged", legendgroup=group, showlegend=False,
+                           unselected=keep, cliponaxis=False,
+                           marker=dict(symbol="x", size=20, color=color, line=dict(color="#111111", width=1.5)),
+                           hovertemplate=div_text + "<extra></extra>"))
+    return {"traces": traces, "frames": _run_frames(r, grid, frame_list, any_div)}
 
-    def at(step: int, final: bool, style: bool) -> list[dict]:
-        idx, end = _path_at(r.xy, full if final else grid, step, r.diverged_at)
-        path = dict(x=f4(r.xy[idx, 0]), y=f4(r.xy[idx, 1]))
-        head = dict(x=[_r(r.xy[end, 0])], y=[_r(r.xy[end, 1])],
-                    customdata=[[int(end), _r(r.loss[end])]])
-        group = f"run{i}"
-        if style:
-            path.update(type="scatter", mode="lines", name=label, legendgroup=group,
-                        line=dict(color=color, width=3), hoverinfo="skip")
-            head.update(type="scatter", mode="markers", name=label, legendgroup=group,
-                        showlegend=False, unselected=keep,
-                        marker=dict(symbol=symbol, size=14, color=color,
-                                    line=dict(color="#ffffff", width=1.5)),
-                        hovertemplate=f"<b>{label}</b><br>step %{{customdata[0]}}"
-                                      "<br>f = %{customdata[1]:.4g}<extra></extra>")
-        if not any_div:
-            return [path, head]
-        shown = step >= r.diverged_at
-        cross = dict(x=[_r(mk[1][0])] if shown else [], y=[_r(mk[1][1])] if shown else [])
-        if style:
-            div_text = f"<b>{label}</b><br>diverged at step {r.diverged_at}"
-            if mk[0] < r.diverged_at - 1:
-                div_text += f"<br>(left the view at step {mk[0] + 1})"
-            cross.update(type="scatter", mode="markers", name=f"{label}: diverged",
-                         legendgroup=group, showlegend=False, unselected=keep, cliponaxis=False,
-                         marker=dict(symbol="x", size=20, color=color,
-                                     line=dict(color="#111111", width=1.5)),
-                         hovertemplate=div_text + "<extra></extra>")
-        return [path, head, cross]
 
-    n_fr = len(frame_list)
-    return {"traces": at(hi, final=True, style=True),
-            "frames": [at(int(s), final=j == n_fr - 1, style=False) for j, s in enumerate(frame_list)]}
+def _run_frames(r: RunResult, grid: np.ndarray, frame_list: np.ndarray, any_div: bool) -> dict:
+    """What run ``r``'s frames show, but the last (which shows its traces): frame ``j``'s path
+    is the first ``k[j]`` of the points ``px, py`` (the run on the coarse ``grid`` of rows),
+    then, if ``tail[j]``, its head; the head is row ``end[j]`` at ``(ex[j], ey[j])`` with loss
+    ``loss[j]``; the cross (a diverging run's) shows when ``cross[j]``.  The browser builds the
+    frames from this (chart.js ``buildFrames``; :func:`expand_frames` here, the same): 60
+    frames of 8 runs are ~10x fewer bytes than the frames themselves."""
+    ks, ends, tails, cross = [], [], [], []
+    for s in frame_list[:-1]:
+        s = int(s)
+        end = s if r.diverged_at is None or s < r.diverged_at else max(r.diverged_at - 1, 0)
+        k = int(np.searchsorted(grid, end, side="right"))
+        ks.append(k)
+        ends.append(end)
+        tails.append(int(not k or int(grid[k - 1]) != end))
+        cross.append(int(any_div and s >= r.diverged_at))
+    rows = grid[: max(ks, default=0)]
+    return {"n": 3 if any_div else 2, "px": f4(r.xy[rows, 0]), "py": f4(r.xy[rows, 1]), "k": ks,
+            "tail": tails, "end": ends, "ex": f4(r.xy[ends, 0]), "ey": f4(r.xy[ends, 1]),
+            "loss": f4(r.loss[ends]), "cross": cross if any_div else None}
+
+
+def _floats(a) -> np.ndarray:
+    """A float32 array sent as :func:`f4`, or a plain list, as a float32 NumPy array."""
+    if isinstance(a, dict):
+        return np.frombuffer(base64.b64decode(a["bdata"]), "<f4")
+    return np.asarray(a, np.float32)
+
+
+def expand_frames(spec: dict) -> dict:
+    """A main figure with its frames built (``spec["frames"]``, as Plotly reads them) from
+    what it carries in their place (``spec["lle_frames"]``: :func:`main_figure` with
+    ``compact``): what the browser does before it draws (viz/common/chart.js ``buildFrames``).
+    A spec with nothing to build is returned as it is."""
+    c = spec.get("lle_frames")
+    if c is None:
+        return spec
+    data, n = spec["data"], len(c["names"])
+    frames = []
+    for j, name in enumerate(c["names"]):
+        entries, t = [], 0
+        for run in c["runs"]:
+            ids = c["traces"][t:t + run["n"]]
+            t += run["n"]
+            entries.extend(_last_entries(data, ids) if j == n - 1 else _entries(run, j, data, ids))
+        entries.extend({} for _ in range(c["anchors"]))
+        frames.append(dict(name=name, data=entries, traces=list(c["traces"])))
+    out = {k: v for k, v in spec.items() if k != "lle_frames"}
+    out["frames"] = frames
+    return out
+
+
+def _last_entries(data: list, ids: list) -> list[dict]:
+    """The last frame's entries of a run: its traces' numbers."""
+    out = [dict(x=data[ids[0]]["x"], y=data[ids[0]]["y"]),
+           dict(x=data[ids[1]]["x"], y=data[ids[1]]["y"], customdata=data[ids[1]]["customdata"])]
+    if len(ids) > 2:
+        out.append(dict(x=data[ids[2]]["x"], y=data[ids[2]]["y"]))
+    return out
+
+
+def _entries(run: dict, j: int, data: list, ids: list) -> list[dict]:
+    """Frame ``j``'s entries of a run (see :func:`_run_frames`)."""
+    px, py, ex, ey, loss = (_floats(run[k]) for k in ("px", "py", "ex", "ey", "loss"))
+    k = run["k"][j]
+    x, y = px[:k], py[:k]
+    if run["tail"][j]:
+        x, y = np.append(x, ex[j]), np.append(y, ey[j])
+    out = [dict(x=f4(x), y=f4(y)),
+           dict(x=[float(ex[j])], y=[float(ey[j])], customdata=[[run["end"][j], float(loss[j])]])]
+    if run["cross"] is not None:
+        shown = run["cross"][j]
+        out.append(dict(x=data[ids[2]]["x"] if shown else [], y=data[ids[2]]["y"] if shown else []))
+    return out
 
 
 def main_figure(scene: Scene, L: Landscape, grid, results: Sequence[RunResult], labels: Sequence[str],
                 ref: Reference, *, n_frames: int = N_FRAMES, height: int | None = None,
-                with_side: bool = True, picture: dict | None = None) -> SpecFigure:
+                with_side: bool = True, picture: dict | None = None, compact: bool = False) -> SpecFigure:
     """The contour with the runs, animated, and (``with_side``) the scene's side plots to its
     right in the same figure: one chart for the browser to draw (see the module docstring).
-    ``picture``: :func:`landscape_picture` of this landscape, if the caller cached it."""
+    ``picture``: :func:`landscape_picture` of this landscape, if the caller cached it.
+    ``compact``: the frames not built but described (``lle_frames``, see :func:`_run_frames`;
+    the page's chart builds them), else as Plotly reads them (exports, notebooks)."""
     box = _domain(L)
     picture = picture or landscape_picture(L, grid[2], ref)
     lo, hi = scene.effective_span()
@@ -276,9 +342,8 @@ def main_figure(scene: Scene, L: Landscape, grid, results: Sequence[RunResult], 
             data.append(t)
     # each frame names the runs' traces and, unchanged ({}), one trace of each side plot
     trace_ids = list(range(first_run, first_run + sum(len(run["traces"]) for run in runs)))
-    frames = [dict(name=str(int(s)), data=[t for run in runs for t in run["frames"][j]] + [{} for _ in anchors],
-                   traces=trace_ids + anchors) for j, s in enumerate(frame_list)]
-    layout = _main_layout(scene, [f["name"] for f in frames], box, height or main_height(L), picture["uri"])
+    names = [str(int(s)) for s in frame_list]
+    layout = _main_layout(scene, names, box, height or main_height(L), picture["uri"])
     _fit_colour_bar(data[0], layout, box)
     if side:
         layout.update(axes)
@@ -292,7 +357,9 @@ def main_figure(scene: Scene, L: Landscape, grid, results: Sequence[RunResult], 
         layout["margin"]["b"] = 50
         return SpecFigure(dict(data=data, layout=layout))
     layout["margin"]["b"] = 130
-    return SpecFigure(dict(data=data, layout=layout, frames=frames))
+    spec = dict(data=data, layout=layout, lle_frames=dict(names=names, traces=trace_ids + anchors,
+                                                          anchors=len(anchors), runs=[run["frames"] for run in runs]))
+    return SpecFigure(spec if compact else expand_frames(spec))
 
 
 def _landscape_traces(grid, picture: dict, box) -> list[dict]:
