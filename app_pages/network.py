@@ -169,7 +169,7 @@ def figures(scene: NetScene):
     st.markdown("#### The loss landscape around a trained network")
     try:
         with Progress("slice") as p:
-            sl, spec = ns.cached_slice(scene, p), ns.slice_spec(scene)
+            sl, spec = ns.slice_of(scene, p), ns.slice_spec(scene)
     except ValueError as err:
         return st.error(f"The slice cannot be drawn: {md_escape(str(err)[:300])}", icon=":material/error:")
     left, right = st.columns([3, 1], vertical_alignment="top")

@@ -82,7 +82,7 @@ def _compute(fn, key):
 
 
 def hyper_view(ss: SweepScene):
-    res, err = _compute(sws.cached_hyper, swc.hyper_key(ss))
+    res, err = _compute(sws.hyper_map, swc.hyper_key(ss))
     if err is None:
         st.plotly_chart(swf.hyper_figure(ss, res), key="swp_chart_hyper", theme=None, config=CHART_CONFIG,
                         on_select=sws.on_hyper_click, selection_mode="points")
@@ -90,7 +90,7 @@ def hyper_view(ss: SweepScene):
 
 
 def basin_view(ss: SweepScene):
-    res, err = _compute(sws.cached_basin, swc.basin_key(ss))
+    res, err = _compute(sws.basin_map, swc.basin_key(ss))
     if err is None:
         start = ss.scene.start if ss.scene.start is not None else landscape_of(ss.scene).start
         st.plotly_chart(swf.basin_figure(ss, res, start), key="swp_chart_basin", theme=None,

@@ -22,10 +22,13 @@ script thread is busy computing; it draws at most every ``TICK_S``, and never af
 
 from __future__ import annotations
 
+import logging
 import threading
 
 import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
+
+from viz.common.rerun_log import LOGGER
 
 DELAY_S = 0.4  # work shorter than this shows nothing (st.spinner waits 0.5 s)
 TICK_S = 0.15  # the card follows the work this often
@@ -93,7 +96,8 @@ class Progress:
             else:
                 self._bar.progress(fraction, text=text)
             self.shown = True
-        except Exception:  # noqa: BLE001  (the session went away: nothing to tell)
+        except Exception:  # noqa: BLE001  (e.g. the session went away: nobody to tell)
+            logging.getLogger(LOGGER).debug("progress card not drawn", exc_info=True)
             self._closed = True
 
     def close(self):

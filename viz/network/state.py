@@ -66,13 +66,22 @@ def results_of(scene: NetScene, p: Progress | None = None) -> list[nc.NetRunResu
     return out
 
 
+def slice_of(scene: NetScene, p: Progress) -> nc.NetSlice:
+    """The slice (cached); ``p`` hears what is computed (even by another visitor) and whether
+    its program is being compiled."""
+    if not cached_slice.has(scene):
+        p.update(f"Slicing the landscape: {_around(scene)}…")
+    return cached_slice(scene, p)
+
+
+def _around(scene: NetScene) -> str:
+    return f"{scene.grid}×{scene.grid} losses around run {scene.center + 1}'s final weights"
+
+
 @cached_by_key("network.slice", 8 * MB, key=lambda scene, p=None: repr(scene.slice_key()))
 def cached_slice(scene: NetScene, p: Progress | None = None) -> nc.NetSlice:
-    """The slice; ``p`` hears what it computes (and whether its program is being compiled)."""
     say = p.update if p is not None else (lambda text: None)
-    around = f"{scene.grid}×{scene.grid} losses around run {scene.center + 1}'s final weights"
-    say(f"Slicing the landscape: {around}…")
-    with compiled.watch(lambda name: say(f"Slicing the landscape: compiling its program, then {around}…")):
+    with compiled.watch(lambda name: say(f"Slicing the landscape: compiling its program, then {_around(scene)}…")):
         return nc.slice_of(scene.model_key(), results_of(scene), scene.directions, scene.center,
                            scene.span, scene.grid, scene.seed)
 

@@ -39,8 +39,8 @@ def _title(k) -> tuple[str, str]:
 def _compiling(name: str, rule: str, where: str, then: str) -> str:
     """The card while a program is compiled (``name``: landscapes.compiled.watch's)."""
     if name == "_sweep_program":
-        return f"compiling {rule}'s sweep for {where}, then running its {then}…"
-    return f"compiling {where}'s grid, then running {rule}'s {then}…"  # (f_min of a formula)
+        return f"compiling the {rule} sweep for {where}, then running its {then}…"
+    return f"compiling {where}'s grid, then running the {rule} sweep's {then}…"  # (f_min of a formula)
 
 
 def _swept(run, k, runs: int, p: Progress | None):
@@ -54,7 +54,6 @@ def _swept(run, k, runs: int, p: Progress | None):
     def done(f: float):
         p.update(f"Sweeping {rule} on {where}: {round(f * runs):,} of {what} done", f)
 
-    p.update(f"Sweeping {rule} on {where}: {what}…", 0.0)
     with compiled.watch(lambda name: p.update("C" + _compiling(name, rule, where, what)[1:])):
         return run(k, on_progress=done)
 
@@ -68,6 +67,22 @@ def cached_hyper(k: swc.HyperKey, p: Progress | None = None):
 @cached_by_key("sweeps.basin", 8 * MB, key=lambda k, p=None: repr((k,)))
 def cached_basin(k: swc.BasinKey, p: Progress | None = None):
     return _swept(swc.run_basin, k, len(k.xs) * len(k.ys), p)
+
+
+def hyper_map(k: swc.HyperKey, p: Progress):
+    """The hyperparameter map (cached); ``p`` hears what is computed, even by another visitor."""
+    return _announced(cached_hyper, k, k.runs, p)
+
+
+def basin_map(k: swc.BasinKey, p: Progress):
+    return _announced(cached_basin, k, len(k.xs) * len(k.ys), p)
+
+
+def _announced(cached, k, runs: int, p: Progress):
+    if not cached.has(k):  # (said here, outside the memo: a visitor who waits for another's sees it too)
+        rule, where = _title(k)
+        p.update(f"Sweeping {rule} on {where}: {runs:,} runs of {k.steps:,} steps…", 0.0)
+    return cached(k, p)
 
 
 @cached_by_key("sweeps.tune", 4 * MB)
