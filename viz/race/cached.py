@@ -52,7 +52,7 @@ class _Told:
     pool's threads): how many are done, whose programs are being compiled."""
 
     def __init__(self, p: Progress, new: list, steps: int, where: str):
-        self.p, self.n, self.done, self.compiling = p, len(new), 0, []
+        self.p, self.n, self.done, self.compiling = p, len(new), 0, {}
         self.what = f"{'a run' if self.n == 1 else f'{self.n} runs'} of {steps:,} steps on {where}"
         self._lock = threading.Lock()
         self.say()
@@ -60,22 +60,21 @@ class _Told:
     def say(self):  # (under the lock, or before the threads start)
         text = f"Computing {self.what}" + (f": {self.done} of {self.n} done" if self.n > 1 else "")
         if self.compiling:
-            text += f"; compiling {' and '.join(dict.fromkeys(self.compiling))}…"
-        self.p.update(text + ("" if self.compiling else "…"), self.done / self.n)
+            text += f"; compiling {' and '.join(dict.fromkeys(self.compiling.values()))}"
+        self.p.update(text + "…", self.done / self.n)
 
     def run(self, fn, run):
-        """``fn(run)``, a new run: "compiling" while its program is compiled."""
-        title = run.rule.title
-        with compiled.watch(lambda name: self._set(lambda: self.compiling.append(title))):
+        """``fn(run)``, a new run: "compiling" while a program is compiled for it."""
+        me = id(run)
+        with compiled.watch(lambda name: self._set(lambda: self.compiling.__setitem__(me, run.rule.title))):
             try:
                 return fn(run)
             finally:
-                self._set(lambda: self._finish(title))
+                self._set(lambda: self._finish(me))
 
-    def _finish(self, title: str):
+    def _finish(self, me: int):
         self.done += 1
-        if title in self.compiling:
-            self.compiling.remove(title)
+        self.compiling.pop(me, None)
 
     def _set(self, change):
         with self._lock:
