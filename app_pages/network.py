@@ -11,6 +11,7 @@ import streamlit as st
 from optimizers.transforms import NOISE
 from viz.common import widgets
 from viz.common.plotting import CHART_CONFIG, SpecFigure
+from viz.common.progress import Progress
 from viz.common.text import md_escape
 from viz.common.widgets import ensure, param_widget, swatch
 from viz.network import compute as nc
@@ -118,18 +119,14 @@ def controls(scene: NetScene):
     sb.button("Reset this page", key="net_restart", on_click=ns.on_reset, icon=":material/restart_alt:")
 
 
-def confirmed(scene: NetScene) -> bool:
-    """Whether to compute ``scene`` now: it is light, or this visitor said yes to as much."""
-    est = nc.estimate_seconds(scene)
-    if est <= ns.HEAVY_SECONDS or est <= float(S.get("_net_budget", 0.0)):
-        return True
+def ask(scene: NetScene, est: float):
+    """A heavy view (``est`` seconds of computing) waits for this visitor's click."""
     st.warning(f"This view needs about **{est:,.0f} s** of computing ({len(scene.runs)} runs of "
                f"{scene.steps:,} steps, a {'–'.join(map(str, scene.hidden))} network, a "
                f"{scene.grid}×{scene.grid} slice; compiling not counted). Fewer steps, rarer "
                "evaluations, a smaller network or grid make it faster.", icon=":material/hourglass:")
     st.button(f"Compute it (about {est:,.0f} s)", key="net_go", on_click=ns.on_confirm, args=(est,),
               type="primary")
-    return False
 
 
 def slice_notes(sl: nc.NetSlice, center: str):
@@ -156,19 +153,23 @@ def share(scene: NetScene):
 
 
 def figures(scene: NetScene):
-    """The race, the table and the slice (each error said, no traceback)."""
+    """The race, the table and the slice (each error said, no traceback); a heavy view waits
+    for a click (``ask``)."""
     try:
-        with st.spinner(f"Training {len(scene.runs)} runs (a new optimizer or architecture compiles "
-                        "once, a few seconds)…", show_time=True):
-            results, race = ns.results_of(scene), ns.race_spec(scene)
+        with Progress("train") as p:  # (shown only when this takes a while)
+            est = ns.estimate_seconds(scene, p)  # (the first one loads the dataset)
+            go = ns.confirmed(est)
+            results, race = (ns.results_of(scene, p), ns.race_spec(scene)) if go else (None, None)
     except ValueError as err:  # a setting the core refuses
         return st.error(f"These settings cannot be trained: {md_escape(str(err)[:300])}", icon=":material/error:")
+    if not go:
+        return ask(scene, est)
     st.plotly_chart(SpecFigure(race), key="net_chart_race", theme=None, config=CHART_CONFIG)
     st.table(pd.DataFrame(nc.table_rows(results, scene.labels(), scene.target)).set_index("run"))
     st.markdown("#### The loss landscape around a trained network")
     try:
-        with st.spinner("Slicing the landscape…", show_time=True):
-            sl, spec = ns.cached_slice(scene), ns.slice_spec(scene)
+        with Progress("slice") as p:
+            sl, spec = ns.slice_of(scene, p), ns.slice_spec(scene)
     except ValueError as err:
         return st.error(f"The slice cannot be drawn: {md_escape(str(err)[:300])}", icon=":material/error:")
     left, right = st.columns([3, 1], vertical_alignment="top")
@@ -189,7 +190,7 @@ def page():
         st.warning(md_escape(S.pop("_net_error")), icon=":material/warning:")
     if not scene.runs:
         st.info("No runs yet: add one in the sidebar (Add a run).", icon=":material/add:")
-    elif confirmed(scene):
+    else:
         figures(scene)
     share(scene)
 

@@ -12,11 +12,12 @@ from landscapes import expression
 from optimizers.transforms import NOISE, SEED
 from viz.common import chart, widgets
 from viz.common.plotting import CHART_CONFIG, SpecFigure
+from viz.common.progress import Progress
 from viz.common.text import stacked
 from viz.common.widgets import ensure, param_widget, widget_value
 from viz.race import export, presets
 from viz.race import state as rs
-from viz.race.cached import chart_data, main_figure_spec, on_resync, scene_results, start_warm_up
+from viz.race.cached import drawn, main_figure_spec, on_resync, scene_results, start_warm_up
 from viz.common.runs import short_title
 from viz.race.link import encode, to_query_string
 from viz.race.scene import CUSTOM, MAX_RUNS, MAX_STEPS, PANEL_TITLES, PANELS, TOL, Scene
@@ -181,12 +182,13 @@ def _race():
     L = rs.landscape(scene.landscape_key())
     if scene.runs and not first:  # the learning rates' values (they are drawn under the chart)
         scene = rs.commit(rs.scene_from_widgets(scene, L))
-    results = scene_results(scene, L)
     query = to_query_string(scene)
-    if scene.view == "3d":
-        st.plotly_chart(SpecFigure(main_figure_spec(query, scene)), key="main_chart_3d",
-                        theme=None, config=CHART_CONFIG)
-    chart.plotly_chart(chart_data(query, scene, results), key="main_chart", on_click=rs.on_click,
+    with Progress("race") as p:  # (shown only when this takes a while: a new run, a cold server)
+        results = scene_results(scene, L, p)
+        spec_3d, data = drawn(query, scene, results, p)
+    if spec_3d is not None:
+        st.plotly_chart(SpecFigure(spec_3d), key="main_chart_3d", theme=None, config=CHART_CONFIG)
+    chart.plotly_chart(data, key="main_chart", on_click=rs.on_click,
                        on_drawn=rs.on_drawn, on_lr=rs.on_lr, on_resync=on_resync)
     widgets.sync_url(encode(scene))  # (after the chart: the browser takes it with the chart's data)
     if first:

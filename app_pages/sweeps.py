@@ -10,6 +10,7 @@ import streamlit as st
 
 from viz.common import widgets
 from viz.common.plotting import CHART_CONFIG
+from viz.common.progress import Progress
 from viz.common.text import md_escape
 from viz.race.compute import landscape_of
 from viz.common.url import fmt
@@ -71,15 +72,17 @@ def controls(ss: SweepScene):
 
 
 def _compute(fn, key):
+    """``fn(key, progress)`` (a cached sweep), with a progress card where its map will be."""
     try:
-        return fn(key), None
+        with Progress("sweep") as p:
+            return fn(key, p), None
     except ValueError as err:
         st.error(f"The sweep could not run: {md_escape(str(err)[:300])}", icon=":material/error:")
         return None, str(err)
 
 
 def hyper_view(ss: SweepScene):
-    res, err = _compute(sws.cached_hyper, swc.hyper_key(ss))
+    res, err = _compute(sws.hyper_map, swc.hyper_key(ss))
     if err is None:
         st.plotly_chart(swf.hyper_figure(ss, res), key="swp_chart_hyper", theme=None, config=CHART_CONFIG,
                         on_select=sws.on_hyper_click, selection_mode="points")
@@ -87,7 +90,7 @@ def hyper_view(ss: SweepScene):
 
 
 def basin_view(ss: SweepScene):
-    res, err = _compute(sws.cached_basin, swc.basin_key(ss))
+    res, err = _compute(sws.basin_map, swc.basin_key(ss))
     if err is None:
         start = ss.scene.start if ss.scene.start is not None else landscape_of(ss.scene).start
         st.plotly_chart(swf.basin_figure(ss, res, start), key="swp_chart_basin", theme=None,
@@ -98,14 +101,8 @@ def basin_view(ss: SweepScene):
 def tune_view(ss: SweepScene):
     keys = swc.tune_keys(ss)
     labels = ss.scene.labels()
-    outcomes = []
-    bar = st.progress(0.0, text=f"Tuning {len(keys)} optimizers...") if len(keys) > 1 else None
-    for j, k in enumerate(keys):
-        outcomes.append(sws.cached_tune(k))
-        if bar is not None:
-            bar.progress((j + 1) / len(keys), text=f"Tuning {len(keys)} optimizers... {j + 1} done")
-    if bar is not None:
-        bar.empty()
+    with Progress("tune") as p:
+        outcomes = sws.tuned(keys, p)
     S["_sweep_tuned"] = outcomes
     st.plotly_chart(swf.tune_figure(ss, outcomes, labels), key="swp_chart_tune", theme=None,
                     config=CHART_CONFIG)

@@ -15,11 +15,16 @@ function, the rest with ``jax.clear_caches()``).  So after every ``CLEAR_AFTER``
 store empties itself and clears JAX's caches: the programs in use are compiled again on their
 next call (from the persistent compile cache when it is on; 0.1-0.7 s each).
 
+A caller that wants to say when it waits for a compiler (the pages' progress lines) watches
+its thread (:func:`watch`): every program made for a call in that thread, and every other
+compile that reports itself (:func:`compiling`), is announced before it is compiled.
+
 Pure: no Streamlit.  The core's jitted entry points use :func:`jit` instead of ``jax.jit``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import threading
 from typing import Any, Callable, Hashable, Sequence
@@ -30,6 +35,27 @@ import numpy as np
 
 SIZE = 24  # programs; ~3 MB each measured (simulate on XLA:CPU), <= ~5 MB for the largest
 CLEAR_AFTER = 48  # evictions between two clears of JAX's own caches
+_watchers = threading.local()
+
+
+@contextlib.contextmanager
+def watch(callback: Callable[[str], Any]):
+    """Within the block, ``callback(name)`` is called in this thread just before a program is
+    compiled for this thread (``name``: the jitted function's, e.g. ``"simulate"``).  Blocks
+    nest (the innermost callback hears); other threads are not watched."""
+    old = getattr(_watchers, "callback", None)
+    _watchers.callback = callback
+    try:
+        yield
+    finally:
+        _watchers.callback = old
+
+
+def compiling(name: str):
+    """Tell this thread's watcher (if any) that ``name`` is about to be compiled."""
+    callback = getattr(_watchers, "callback", None)
+    if callback is not None:
+        callback(name)
 
 
 class Programs:
@@ -46,6 +72,8 @@ class Programs:
         self.evicted = 0
 
     def get(self, key: Hashable, make: Callable[[], Callable]) -> Callable:
+        """The jitted function under ``key``; a new one (made by ``make()``, compiled on its
+        first call, which follows) is announced to this thread's watcher (:func:`watch`)."""
         with self._lock:
             hit = self._items.get(key)
             if hit is not None:
@@ -65,6 +93,7 @@ class Programs:
                 self._items[key] = fn
         if clear:
             jax.clear_caches()  # what the evicted programs left in JAX's caches
+        compiling(getattr(key[0], "__name__", "program") if isinstance(key, tuple) and key else "program")
         return fn
 
     def forget(self, owner: Any) -> int:

@@ -90,6 +90,9 @@ MAX_AXES = 2
 START = "start"  # the name of the start-point axis in `axes`
 AUC_FLOOR = 1e-12  # added to the gap before log10, so a run that hits f_min exactly is finite
 CHUNK = 16  # steps per scan between two folds of the summary (measured: 16 ~ 32 > 8)
+PROGRESS_WORK = 2**26  # run-steps (cells x step bucket) a chunk of a sweep reporting progress
+#                        holds at least: ~0.2 s on 2 cores, so a chunk's fixed cost stays small
+PROGRESS_CHUNKS = 8  # at most
 LOG10_2 = math.log10(2.0)
 OBJECTIVES = ("final_loss", "steps_to_tol", "auc")
 
@@ -345,9 +348,12 @@ def sweep(landscape, optimizer: str, start: Sequence[float] | None = None, steps
         map); it replaces ``start`` and is the first axis.  It may be combined with a
         grid as long as there are at most two axes in all.
       tol: tolerance on ``loss - f_min`` for ``steps_to_tol`` (default 1e-3).
-      on_progress: optional ``callback(fraction)``.  When given, the sweep runs as a few
-        equal chunks along its first axis (one compiled program, called once per chunk)
-        and the callback is called after each; without it the sweep is a single call.
+      on_progress: optional ``callback(fraction)`` of the runs done, called at least once
+        (1.0 at the end).  When given, a large sweep runs as equal chunks along its first
+        axis, one per ``PROGRESS_WORK`` run-steps (cells x step bucket), at most
+        ``PROGRESS_CHUNKS`` (one compiled program, called once per chunk; a call costs ~1 µs
+        a step more, measured), and the callback is called after each; a smaller sweep, or
+        one without a callback, is a single call.
 
     At most 65,536 runs and 2**30 run-steps per sweep.  Raises ValueError for anything
     out of range, naming the argument and its valid range.
@@ -385,7 +391,9 @@ def sweep(landscape, optimizer: str, start: Sequence[float] | None = None, steps
                    as_f32(L.objective_params), as_f32(fixed))
     rest = (as_f32(sched), as_f32(numbers), np.asarray(xy0, np.float32), np.uint32(seed),
             np.int32(steps), np.float32(f_min), np.float32(tol))
-    outs = _run_chunks(call, flat_values, rest, on_progress)
+    n_chunks = 1 if on_progress is None else _chunk_count(len(flat_values[0]) if flat_values else 1,
+                                                          int(np.prod(shape, dtype=np.int64)), bucket_for(steps))
+    outs = _run_chunks(call, flat_values, rest, on_progress, n_chunks)
 
     # 4. what a person reads: nothing non-finite where a number is expected
     minima = _known_minima(L)
@@ -456,15 +464,19 @@ def _summaries(outs, shape, minima) -> dict[str, np.ndarray]:
                 nearest_distance=distance)
 
 
-def _run_chunks(call, values, rest, on_progress):
-    """One call; or, with a progress callback, equal chunks along the first axis."""
-    if on_progress is None or not values:
+def _chunk_count(n_first: int, cells: int, bucket: int) -> int:
+    """How many chunks a sweep that reports progress runs as (1: a single call)."""
+    return int(max(1, min(n_first, PROGRESS_CHUNKS, cells * bucket // PROGRESS_WORK)))
+
+
+def _run_chunks(call, values, rest, on_progress, n_chunks: int = 1):
+    """One call; or ``n_chunks`` equal chunks along the first axis, ``on_progress`` after each."""
+    if n_chunks <= 1 or not values:
         out = call(tuple(values), *rest)
         if on_progress is not None:
             on_progress(1.0)
         return out
     n = len(values[0])
-    n_chunks = min(n, 8)
     size = -(-n // n_chunks)  # every chunk this long (the last padded), so one compile
     pieces = []
     for c in range(0, n, size):

@@ -42,14 +42,14 @@ import threading
 import time
 from functools import partial
 from dataclasses import dataclass, field
-from typing import Any, Mapping, NamedTuple, Sequence
+from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from cachetools import LRUCache
 
-from landscapes import network
+from landscapes import compiled as compiled_programs, network
 from landscapes.params import number_in, whole
 from optimizers import schedules
 from optimizers.base import tmap
@@ -236,6 +236,7 @@ def _compiled(which: str, static: _Static, args) -> tuple[Any, float]:
         hit = _CACHE.get(key)  # a hit also makes it the most recently used
         if hit is not None:
             return hit, 0.0
+    compiled_programs.compiling(f"train.{which}")  # (a watcher may say so: landscapes.compiled.watch)
     t0 = time.perf_counter()
     compiled = _jitted(which, static).lower(*args).compile()
     seconds = time.perf_counter() - t0
@@ -355,9 +356,11 @@ class _Batches:
         return (params, state, hp, numbers, key, self.lrs[t0:t0 + eval_every], ts, idx, n_total, x, y)
 
 
-def _loop(run_chunk, first, batches: _Batches, n_chunks, stride, stopper: _Stopper, rec: _Record):
+def _loop(run_chunk, first, batches: _Batches, n_chunks, stride, stopper: _Stopper, rec: _Record,
+          on_progress=None):
     """Call the compiled chunks until the steps are done or a stopping rule fires; returns
-    the last flat weights.  ``first``: the first chunk's arguments (already built)."""
+    the last flat weights.  ``first``: the first chunk's arguments (already built);
+    ``on_progress(steps done)`` after each chunk, if given."""
     eval_every, steps = batches.eval_every, batches.steps
     args, elapsed, flat = first, rec.times[-1], None
     for c in range(n_chunks):
@@ -369,6 +372,8 @@ def _loop(run_chunk, first, batches: _Batches, n_chunks, stride, stopper: _Stopp
         bl = np.asarray(bl[: done - c * eval_every], np.float32)
         rec.batch_losses.append(bl)
         rec.evaluation(done, metrics, elapsed, flat if (c + 1) % stride == 0 else None)
+        if on_progress is not None:
+            on_progress(done)
         bad = ~np.isfinite(bl)
         if bad.any() or not np.isfinite(metrics).all():
             rec.diverged_at = c * eval_every + int(np.argmax(bad)) if bad.any() else done
@@ -388,7 +393,7 @@ def train(dataset="digits", hidden: Sequence[int] = (64,), activation: str = "re
           eval_every: int = 50, *, schedule: str = "constant", schedule_params: Mapping | None = None,
           clip_value: float | None = None, clip_norm: float | None = None, noise: float = 0.0,
           lookahead: bool = False, stopping: Mapping | None = None, params0=None,
-          **hyperparams) -> TrainResult:
+          on_progress: Callable[[int], Any] | None = None, **hyperparams) -> TrainResult:
     """Train an MLP classifier on ``dataset`` with ``optimizer``; evaluate every ``eval_every`` steps.
 
     Args:
@@ -409,6 +414,8 @@ def train(dataset="digits", hidden: Sequence[int] = (64,), activation: str = "re
         ``converge_after``: stop after that many evaluations in a row with val_acc >= target.
         (``DEFAULT_STOPPING`` holds seed 003's numbers.)  If both rules fire at once, "converged".
       params0: initial weights (a tree of the right shapes) instead of ``init_params(seed)``.
+      on_progress: optional ``callback(steps done)``, called after each evaluation (for a
+        page's progress line); it changes no number.
       **hyperparams: the rule's hyperparameters by optax's names, checked by ``optimizers.resolve``.
 
     Non-finite losses stop training at the next evaluation (``stop_reason="diverged"``).
@@ -451,7 +458,7 @@ def train(dataset="digits", hidden: Sequence[int] = (64,), activation: str = "re
     rec = _Record()
     rec.evaluation(0, metrics0, 0.0, flat0)
     stopper.observe(0, metrics0)
-    flat = _loop(run_chunk, first, batches, n_chunks, stride, stopper, rec)
+    flat = _loop(run_chunk, first, batches, n_chunks, stride, stopper, rec, on_progress)
     if rec.weight_steps[-1] != rec.steps[-1]:
         rec.weights.append(np.asarray(flat, np.float32))
         rec.weight_steps.append(rec.steps[-1])

@@ -372,3 +372,87 @@ def test_a_fresh_servers_first_visitor_on_a_page_gets_the_apps_navigation(browse
             assert "app" not in text.split(), text
         finally:
             ctx.close()
+
+
+# --- what cannot be instant says so (viz/common/progress.py) ------------------------------
+
+PROGRESS = '[class*="st-key-lle_progress_"]'  # the progress card (one keyed container a place)
+# Every progress card this page ever showed, recorded as it appears (an init script: it runs
+# before the page's own scripts, so nothing shown, however briefly, goes unseen).
+JS_WATCH_PROGRESS = """() => {
+  window.__lleProgress = [];
+  const look = () => {
+    for (const e of document.querySelectorAll('%s')) {
+      const t = (e.innerText || '').trim();
+      if (t && window.__lleProgress[window.__lleProgress.length - 1] !== t) window.__lleProgress.push(t);
+    }
+  };
+  new MutationObserver(look).observe(document, {subtree: true, childList: true, characterData: true});
+}""" % PROGRESS
+SWEEP_CHART = ".st-key-swp_chart_hyper .js-plotly-plot"
+JS_TOP = "(sel) => { const e = document.querySelector(sel); return e ? e.getBoundingClientRect().top : null; }"
+# The page's script is done: Streamlit's status widget no longer says it is running.
+JS_IDLE = "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+
+
+def _idle(page):
+    page.wait_for_function(JS_IDLE, timeout=DRAW_MS)
+    page.wait_for_timeout(500)
+
+
+@pytest.mark.timeout(240)
+def test_slow_work_says_what_it_does_and_fast_work_shows_nothing(server, browser):
+    """A sweep never computed on this server (Adam, 96 x 96 runs of 20,000 steps: a new program,
+    and work enough to run in chunks) shows a card that says so, which is gone when the map is
+    drawn; a smaller grid over the stale map shows one too, floating: the map does not move.
+    A change the cache answers (another colouring) and the same link opened by a second
+    visitor show none, not even briefly."""
+    url = server + "sweeps?steps=20000&sw_mode=hyper&sw_run=6&sw_n=96"
+    ctx = browser.new_context(viewport={"width": 1500, "height": 1000})
+    ctx.add_init_script(f"({JS_WATCH_PROGRESS})()")
+    try:
+        page = ctx.new_page()
+        page.goto(url)
+        card = page.locator(PROGRESS)
+        card.wait_for(timeout=DRAW_MS)
+        page.wait_for_timeout(600)  # (the bar's component loads)
+        _shot(page, "progress_1_new_sweep")
+        card.wait_for(state="detached", timeout=DRAW_MS)
+        page.wait_for_selector(SWEEP_CHART, timeout=DRAW_MS)
+        _idle(page)
+        seen = page.evaluate("() => window.__lleProgress")
+        assert seen and all("Adam" in t and "Rosenbrock" in t for t in seen), seen
+        # what it does: a new program compiled, or how far the chunks are (whichever lasted)
+        assert any(t.startswith("Compiling the Adam sweep") or " of 9,216 runs of 20,000 steps done" in t
+                   for t in seen), seen
+
+        # a smaller grid: the card floats over the stale map, which stays where it is
+        top = page.evaluate(JS_TOP, SWEEP_CHART)
+        page.evaluate("() => { window.__lleProgress = []; }")
+        page.locator(".st-key-swp_n input[type=range]").focus()
+        page.keyboard.press("ArrowLeft")  # 96 -> 64
+        card.wait_for(timeout=DRAW_MS)
+        assert page.evaluate(JS_TOP, SWEEP_CHART) == top
+        page.wait_for_timeout(600)
+        _shot(page, "progress_2_over_the_stale_map")
+        card.wait_for(state="detached", timeout=DRAW_MS)
+        _idle(page)
+        assert "sw_n=64" in page.url and page.evaluate(JS_TOP, SWEEP_CHART) == top
+        assert any("4,096 runs of 20,000 steps" in t for t in page.evaluate("() => window.__lleProgress"))
+
+        # a change the cache answers: no card
+        page.evaluate("() => { window.__lleProgress = []; }")
+        page.locator(".st-key-swp_color_hyper label").filter(has_text="steps to tolerance").click()
+        page.wait_for_function("() => location.search.includes('sw_color=steps')", timeout=60_000)
+        _idle(page)
+        assert page.evaluate("() => window.__lleProgress") == []
+
+        # the first link, opened by a second visitor: served from the cache, no card
+        page2 = ctx.new_page()
+        page2.goto(url)
+        page2.wait_for_selector(SWEEP_CHART, timeout=DRAW_MS)
+        _idle(page2)
+        assert page2.evaluate("() => window.__lleProgress") == []
+        assert page2.locator(PROGRESS).count() == 0
+    finally:
+        ctx.close()

@@ -68,6 +68,28 @@ def test_compiled_programs_are_bounded_and_dropped_ones_are_freed():
     assert sum(r() is not None for r in refs) == 4  # the evicted programs are gone
 
 
+def test_a_watched_thread_hears_of_each_compile_and_no_other():
+    """landscapes.compiled.watch (the pages' progress cards say "compiling" only then)."""
+    import threading
+
+    store = compiled.Programs(size=4)
+
+    @compiled.jit(static_argnames=("k",), store=store)
+    def g(x, k):
+        return x + k
+
+    heard, other = [], []
+    with compiled.watch(heard.append):
+        g(np.float32(1.0), 1)  # new: compiled
+        g(np.float32(2.0), 1)  # the same program
+        t = threading.Thread(target=lambda: other.append(float(g(np.float32(1.0), 2))))
+        t.start()
+        t.join()  # (another thread's compile is not this thread's)
+        compiled.compiling("train.chunk")  # what the network's trainer says before it compiles
+    g(np.float32(1.0), 3)  # not watched
+    assert heard == ["g", "train.chunk"] and other == [3.0]
+
+
 def test_the_shared_store_stays_within_its_size():
     clears = compiled.PROGRAMS.clears
     for i in range(32):  # 32 distinct programs: 8 landscapes x 4 buckets

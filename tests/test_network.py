@@ -259,6 +259,11 @@ def test_same_arguments_same_run(digits):
     np.testing.assert_array_equal(a.weights, b.weights)
     np.testing.assert_array_equal(a.val_loss, b.val_loss)
     assert a.steps.tolist() == [0, 50, 100, 120]  # the last chunk is partial
+    seen = []  # a progress callback hears each evaluation's step count, and changes no number
+    c = train(digits, HIDDEN, "relu", "sgd", steps=120, eval_every=50, seed=4, learning_rate=0.1,
+              on_progress=seen.append)
+    assert seen == [50, 100, 120]
+    np.testing.assert_array_equal(c.weights, a.weights)
 
 
 # --- stopping rules (seed 003) -------------------------------------------------------------------

@@ -16,6 +16,7 @@ import pytest
 import landscapes
 import optimizers
 from landscapes import Landscape
+from optimizers import sweeping
 from optimizers.sweeping import MAX_CELLS, _sweep_program  # the module; optimizers.sweep is the function
 
 ROSEN_START = (-1.5, 2.0)
@@ -213,9 +214,13 @@ def test_changing_grid_values_does_not_recompile(momentum_map):
     assert _sweep_program.programs_made() == before + 1
 
 
-def test_progress_callback_runs_in_chunks_with_the_same_numbers(momentum_map):
+def test_progress_callback_runs_in_chunks_with_the_same_numbers(momentum_map, monkeypatch):
     grid, res = momentum_map
     seen = []
+    one = []
+    optimizers.sweep("rosenbrock", "momentum", start=ROSEN_START, steps=STEPS, grid=grid, on_progress=one.append)
+    assert one == [1.0]  # a small sweep: one call, one report
+    monkeypatch.setattr(sweeping, "PROGRESS_WORK", 1)  # every sweep is large: chunks
     chunked = optimizers.sweep("rosenbrock", "momentum", start=ROSEN_START, steps=STEPS, grid=grid,
                                on_progress=seen.append)
     assert seen == sorted(seen) and seen[-1] == 1.0 and len(seen) > 1

@@ -2,7 +2,7 @@
 which of its modules use Streamlit; every other module is pure (testable without Streamlit).
 
     common/   what every page uses: URL primitives, runs, Plotly style, memo, text; widgets,
-              caching and the race chart component (Streamlit)
+              the race chart component and the progress card (Streamlit)
     race/     the optimizer race: Scene, its URL, defaults, ready scenes, compute, metrics, figures
     sweeps/   hyperparameter maps, basin maps, fair races: SweepScene, compute, figures
     network/  a real network: NetScene, training and slices, figures
@@ -13,6 +13,6 @@ The page files themselves (app_pages/*.py) are layout only.
 # The modules that import Streamlit; tests/test_layering.py imports every other one and checks
 # that Streamlit stays out.
 STREAMLIT_MODULES = frozenset({
-    "viz.common.widgets", "viz.common.chart",
+    "viz.common.widgets", "viz.common.chart", "viz.common.progress",
     "viz.race.state", "viz.race.cached", "viz.sweeps.state", "viz.network.state",
 })

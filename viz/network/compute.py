@@ -65,8 +65,9 @@ def _keep_rows(n: int, limit: int) -> np.ndarray:
     return np.unique(np.round(np.linspace(0, n - 1, limit)).astype(int))
 
 
-def train_run(key: tuple) -> NetRunResult:
-    """Train the run that ``NetScene.train_key(i)`` describes.
+def train_run(key: tuple, on_progress=None) -> NetRunResult:
+    """Train the run that ``NetScene.train_key(i)`` describes (``on_progress(steps done)``
+    after each evaluation of its training, if given: a page's progress card).
 
     ``wall_time`` is measured warm: when the run's program was compiled by this call and
     trained in under ``WARM_RETIME_SECONDS``, the (deterministic) run is repeated and each
@@ -85,7 +86,7 @@ def train_run(key: tuple) -> NetRunResult:
                   lookahead=lookahead and optimizer != "ranger",
                   stopping={"patience": patience, "target": target, "converge_after": converge_after},
                   **shared, **dict(hyperparams))
-    r = train(dataset, hidden, activation, optimizer, **kwargs)
+    r = train(dataset, hidden, activation, optimizer, on_progress=on_progress, **kwargs)
     wall_time = np.asarray(r.wall_time, np.float64)
     if r.compile_time > 0 and wall_time[-1] < WARM_RETIME_SECONDS:
         # The first execution of a freshly compiled program carries one-time costs (tens of

@@ -11,8 +11,10 @@ from __future__ import annotations
 import streamlit as st
 
 import optimizers
+from landscapes import compiled
 from viz.common import widgets
 from viz.common.caching import MB, cached_by_key
+from viz.common.progress import Progress
 from viz.network import compute as nc
 from viz.network import figures as nf
 from viz.network.scene import CONVERGE, DEFAULT_OPTIMIZERS, MAX_RUNS, PATIENCE, SPAN, NetScene, decode, default_run
@@ -24,19 +26,64 @@ SCHED = "net_sched"  # the schedule's widget key (its numbers: net_sched_<kind>_
 HEAVY_SECONDS = 20.0  # a view estimated to need longer waits for a click
 
 
-@cached_by_key("network.run", 24 * MB)  # a run: curves + <= 8 MB of weights (usually < 1 MB)
-def cached_train(train_key: tuple) -> nc.NetRunResult:
-    return nc.train_run(train_key)
+_LOADED: set[str] = set()  # the datasets this process has loaded (the first: ~1 s, scikit-learn's import)
 
 
-def results_of(scene: NetScene) -> list[nc.NetRunResult]:
-    return [cached_train(k) for k in scene.train_keys()]
+def estimate_seconds(scene: NetScene, p: Progress) -> float:
+    """``nc.estimate_seconds`` (it loads the dataset), telling ``p`` when the dataset is new here."""
+    if scene.dataset not in _LOADED:
+        p.update(f"Loading the {nc.DATA_NAMES.get(scene.dataset, scene.dataset)} data…")
+    seconds = nc.estimate_seconds(scene)
+    _LOADED.add(scene.dataset)
+    return seconds
 
 
-@cached_by_key("network.slice", 8 * MB, key=lambda scene: repr(scene.slice_key()))
-def cached_slice(scene: NetScene) -> nc.NetSlice:
-    return nc.slice_of(scene.model_key(), results_of(scene), scene.directions, scene.center,
-                       scene.span, scene.grid, scene.seed)
+def confirmed(est: float) -> bool:
+    """Whether to compute a view of ``est`` seconds now: it is light, or this visitor said yes
+    to as much (``on_confirm``)."""
+    return est <= HEAVY_SECONDS or est <= float(S.get("_net_budget", 0.0))
+
+
+# (the keys leave the progress callbacks out: a result is a function of its key alone)
+@cached_by_key("network.run", 24 * MB, key=lambda train_key, on_progress=None: repr((train_key,)))
+def cached_train(train_key: tuple, on_progress=None) -> nc.NetRunResult:  # curves + <= 8 MB of weights
+    return nc.train_run(train_key, on_progress)
+
+
+def results_of(scene: NetScene, p: Progress | None = None) -> list[nc.NetRunResult]:
+    """Every run, trained (cached); ``p`` (a progress card) hears which run is trained, whether
+    its programs are being compiled, and how many of its steps are done."""
+    keys, labels, out = scene.train_keys(), scene.labels(), []
+    for i, (k, label) in enumerate(zip(keys, labels)):
+        if p is None or cached_train.has(k):
+            out.append(cached_train(k))
+            continue
+        head, n = f"Training run {i + 1} of {len(keys)} ({label})", len(keys)
+        p.update(f"{head}…", i / n)
+        with compiled.watch(lambda name: p.update(f"{head}: compiling its program…")):
+            out.append(cached_train(k, lambda done: p.update(f"{head}: step {done:,} of {scene.steps:,}",
+                                                             (i + done / scene.steps) / n)))
+    return out
+
+
+def slice_of(scene: NetScene, p: Progress) -> nc.NetSlice:
+    """The slice (cached); ``p`` hears what is computed (even by another visitor) and whether
+    its program is being compiled."""
+    if not cached_slice.has(scene):
+        p.update(f"Slicing the landscape: {_around(scene)}…")
+    return cached_slice(scene, p)
+
+
+def _around(scene: NetScene) -> str:
+    return f"{scene.grid}×{scene.grid} losses around run {scene.center + 1}'s final weights"
+
+
+@cached_by_key("network.slice", 8 * MB, key=lambda scene, p=None: repr(scene.slice_key()))
+def cached_slice(scene: NetScene, p: Progress | None = None) -> nc.NetSlice:
+    say = p.update if p is not None else (lambda text: None)
+    with compiled.watch(lambda name: say(f"Slicing the landscape: compiling its program, then {_around(scene)}…")):
+        return nc.slice_of(scene.model_key(), results_of(scene), scene.directions, scene.center,
+                           scene.span, scene.grid, scene.seed)
 
 
 @cached_by_key("network.race_figure", 8 * MB,

@@ -11,10 +11,12 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import streamlit as st
 
+from landscapes import compiled
 from viz.common import bootstrap, chart
 from viz.common import rerun_log
 from viz.common.caching import MB, cached_by_key
 from viz.common.plotting import CHART_CONFIG, PALETTE
+from viz.common.progress import Progress
 from viz.race import compute, figures, metrics, presets
 from viz.race.scene import Scene
 
@@ -45,13 +47,56 @@ def reference(L, grid, results) -> metrics.Reference:
 _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="runs")  # a server's, shared
 
 
-def scene_results(scene: Scene, L):
+class _Told:
+    """The progress card while a scene's new runs are computed (two at a time, from the
+    pool's threads): how many are done, whose programs are being compiled."""
+
+    def __init__(self, p: Progress, new: list, steps: int, where: str):
+        self.p, self.n, self.done, self.compiling = p, len(new), 0, {}
+        self.what = f"{'a run' if self.n == 1 else f'{self.n} runs'} of {steps:,} steps on {where}"
+        self._lock = threading.Lock()
+        self.say()
+
+    def say(self):  # (under the lock, or before the threads start)
+        text = f"Computing {self.what}" + (f": {self.done} of {self.n} done" if self.n > 1 else "")
+        if self.compiling:
+            text += f"; compiling {' and '.join(dict.fromkeys(self.compiling.values()))}"
+        self.p.update(text + "…", self.done / self.n)
+
+    def run(self, fn, run):
+        """``fn(run)``, a new run: "compiling" while a program is compiled for it."""
+        me = id(run)
+        with compiled.watch(lambda name: self._set(lambda: self.compiling.__setitem__(me, run.rule.title))):
+            try:
+                return fn(run)
+            finally:
+                self._set(lambda: self._finish(me))
+
+    def _finish(self, me: int):
+        self.done += 1
+        self.compiling.pop(me, None)
+
+    def _set(self, change):
+        with self._lock:
+            change()
+            self.say()
+
+
+def scene_results(scene: Scene, L, p: Progress | None = None):
     """The scene's runs; two at a time when more than one must be computed (compiling a new
     program, 0.2-0.7 s, mostly leaves Python: a cold server's first page ~25 % sooner), the
-    landscape's grid meanwhile when it is new too.  All cached: no thread hop."""
+    landscape's grid meanwhile when it is new too.  All cached: no thread hop.  ``p`` (a
+    progress card) hears how many new runs are done and which are being compiled."""
     key, shared, start = scene.landscape_key(), scene.shared_key(), tuple(compute.start_of(scene, L))
-    one = rerun_log.carried(lambda r: cached_run(key, r.key(), shared, start, scene.steps))
-    if sum(not cached_run.has(key, r.key(), shared, start, scene.steps) for r in scene.runs) < 2:
+    new = [r for r in scene.runs if not cached_run.has(key, r.key(), shared, start, scene.steps)]
+
+    def run(r):
+        return cached_run(key, r.key(), shared, start, scene.steps)
+    one = rerun_log.carried(run)
+    if p is not None and new:
+        told, fresh = _Told(p, new, scene.steps, compute.landscape_title(key)), {id(r) for r in new}
+        one = rerun_log.carried(lambda r: told.run(run, r) if id(r) in fresh else run(r))
+    if len(new) < 2:
         return [one(r) for r in scene.runs]
     if not cached_grid.has(key):  # (the figure needs it next)
         _POOL.submit(rerun_log.carried(cached_grid), key)
@@ -123,6 +168,16 @@ def chart_data(query: str, scene: Scene, results) -> bytes:
     if diff is not None and 2 * len(diff["data"]) <= len(spec["data"]):
         return _sent(chart.payload(None, rev=query, config=CHART_CONFIG, base=base, patch=diff, **extras), "patch")
     return _sent(chart.payload(spec, rev=query, config=CHART_CONFIG, **extras), "whole")
+
+
+def drawn(query: str, scene: Scene, results, p: Progress | None = None) -> tuple[dict | None, bytes]:
+    """The 3-D view's figure (None in 2-D) and the chart's data (``chart_data``); ``p`` hears
+    "Drawing the figure" when the figure is not made yet."""
+    made = main_figure_spec.has(query, scene) if scene.view == "3d" else chart.SPECS.peek(query) is not None
+    if p is not None and not made:
+        p.update("Drawing the figure…", 1.0)
+    spec = main_figure_spec(query, scene) if scene.view == "3d" else None
+    return spec, chart_data(query, scene, results)
 
 
 def _sent(data: bytes, kind: str) -> bytes:

@@ -29,6 +29,11 @@ def landscape_from_key(key: tuple) -> Landscape:
     return landscapes.get(name_or_formula, **dict(extra))
 
 
+def landscape_title(key: tuple) -> str:
+    """A landscape's name in a sentence (a progress line): its title, or "your formula"."""
+    return "your formula" if key[0] == CUSTOM else landscape_from_key(key).title
+
+
 def landscape_of(scene: Scene) -> Landscape:
     return landscape_from_key(scene.landscape_key())
 

@@ -14,8 +14,12 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
+import optimizers
+from landscapes import compiled
 from viz.common import widgets
 from viz.common.caching import MB, cached_by_key
+from viz.common.progress import Progress
+from viz.race.compute import landscape_title
 from viz.race.link import encode as encode_scene
 from viz.sweeps import compute as swc
 from viz.sweeps.scene import (NONE, SweepScene, basin_click_scene, cell_from_point, decode, default_y,
@@ -25,31 +29,80 @@ S = st.session_state
 RACE_PAGE = "app_pages/race.py"  # as app.py lists it
 
 
-def _progress(text: str, make):
-    """``make(callback)`` with a progress bar; the bar is made inside the cached function, so a
-    cache hit shows nothing."""
-    bar = st.progress(0.0, text=text)
-    try:
-        return make(lambda f: bar.progress(min(max(float(f), 0.0), 1.0), text=text))
-    finally:
-        bar.empty()
+def _title(k) -> tuple[str, str]:
+    """The swept rule's and the landscape's names, for the progress card."""
+    optimizer, lookahead, _, _ = k.run
+    rule = optimizers.get(optimizer, lookahead=lookahead and optimizer != "ranger")
+    return rule.title, landscape_title(k.landscape)
 
 
-@cached_by_key("sweeps.hyper", 8 * MB)  # 128 x 128 cells x a few float32 maps: <= 1 MB
-def cached_hyper(k: swc.HyperKey):
-    return _progress(f"Running {k.runs:,} runs of {k.steps:,} steps...",
-                     lambda cb: swc.run_hyper(k, on_progress=cb))
+def _compiling(name: str, rule: str, where: str, then: str) -> str:
+    """The card while a program is compiled (``name``: landscapes.compiled.watch's)."""
+    if name == "_sweep_program":
+        return f"compiling the {rule} sweep for {where}, then running its {then}…"
+    return f"compiling {where}'s grid, then running the {rule} sweep's {then}…"  # (f_min of a formula)
 
 
-@cached_by_key("sweeps.basin", 8 * MB)
-def cached_basin(k: swc.BasinKey):
-    return _progress(f"Running {len(k.xs) * len(k.ys):,} starts of {k.steps:,} steps...",
-                     lambda cb: swc.run_basin(k, on_progress=cb))
+def _swept(run, k, runs: int, p: Progress | None):
+    """``run(k, on_progress=...)`` (a hyperparameter or basin map of ``runs`` runs), telling
+    ``p`` what it does: compiling (when a program is compiled for it), then how many runs are done."""
+    if p is None:
+        return run(k)
+    rule, where = _title(k)
+    what = f"{runs:,} runs of {k.steps:,} steps"
+
+    def done(f: float):
+        p.update(f"Sweeping {rule} on {where}: {round(f * runs):,} of {what} done", f)
+
+    with compiled.watch(lambda name: p.update("C" + _compiling(name, rule, where, what)[1:])):
+        return run(k, on_progress=done)
+
+
+# The keys leave the progress card out: a result is a function of its key alone.
+@cached_by_key("sweeps.hyper", 8 * MB, key=lambda k, p=None: repr((k,)))  # 128 x 128 cells: <= 1 MB
+def cached_hyper(k: swc.HyperKey, p: Progress | None = None):
+    return _swept(swc.run_hyper, k, k.runs, p)
+
+
+@cached_by_key("sweeps.basin", 8 * MB, key=lambda k, p=None: repr((k,)))
+def cached_basin(k: swc.BasinKey, p: Progress | None = None):
+    return _swept(swc.run_basin, k, len(k.xs) * len(k.ys), p)
+
+
+def hyper_map(k: swc.HyperKey, p: Progress):
+    """The hyperparameter map (cached); ``p`` hears what is computed, even by another visitor."""
+    return _announced(cached_hyper, k, k.runs, p)
+
+
+def basin_map(k: swc.BasinKey, p: Progress):
+    return _announced(cached_basin, k, len(k.xs) * len(k.ys), p)
+
+
+def _announced(cached, k, runs: int, p: Progress):
+    if not cached.has(k):  # (said here, outside the memo: a visitor who waits for another's sees it too)
+        rule, where = _title(k)
+        p.update(f"Sweeping {rule} on {where}: {runs:,} runs of {k.steps:,} steps…", 0.0)
+    return cached(k, p)
 
 
 @cached_by_key("sweeps.tune", 4 * MB)
 def cached_tune(k: swc.TuneKey):
     return swc.run_tune(k)
+
+
+def tuned(keys: list[swc.TuneKey], p: Progress) -> list[swc.TuneOutcome]:
+    """Each run's tuning (cached), telling ``p`` which optimizer is being tuned and whether
+    its sweep is being compiled."""
+    out = []
+    for j, k in enumerate(keys):
+        rule, where = _title(k)
+        what = f"{len(k.lrs) * (1 if k.extra is None else len(k.extra[1])):,} runs of {k.steps:,} steps"
+        head = f"Tuning optimizer {j + 1} of {len(keys)}"
+        if not cached_tune.has(k):
+            p.update(f"{head}, {rule}, on {where}: {what}…", j / len(keys))
+        with compiled.watch(lambda name: p.update(f"{head}: {_compiling(name, rule, where, what)}")):
+            out.append(cached_tune(k))
+    return out
 
 
 def widget_state(ss: SweepScene) -> dict[str, object]:
