@@ -156,7 +156,7 @@ def main():
     season = links(a.links, a.steps)
     season += season[: a.links if a.again is None else a.again]
     tmp = Path(tempfile.mkdtemp(prefix="soak_"))
-    env = dict(os.environ, LANDSCAPE_JAX_CACHE_DIR=str(tmp / "jax-cache"), LANDSCAPE_LOG_LEVEL="INFO")
+    env = dict(os.environ, LANDSCAPE_JAX_CACHE_DIR=str(tmp / "jax-cache"), LANDSCAPE_LOG_LEVEL="DEBUG")
     env.pop("LANDSCAPE_NO_WARMUP", None)
     env.update(kv.split("=", 1) for kv in a.env)
     proc, base = start_server(tmp / "server.log", env)
@@ -167,7 +167,7 @@ def main():
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             for i, link in enumerate(season, 1):
                 v = visit(browser, base + link)
-                visits.append({"link": link, **v})
+                visits.append({"link": link, **v, "rss_mb": round(rss_mb(proc.pid), 1)})
                 if i % a.every == 0 or i == len(season):
                     row = {"visits": i, "rss_mb": round(rss_mb(proc.pid), 1),
                            "s": round(time.perf_counter() - t_start, 1),
@@ -193,9 +193,15 @@ def write(a, curve, visits, log: Path, partial: bool):
     lines = log.read_text(errors="replace").splitlines() if log.exists() else []
     info = [ln for ln in lines if " INFO landscape." in ln]
     warn = [ln for ln in lines if " WARNING landscape." in ln]
+    trims = [float(m.group(1)) for m in map(re.compile(r"malloc_trim (\d+) ms").search, lines) if m]
+    after = [v["rss_mb"] for v in visits if "rss_mb" in v]
+    peak_any = max(after, default=peak)
     out = {"links_distinct": a.links, "visits": len(visits), "steps": a.steps, "partial": partial,
            "peak_rss_mb": peak, "final_rss_mb": curve[-1]["rss_mb"],
            "mid_rss_mb": mid["rss_mb"], "second_half_growth": round(growth, 4),
+           "peak_rss_mb_after_any_visit": peak_any, "visits_over_budget": sum(x >= BUDGET_MB for x in after),
+           "trims": len(trims), "trim_ms_median": sorted(trims)[len(trims) // 2] if trims else None,
+           "trim_ms_max": max(trims, default=None),
            "under_budget": peak < BUDGET_MB, "flat": growth < FLAT,
            "failed_visits": sum(not v["ok"] for v in visits),
            "median_visit_s": sorted(v["s"] for v in visits)[len(visits) // 2] if visits else None,
@@ -208,6 +214,10 @@ def write(a, curve, visits, log: Path, partial: bool):
           f"final {curve[-1]['rss_mb']:.0f} MB; the second half of the visits grew it "
           f"**{100 * growth:+.1f} %** (budget < {100 * FLAT:.0f} %).  Failed visits: {out['failed_visits']}; "
           f"median visit {out['median_visit_s']} s.  {'(partial: still running)' if partial else ''}",
+          "", f"RSS read after every visit too (1 s after its chart was drawn): at most **{peak_any:.0f} MB**; "
+          f"{out['visits_over_budget']} of {len(after)} visits at or over {BUDGET_MB} MB.  "
+          + (f"malloc_trim ran {len(trims)} times (median {out['trim_ms_median']:.0f} ms, "
+             f"at most {out['trim_ms_max']:.0f} ms, off the script's thread)." if trims else ""),
           "", f"Server log: {len(info)} INFO lines (one per rerun), {len(warn)} WARNING lines.  Last lines:",
           "", "```", *[ln[:400] for ln in info[-3:]], "```", "", "| visits | RSS (MB) | elapsed (s) |",
           "|---|---|---|", *[f"| {r['visits']} | {r['rss_mb']:.0f} | {r['s']:.0f} |" for r in curve],

@@ -6,15 +6,17 @@ benchmarks/bench_soak.py; this is its fast version (no wall-clock assertions).""
 from __future__ import annotations
 
 import gc
+import threading
 import logging
 import weakref
 
 import numpy as np
+import pytest
 
 import landscapes
 import optimizers
 from landscapes import compiled, expression
-from viz.common import rerun_log
+from viz.common import bootstrap, rerun_log
 from viz.common.caching import cached_by_key
 from viz.common.lru import MEMOS, Memo, deep_size
 
@@ -165,3 +167,34 @@ def test_the_store_clears_jaxs_own_caches_after_many_evictions():
         assert float(g(np.float32(1.0), k)) == 1.0 + k
     assert store.clears == 1 and len(store) <= 2  # made 6, evicted 3 (a clear), then 1 more
     assert float(g(np.float32(1.0), 5)) == 6.0  # what stays works after the clear
+
+
+def test_a_rerun_that_computed_hands_freed_memory_back_at_once_and_others_wait(monkeypatch):
+    monkeypatch.setattr(bootstrap, "TRIM_ABOVE_MB", 0)  # as a server near its budget
+    if not bootstrap.trim_memory(force=True):
+        pytest.skip("not glibc: there is no malloc_trim to call")
+    before = bootstrap._last_trim[0]
+    bootstrap.trim_after(False)  # a rerun served from the caches: within TRIM_EVERY_S, no trim
+    assert bootstrap._last_trim[0] == before
+    bootstrap.trim_after(True)  # a rerun that computed: trimmed now, in a thread of its own
+    for t in [t for t in threading.enumerate() if t.name == "malloc-trim"]:
+        t.join(10)
+    assert bootstrap._last_trim[0] > before
+    assert not bootstrap._trimming.locked()  # the next heavy rerun trims too
+
+
+def test_a_logged_rerun_that_computed_trims_when_the_server_is_large(monkeypatch):
+    if not bootstrap.trim_memory(force=True):
+        pytest.skip("not glibc: there is no malloc_trim to call")
+    before = bootstrap._last_trim[0]
+    monkeypatch.setattr(bootstrap, "TRIM_ABOVE_MB", 10**6)  # a small server: no trim yet
+    rerun_log.logged("page", lambda: Memo("test.trim0", 10**6).get("a", lambda: 1))
+    assert bootstrap._last_trim[0] == before
+    monkeypatch.setattr(bootstrap, "TRIM_ABOVE_MB", 0)
+    rerun_log.logged("page", lambda: None)
+    assert bootstrap._last_trim[0] == before
+    m = Memo("test.trim", 10**6)
+    rerun_log.logged("page", lambda: m.get("a", lambda: 1))
+    for t in [t for t in threading.enumerate() if t.name == "malloc-trim"]:
+        t.join(10)
+    assert bootstrap._last_trim[0] > before

@@ -17,11 +17,16 @@ cache and no warm-up thread, so a test process keeps JAX's configuration as it i
 Memory: glibc keeps freed memory in per-thread arenas (Streamlit runs each session in a
 thread) and returns little of it to the system, so a server that evicts from its caches
 still looks as large as its peak.  :func:`limit_arenas` caps the arenas at 2 and
-:func:`trim_memory` (after a rerun, at most every ``TRIM_EVERY_S``) hands free pages back."""
+:func:`trim_memory` hands free pages back: after a rerun that computed something (a heavy
+rerun's compiles and trajectories leave 200-300 MB of freed heap) while the process holds more
+than ``TRIM_ABOVE_MB``, in a thread of its own so no visitor waits for it (a trim of a ~700 MB
+heap takes ~120 ms of one core, hence not below that), and otherwise at most every
+``TRIM_EVERY_S``."""
 
 from __future__ import annotations
 
 import ctypes
+import logging
 import os
 import tempfile
 import threading
@@ -30,10 +35,12 @@ import time
 CACHE_DIR = os.environ.get("LANDSCAPE_JAX_CACHE_DIR") or os.path.join(tempfile.gettempdir(),
                                                                       "loss-landscape-jax-cache")
 TRIM_EVERY_S = 20.0
+TRIM_ABOVE_MB = 640  # a heavy rerun (~300 MB for a moment) then still fits in 1 GB
 XLA_FLAG = "--xla_cpu_use_fusion_emitters=false"
 _M_ARENA_MAX = -8  # glibc's mallopt parameter
 _last_trim = [0.0]
 _trim_lock = threading.Lock()
+_trimming = threading.Lock()  # held while a background trim runs
 
 
 def _libc():
@@ -59,8 +66,38 @@ def trim_memory(force: bool = False) -> bool:
     libc = _libc()
     if libc is None or not hasattr(libc, "malloc_trim"):
         return False
-    libc.malloc_trim(0)
+    t0, rss0 = time.perf_counter(), rss_mb()
+    libc.malloc_trim(0)  # ctypes lets go of the GIL while it runs
+    logging.getLogger("landscape.memory").debug(
+        "malloc_trim %.0f ms, rss %.0f -> %.0f MB", 1e3 * (time.perf_counter() - t0), rss0, rss_mb())
     return True
+
+
+def trim_after(heavy: bool) -> None:
+    """After a rerun: a rerun that computed (``heavy``) while the process holds more than
+    ``TRIM_ABOVE_MB`` has its freed heap handed back now, in a background thread (one at a
+    time; a trim already under way covers this one too); any other rerun trims at most every
+    ``TRIM_EVERY_S``, in the script's thread."""
+    if not heavy or rss_mb() <= TRIM_ABOVE_MB:
+        trim_memory()
+        return
+    if not _trimming.acquire(blocking=False):
+        return
+
+    def run():
+        try:
+            trim_memory(force=True)
+        finally:
+            _trimming.release()
+    threading.Thread(target=run, name="malloc-trim", daemon=True).start()
+
+
+def rss_mb() -> float:
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        return 0.0
 
 
 def quiet() -> bool:

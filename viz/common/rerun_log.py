@@ -25,6 +25,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, TypeVar
 
+from viz.common.bootstrap import rss_mb
+
 T = TypeVar("T")
 LOGGER = "landscape"
 _local = threading.local()
@@ -83,15 +85,6 @@ def _programs_made() -> int:
     return compiled.PROGRAMS.made
 
 
-def rss_mb() -> float:
-    """This process's resident memory (Linux; 0 elsewhere)."""
-    try:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-    except (OSError, ValueError, IndexError):
-        return 0.0
-
-
 def line(r: Record) -> str:
     ms = 1e3 * (time.perf_counter() - r.t0)
     parts = [f"rerun {ms:.0f} ms"]
@@ -122,7 +115,7 @@ def logged(page: str, fn: Callable[[], T]) -> T:
         if log.isEnabledFor(logging.INFO):
             log.info(line(r))
         from viz.common import bootstrap
-        bootstrap.trim_memory()
+        bootstrap.trim_after(bool(r.computed) or _programs_made() > r.programs0)
 
 
 def configure() -> int:
