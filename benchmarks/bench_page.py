@@ -335,11 +335,11 @@ def _cold_start(entry: str, reps: int) -> dict:
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--reps", type=int, default=7)
+    ap.add_argument("--reps", type=int, default=7, help="interleaved reps (with --cold-only: fresh servers)")
     ap.add_argument("--cold-only", action="store_true", help="only the cold-start row (cold_start.md)")
     a = ap.parse_args()
     if a.cold_only:
-        print(json.dumps(cold_start(), indent=1))
+        print(json.dumps(cold_start(a.reps), indent=1))
         return
     from playwright.sync_api import sync_playwright
 

@@ -1,0 +1,215 @@
+"""Where a change's time goes in the browser: a CPU profile of the page per change.
+
+Starts the app (as bench_page.py does: warm, no warm-up thread), opens the default race page in
+headless Chromium and, for each change below, records Chromium's CPU profile (DevTools'
+Profiler, 100 us samples) from the input event to the updated chart, then adds up the
+samples' self time by whose code ran:
+
+- **Streamlit's front end**: its bundle (``/static/js/...`` of the Streamlit package): React,
+  the protobuf decoding of the server's messages, its widgets;
+- **Plotly**: ``static/plotly-basic.min.js`` (our chart's drawing);
+- **our chart**: viz/common/chart.js (the component's script: patches, frames, legend, table);
+- **browser (native)**: ``(program)``: style, layout, paint, the websocket, outside any script;
+- **GC**: ``(garbage collector)``; **idle**: ``(idle)``: the page waited (for the server);
+- **other**: the benchmark's own probe (a predicate run on every animation frame) and the root.
+
+Only the samples between the input event and the drawn chart count: the profile's clock is
+tied to performance.now() by the rerun request, seen both ways (the websocket's send, wrapped
+by bench_page.JS_WS, and the first sample inside Streamlit's ``sendBackMsg``).
+
+The server's own time for the same change comes from its log (``[timing] script``/``race``
+lines, LANDSCAPE_TIMING=1).  Writes benchmarks/results/page_trace.json and page_trace.md.
+
+    python benchmarks/trace_page.py [--reps 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_page import (ARGS, CHART, CHROMIUM, JS_CHANGED, JS_COMPLETE, JS_DRAWN, JS_PHASES, JS_SIG,  # noqa: E402
+                        JS_TEXT, JS_WS, LR_INPUTS, OUT, ROOT, VIEWPORT, quiet, start_server, stop, timed)
+
+KINDS = ("Streamlit's front end", "Plotly", "our chart", "browser (native)", "GC", "idle", "other")
+
+
+def kind_of(url: str, name: str) -> str:
+    if name == "(idle)":
+        return "idle"
+    if name == "(garbage collector)":
+        return "GC"
+    if name == "(program)":
+        return "browser (native)"
+    if not url:  # (root), the benchmark's own probes (evaluated scripts have no URL)
+        return "other"
+    if "plotly" in url:
+        return "Plotly"
+    if "/static/js/" in url or "/static/static/js/" in url:
+        return "Streamlit's front end"
+    return "our chart" if ("bidi" in url or "component" in url or url.startswith("blob:")
+                           or "chart" in url) else "other"
+
+
+def sample_times(profile: dict) -> list[float]:
+    """Each sample's time (ms, the profile's clock)."""
+    ts, t = [], profile["startTime"]
+    for dt in profile.get("timeDeltas", []):
+        t += dt
+        ts.append(t / 1e3)
+    return ts
+
+
+def sent_sample(profile: dict) -> float | None:
+    """When (the profile's clock) the page's first rerun request left: the first sample inside
+    Streamlit's ``sendBackMsg`` (None if no sample fell in it)."""
+    nodes = {n["id"]: n for n in profile["nodes"]}
+    parent = {c: n["id"] for n in profile["nodes"] for c in n.get("children", [])}
+    for t, n in zip(sample_times(profile), profile.get("samples", [])):
+        while n is not None:
+            if nodes[n]["callFrame"].get("functionName") == "sendBackMsg":
+                return t
+            n = parent.get(n)
+    return None
+
+
+def by_kind(profile: dict, offset: float, t0: float, t1: float) -> dict[str, float]:
+    """Self time (ms) per kind between ``t0`` and ``t1`` (performance.now(); the profile's clock
+    minus ``offset``): each sample's node weighted by the time to the next sample."""
+    nodes = {n["id"]: n for n in profile["nodes"]}
+    ts, samples = sample_times(profile), profile.get("samples", [])
+    out = dict.fromkeys(KINDS, 0.0)
+    for i in range(len(samples) - 1):
+        if t0 <= ts[i] - offset <= t1:
+            cf = nodes[samples[i]]["callFrame"]
+            out[kind_of(cf.get("url", ""), cf.get("functionName", ""))] += ts[i + 1] - ts[i]
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--reps", type=int, default=3)
+    a = ap.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    logs = Path("/tmp") / f"trace_page_{os.getpid()}"
+    logs.mkdir(exist_ok=True)
+    env = dict(os.environ, LANDSCAPE_NO_WARMUP="1", LANDSCAPE_TIMING="1")
+    app, url = start_server(ROOT / "app.py", logs / "app.log", env)
+    mini, mini_url = start_server(ROOT / "benchmarks" / "minimal_page.py", logs / "minimal.log", env)
+    traces = []
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            ctx = browser.new_context(viewport=VIEWPORT)
+            ctx.add_init_script(JS_WS)
+            page = ctx.new_page()
+            page.goto(url)
+            page.wait_for_function(JS_DRAWN, arg=CHART, timeout=180_000)
+            page.wait_for_function(JS_COMPLETE, polling="raf", timeout=60_000)
+            pm = ctx.new_page()
+            pm.goto(mini_url)
+            pm.wait_for_function(JS_TEXT, arg="count: 0", timeout=60_000)
+            cdps = {}
+            for pg in (page, pm):
+                cdps[pg] = cdp = pg.context.new_cdp_session(pg)
+                cdp.send("Profiler.enable")
+                cdp.send("Profiler.setSamplingInterval", {"interval": 100})
+            count = [0]
+
+            def on_chart(act):
+                return act, JS_CHANGED, [CHART, page.evaluate(JS_SIG, CHART)]
+
+            def lr(rep):
+                box = page.locator(LR_INPUTS).nth(rep % 8)
+                box.focus()
+                return on_chart(lambda: box.press("ArrowRight"))
+
+            def start(rep):
+                box = page.locator(".st-key-start_x input")
+                box.fill(f"{-1.3 + 0.01 * rep:g}")
+                return on_chart(lambda: box.press("Enter"))
+
+            def remove_add(rep):
+                b = page.locator('div[class*="st-key-run"][class*="_remove"] button').last
+                b.scroll_into_view_if_needed()
+                return on_chart(lambda: b.click())
+
+            def add(rep):
+                b = page.locator(".st-key-add_run button")
+                b.scroll_into_view_if_needed()
+                return on_chart(lambda: b.click())
+
+            def minimal(rep):
+                count[0] += 1
+                return (lambda: pm.locator(".st-key-add button").click()), JS_TEXT, f"count: {count[0]}"
+
+            changes = [("move a learning rate", page, lr), ("type a new start x", page, start),
+                       ("remove a run", page, remove_add), ("add a run", page, add),
+                       ("the minimal page: its button", pm, minimal)]
+            for rep in range(-1, a.reps):
+                for name, pg, prepare in changes:
+                    quiet()
+                    pg.bring_to_front()
+                    pg.wait_for_timeout(300)
+                    act, pred, arg = prepare(rep)
+                    log0 = (logs / "app.log").stat().st_size
+                    cdps[pg].send("Profiler.start")
+                    ms, _ = timed(pg, act, pred, arg)
+                    profile = cdps[pg].send("Profiler.stop")["profile"]
+                    t0, t1 = pg.evaluate("() => [window.__t0, window.__t1]")
+                    sent = pg.evaluate(JS_PHASES)["sent"]
+                    pg.wait_for_timeout(500)
+                    with open(logs / "app.log", "rb") as f:
+                        f.seek(log0)
+                        text = f.read().decode(errors="replace")
+                    server = (sum(int(m) for m in re.findall(r"\[timing\] (?:script|race) (\d+) ms", text))
+                              if pg is page else None)  # (the minimal page logs no timing)
+                    if rep >= 0:
+                        traces.append((name, ms, server, profile, t0, t1, sent))
+            browser.close()
+    finally:
+        stop(app)
+        stop(mini)
+    # the two clocks: the websocket send (performance.now(), JS_WS) is the first sample in
+    # Streamlit's sendBackMsg; a change where no sample fell there takes the others' median
+    offsets = {i: sample - (t0 + sent) for i, (_, _, _, profile, t0, _, sent) in enumerate(traces)
+               if sent is not None and (sample := sent_sample(profile)) is not None}
+    if not offsets:
+        raise SystemExit("no sample in sendBackMsg: cannot tie the profile's clock to the page's")
+    common = statistics.median(offsets.values())
+    rows: dict[str, list[dict]] = {}
+    for i, (name, ms, server, profile, t0, t1, _) in enumerate(traces):
+        rows.setdefault(name, []).append({"ms": ms, "server_ms": server, "anchored": i in offsets,
+                                          **by_kind(profile, offsets.get(i, common), t0, t1)})
+    write(rows, a.reps)
+
+
+def write(rows: dict, reps: int):
+    med = {name: {k: (statistics.median(r[k] for r in rs) if rs[0][k] is not None else None)
+                  for k in ("ms", "server_ms", *KINDS)} for name, rs in rows.items()}
+    (OUT / "page_trace.json").write_text(json.dumps({"reps": reps, "median": med, "rows": rows}, indent=1))
+    head = "| change | input -> drawn | server's script | " + " | ".join(KINDS) + " |"
+    md = ["# Where a change's time goes in the browser (Chromium CPU profile)", "",
+          f"`python benchmarks/trace_page.py --reps {reps}`: medians in ms over {reps} changes each, from the "
+          "input event to the updated chart; the page's main-thread CPU time by whose code ran "
+          "(self time of the profile's samples), and the server's script time for the same change "
+          "(its log).  Idle: the page waited (for the server, or for the next frame).  Machine: "
+          f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}.", "",
+          head, "|" + "---|" * (3 + len(KINDS))]
+    for name, m in med.items():
+        server = "–" if m["server_ms"] is None else f"{m['server_ms']:.0f}"
+        md.append(f"| {name} | {m['ms']:.0f} | {server} | "
+                  + " | ".join(f"{m[k]:.0f}" for k in KINDS) + " |")
+    (OUT / "page_trace.md").write_text("\n".join(md) + "\n")
+    print("\n".join(md))
+
+
+if __name__ == "__main__":
+    main()
