@@ -6,8 +6,8 @@ benchmarks/bench_soak.py; this is its fast version (no wall-clock assertions).""
 from __future__ import annotations
 
 import gc
-import threading
 import logging
+import threading
 import weakref
 
 import numpy as np

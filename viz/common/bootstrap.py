@@ -16,11 +16,12 @@ cache and no warm-up thread, so a test process keeps JAX's configuration as it i
 
 Memory: glibc keeps freed memory in per-thread arenas (Streamlit runs each session in a
 thread) and returns little of it to the system, so a server that evicts from its caches
-still looks as large as its peak.  :func:`limit_arenas` caps the arenas at 2 and :func:`trim_memory`
-hands free heap pages back: after a rerun that computed something (a heavy rerun's compiles and trajectories
-leave 200-300 MB of freed heap) while the process holds more than ``TRIM_ABOVE_MB``, in a
-thread of its own so no visitor waits for it (a trim of a ~800 MB heap takes ~0.1-0.2 s of one
-core, hence not below that), and otherwise at most every ``TRIM_EVERY_S``."""
+still looks as large as its peak.  :func:`limit_arenas` caps the arenas at 2 and
+:func:`trim_memory` hands free heap pages back: after a rerun that computed something (a heavy
+rerun's compiles and trajectories leave 200-300 MB of freed heap) while the process holds more
+than ``TRIM_ABOVE_MB``, in a thread of its own so no visitor waits for it (a trim of a ~800 MB
+heap takes ~0.1-0.4 s of one core, hence not below that), and otherwise at most every
+``TRIM_EVERY_S``."""
 
 from __future__ import annotations
 
@@ -92,6 +93,7 @@ def trim_after(heavy: bool) -> None:
 
 
 def rss_mb() -> float:
+    """This process's resident memory in MB (Linux; 0 elsewhere)."""
     try:
         with open("/proc/self/statm") as f:
             return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
