@@ -151,6 +151,17 @@ def start_server(script: Path, log: Path, env: dict) -> tuple[subprocess.Popen, 
         time.sleep(0.25)
 
 
+def start_pair(tag: str) -> tuple[Path, subprocess.Popen, str, subprocess.Popen, str]:
+    """The app and the minimal page, warm-up off, timing lines on: (their log folder, app
+    process, its URL, minimal page's process, its URL)."""
+    logs = Path("/tmp") / f"{tag}_{os.getpid()}"
+    logs.mkdir(exist_ok=True)
+    env = dict(os.environ, LANDSCAPE_NO_WARMUP="1", LANDSCAPE_TIMING="1")
+    app, app_url = start_server(ROOT / "app.py", logs / "app.log", env)
+    mini, mini_url = start_server(ROOT / "benchmarks" / "minimal_page.py", logs / "minimal.log", env)
+    return logs, app, app_url, mini, mini_url
+
+
 def cpu_busy(interval: float = 0.25) -> float:
     """The fraction of all CPUs' time that was busy over ``interval`` seconds (/proc/stat)."""
     def snap():
@@ -348,11 +359,7 @@ def main():
     from viz.race.link import to_query_string
 
     load_before = os.getloadavg()
-    logs = Path("/tmp") / f"bench_page_{os.getpid()}"
-    logs.mkdir(exist_ok=True)
-    env = dict(os.environ, LANDSCAPE_NO_WARMUP="1", LANDSCAPE_TIMING="1")
-    app, app_url = start_server(ROOT / "app.py", logs / "app.log", env)
-    mini, mini_url = start_server(ROOT / "benchmarks" / "minimal_page.py", logs / "minimal.log", env)
+    logs, app, app_url, mini, mini_url = start_pair("bench_page")
     ravine = presets.PRESETS["ravine_momentum"].scene
     race = presets.PRESETS["race"].scene
     shared = app_url + "?" + to_query_string(ravine)

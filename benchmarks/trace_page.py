@@ -8,7 +8,8 @@ samples' self time by whose code ran:
 - **Streamlit's front end**: its bundle (``/static/js/...`` of the Streamlit package): React,
   the protobuf decoding of the server's messages, its widgets;
 - **Plotly**: ``static/plotly-basic.min.js`` (our chart's drawing);
-- **our chart**: viz/common/chart.js (the component's script: patches, frames, legend, table);
+- **our chart**: viz/common/chart.js (the component's script, loaded from a ``blob:`` URL:
+  patches, frames, legend, table);
 - **browser (native)**: ``(program)``: style, layout, paint, the websocket, outside any script;
 - **GC**: ``(garbage collector)``; **idle**: ``(idle)``: the page waited (for the server);
 - **other**: the benchmark's own probe (a predicate run on every animation frame) and the root.
@@ -35,7 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_page import (ARGS, CHART, CHROMIUM, JS_CHANGED, JS_COMPLETE, JS_DRAWN, JS_PHASES, JS_SIG,  # noqa: E402
-                        JS_TEXT, JS_WS, LR_INPUTS, OUT, ROOT, VIEWPORT, quiet, start_server, stop, timed)
+                        JS_TEXT, JS_WS, LR_INPUTS, OUT, VIEWPORT, quiet, start_pair, stop, timed)
 
 KINDS = ("Streamlit's front end", "Plotly", "our chart", "browser (native)", "GC", "idle", "other")
 
@@ -53,8 +54,7 @@ def kind_of(url: str, name: str) -> str:
         return "Plotly"
     if "/static/js/" in url or "/static/static/js/" in url:
         return "Streamlit's front end"
-    return "our chart" if ("bidi" in url or "component" in url or url.startswith("blob:")
-                           or "chart" in url) else "other"
+    return "our chart" if url.startswith("blob:") else "other"  # (the component's module is a blob)
 
 
 def sample_times(profile: dict) -> list[float]:
@@ -98,11 +98,7 @@ def main():
     a = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
-    logs = Path("/tmp") / f"trace_page_{os.getpid()}"
-    logs.mkdir(exist_ok=True)
-    env = dict(os.environ, LANDSCAPE_NO_WARMUP="1", LANDSCAPE_TIMING="1")
-    app, url = start_server(ROOT / "app.py", logs / "app.log", env)
-    mini, mini_url = start_server(ROOT / "benchmarks" / "minimal_page.py", logs / "minimal.log", env)
+    logs, app, url, mini, mini_url = start_pair("trace_page")
     traces = []
     try:
         with sync_playwright() as p:
