@@ -23,13 +23,16 @@ from viz.race.link import encode, to_query_string
 from viz.race.scene import CUSTOM, MAX_RUNS, MAX_STEPS, PANEL_TITLES, PANELS, TOL, Scene
 
 S = st.session_state
+SHOWN, FULL = "_race_shown", "_race_full_run"  # (see race())
 
 
 def _title_of_landscape(name: str) -> str:
     return "✏️ Your own formula" if name == CUSTOM else landscapes.get(name).title
 
 
-def controls(scene: Scene, L):
+def controls(scene: Scene):
+    """The sidebar's controls that change more than the chart; returns the two containers
+    the race fragment fills with the rest (``race_controls``)."""
     sb = st.sidebar
     sb.markdown("## :material/landscape: Optimizer race")
     match = presets.matching(scene)
@@ -38,8 +41,12 @@ def controls(scene: Scene, L):
                  format_func=lambda k: "— your own scene —" if k == "(yours)" else presets.PRESETS[k].title,
                  on_change=rs.on_preset, help="Teaching scenes: each shows one idea. Pick one, then "
                                               "change one thing at a time.")
-    with sb.expander("**Landscape**", expanded=True):
-        landscape_controls(scene, L)
+    land = sb.expander("**Landscape**", expanded=True)
+    with land:
+        st.selectbox("Function", landscapes.names() + [CUSTOM], key="landscape",
+                     format_func=_title_of_landscape, on_change=rs.on_landscape)
+        if scene.landscape == CUSTOM:
+            formula_controls()
     with sb.expander(f"**Runs** ({len(scene.runs)} of {MAX_RUNS})", expanded=True):
         run_controls(scene)
     # Popovers, not expanders: a popover's widgets are drawn only when it opens (~0.06 s off a load).
@@ -48,30 +55,32 @@ def controls(scene: Scene, L):
         st.number_input("Noise seed", min_value=0, max_value=int(SEED.high), step=1, key="seed",
                         help=SEED.doc)
         st.caption("A run marked *raw* ignores clipping and noise (compare with and without).")
-    with sb.popover("**View**: 2-D/3-D, side plots, steps shown", icon=":material/visibility:",
-                    width="stretch"):
+    view = sb.popover("**View**: 2-D/3-D, side plots, steps shown", icon=":material/visibility:",
+                      width="stretch")
+    return land, view
+
+
+def race_controls(scene: Scene, L, land, view):
+    """The controls that change the chart alone, drawn by the race fragment into the sidebar's
+    containers (``land``: under the landscape's choice; ``view``: the View popover): a change
+    of one of them reruns the fragment, not the page."""
+    with land:
+        for p in () if scene.landscape == CUSTOM else landscapes.param_specs(scene.landscape):
+            key = f"lp_{scene.landscape}_{p.name}"
+            ensure(key, widget_value(p, p.default))
+            param_widget(p, key, st, label=p.doc.split(":")[0] if p.doc else p.name)
+        c1, c2 = st.columns(2)
+        (x0, x1), (y0, y1) = L.domain
+        c1.number_input("start x", min_value=float(x0), max_value=float(x1), key="start_x",
+                        format="%g", step=float(f"{(x1 - x0) / 100:.1g}"))
+        c2.number_input("start y", min_value=float(y0), max_value=float(y1), key="start_y",
+                        format="%g", step=float(f"{(y1 - y0) / 100:.1g}"))
+        st.button("Reset start", key="reset_start", on_click=rs.on_reset_start,
+                  help="Back to the landscape's default start.  Tip: click on the plot to start there.")
+        st.number_input("Steps", min_value=1, max_value=MAX_STEPS, step=500, key="steps",
+                        on_change=rs.on_steps, help=f"Number of updates, 1 to {MAX_STEPS:,}.")
+    with view:
         view_controls(scene)
-
-
-def landscape_controls(scene: Scene, L):
-    st.selectbox("Function", landscapes.names() + [CUSTOM], key="landscape",
-                 format_func=_title_of_landscape, on_change=rs.on_landscape)
-    if scene.landscape == CUSTOM:
-        formula_controls()
-    for p in () if scene.landscape == CUSTOM else landscapes.param_specs(scene.landscape):
-        key = f"lp_{scene.landscape}_{p.name}"
-        ensure(key, widget_value(p, p.default))
-        param_widget(p, key, st, label=p.doc.split(":")[0] if p.doc else p.name)
-    c1, c2 = st.columns(2)
-    (x0, x1), (y0, y1) = L.domain
-    c1.number_input("start x", min_value=float(x0), max_value=float(x1), key="start_x",
-                    format="%g", step=float(f"{(x1 - x0) / 100:.1g}"))
-    c2.number_input("start y", min_value=float(y0), max_value=float(y1), key="start_y",
-                    format="%g", step=float(f"{(y1 - y0) / 100:.1g}"))
-    st.button("Reset start", key="reset_start", on_click=rs.on_reset_start,
-              help="Back to the landscape's default start.  Tip: click on the plot to start there.")
-    st.number_input("Steps", min_value=1, max_value=MAX_STEPS, step=500, key="steps",
-                    on_change=rs.on_steps, help=f"Number of updates, 1 to {MAX_STEPS:,}.")
 
 
 def run_controls(scene: Scene):
@@ -120,13 +129,10 @@ def formula_controls():
 
 
 def header(scene: Scene, L):
-    """The ready scene's title and what to watch (if it is one), the formula and its lesson."""
-    match = presets.matching(scene)
-    if match:
-        st.info(f"**{match.title}.** {match.text}{match.claims_text()}", icon=":material/school:")
-    name = "Your own function" if scene.landscape == CUSTOM else L.title
-    latex = L.latex.replace("$", "") if L.latex else ""
-    st.markdown(f"**{name}** &nbsp; ${latex}$ &nbsp; — {L.lesson}")
+    info, text = presets.header(scene, L)
+    if info:
+        st.info(info, icon=":material/school:")
+    st.markdown(text)
 
 
 def rule_cards(scene: Scene):
@@ -168,20 +174,28 @@ def share_and_export(scene: Scene, L, results, query: str):
 
 
 @st.fragment
-def race():
+def race(slots=()):
     """The figure with the learning rates and table under it, and the share/export row.  A
-    fragment: moving a learning rate reruns only this part.  The URL is written here."""
-    widgets.timed("race", _race, "race.chart")
+    fragment: a learning rate, the start, the steps, a landscape's parameter or the view (their
+    controls: ``race_controls``, drawn into the sidebar's ``slots``) rerun only this part, unless
+    the header changes too (a ready scene left, a link's warnings answered).  The URL is
+    written here."""
+    widgets.timed("race", lambda: _race(slots), "race.chart")
 
 
-def _race():
-    if S.pop("_full_rerun", False):  # a click on the plot changed the sidebar's start too
+def _race(slots):
+    if S.pop("_full_rerun", False):  # the chart was drawn first: now the whole page
         st.rerun(scope="app")
     first = S.get(rs.CHART_FIRST, False)  # the chart alone (see state.CHART_FIRST)
     scene = rs.current()
     L = rs.landscape(scene.landscape_key())
-    if scene.runs and not first:  # the learning rates' values (they are drawn under the chart)
+    if not first:
         scene = rs.commit(rs.scene_from_widgets(scene, L))
+        L = rs.landscape(scene.landscape_key())
+        if not S.get(FULL) and _shown(scene, L) != S.get(SHOWN):
+            st.rerun(scope="app")
+        if slots:  # (a page drawn in full: the sidebar has them)
+            race_controls(scene, L, *slots)
     query = to_query_string(scene)
     with Progress("race") as p:  # (shown only when this takes a while: a new run, a cold server)
         results = scene_results(scene, L, p)
@@ -198,22 +212,35 @@ def _race():
     share_and_export(scene, L, results, query)
 
 
+def _shown(scene: Scene, L):
+    """What the page outside the fragment shows of the scene: the header, the link's warnings."""
+    return presets.header(scene, L), bool(S.get("_warnings"))
+
+
 def page():
     with st.sidebar:
         chart.preload()
     scene, L = rs.load()
     first = S.get(rs.CHART_FIRST, False)
+    slots = ()
     if first:  # the sidebar while the chart is drawn first (the same title: nothing moves)
         st.sidebar.markdown("## :material/landscape: Optimizer race")
         st.sidebar.caption("Loading the controls…")
-    else:
-        controls(scene, L)
+    else:  # (the scene first: the ready scene's box shows what the widgets now hold)
         scene = rs.commit(rs.scene_from_widgets(scene, L))
-    widgets.link_warnings(S.get("_warnings") or [])
-    if S.get("_scene_error"):
-        st.warning(S.pop("_scene_error"), icon=":material/warning:")
-    header(scene, L)
-    race()
+        L = rs.landscape(scene.landscape_key())
+        slots = controls(scene)
+    S[SHOWN] = _shown(scene, L)
+    with st.container():  # one element, whatever it holds: the chart's place stays (no remount)
+        widgets.link_warnings(S.get("_warnings") or [])
+        if S.get("_scene_error"):
+            st.warning(S.pop("_scene_error"), icon=":material/warning:")
+        header(scene, L)
+    S[FULL] = True  # (the fragment runs as part of the page: nothing to rerun)
+    try:
+        race(slots)
+    finally:
+        S.pop(FULL, None)
     if not first:
         rule_cards(rs.current())
     start_warm_up()

@@ -183,6 +183,19 @@ def test_preset_selectbox_replaces_the_scene_and_url():
     assert at.selectbox(key="landscape").value == "two_basin"
 
 
+
+def test_a_change_away_from_a_ready_scene_shows_in_its_box_and_header():
+    """The ready scene's box and the header follow the change that left it (the box is drawn
+    before the widgets it depends on: it is set from the scene they now hold)."""
+    at = page()
+    title = presets.PRESETS[presets.DEFAULT_PRESET].title
+    assert at.selectbox(key="scene_preset").value == presets.DEFAULT_PRESET
+    assert any(title in i.value for i in at.info)
+    ok(at.number_input(key="seed").set_value(7).run())
+    assert scene_of(at).seed == 7
+    assert at.selectbox(key="scene_preset").value == "(yours)"
+    assert not any(title in i.value for i in at.info)
+
 # --- every control path ----------------------------------------------------------------------
 
 def test_landscape_and_its_parameter():

@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from conftest import ROOT, streamlit_server
+from viz.race import presets
 
 SHOTS = ROOT / "artifacts" / "screenshots"
 DRAW_MS = 180_000  # a cold server compiles the default scene's programs (JAX) on the first visit
@@ -456,3 +457,73 @@ def test_slow_work_says_what_it_does_and_fast_work_shows_nothing(server, browser
         assert page2.locator(PROGRESS).count() == 0
     finally:
         ctx.close()
+
+
+def _reruns(log) -> tuple[int, int]:
+    """The server log's rerun lines so far: (whole race page, its chart fragment alone)."""
+    text = log.read_text(errors="replace")
+    return text.count(" landscape.race: rerun"), text.count(" landscape.race.chart: rerun")
+
+
+def _type(page, key: str, value: str):
+    box = page.locator(f".st-key-{key} input")
+    box.fill(value)
+    box.press("Enter")
+
+
+@pytest.mark.timeout(300)
+def test_the_charts_own_controls_rerun_the_chart_alone(browser, tmp_path):
+    """The start (typed, or a click on the plot) and the steps live in the sidebar but belong to
+    the chart's fragment: a change reruns the fragment alone (the server's log says which ran),
+    the sidebar's inputs show the new values, and the chart and URL follow.  Leaving the ready
+    scene changes the header too: that change reruns the whole page, once."""
+    log = tmp_path / "server.log"
+    with streamlit_server(log) as url:
+        ctx, page = _open(browser, url)
+        try:
+            page.wait_for_selector(".st-key-start_x input", timeout=DRAW_MS)  # (after the chart)
+            _idle(page)
+            title = presets.PRESETS[presets.DEFAULT_PRESET].title
+            main = page.locator('[data-testid="stMain"]')
+            assert title in main.inner_text()
+            # 1. a typed start x leaves the ready scene: the header changes (the whole page reruns)
+            paths = _paths(page)
+            _type(page, "start_x", "-1.25")
+            page.wait_for_function("() => location.search.includes('start=-1.25')", timeout=60_000)
+            page.wait_for_function(JS_DRAWN, arg=CHART, timeout=DRAW_MS)
+            _idle(page)
+            assert _paths(page) != paths and title not in main.inner_text()
+            assert "your own scene" in page.locator(".st-key-scene_preset input").input_value()
+            # 2. a typed start y: the fragment alone
+            full, alone = _reruns(log)
+            _type(page, "start_y", "1.75")
+            page.wait_for_function("() => location.search.includes('start=-1.25%2C1.75')", timeout=60_000)
+            _idle(page)
+            assert _reruns(log) == (full, alone + 1)
+            # 3. a click on the plot: the fragment alone, and the sidebar shows the new start
+            box = page.locator(f"{CHART} .draglayer .xy .nsewdrag").first.bounding_box()
+            before = page.url
+            page.mouse.move(box["x"] + 0.7 * box["width"], box["y"] + 0.3 * box["height"])
+            page.wait_for_timeout(300)
+            page.mouse.click(box["x"] + 0.7 * box["width"], box["y"] + 0.3 * box["height"])
+            page.wait_for_function("(u) => window.location.href !== u", arg=before, timeout=60_000)
+            page.wait_for_function(JS_DRAWN, arg=CHART, timeout=DRAW_MS)
+            _idle(page)
+            start = [float(v) for v in parse_qs(urlsplit(page.url).query)["start"][0].split(",")]
+            shown = [float(page.locator(f".st-key-start_{c} input").input_value()) for c in "xy"]
+            assert all(_close(a, b, rel=1e-4) for a, b in zip(shown, start)), (shown, start)
+            assert start[0] > 0 and _reruns(log) == (full, alone + 2)
+            # 4. the steps: the fragment alone; the chart's slider ends at the new count
+            _type(page, "steps", "3000")
+            page.wait_for_function("() => location.search.includes('steps=3000')", timeout=60_000)
+            page.wait_for_function(JS_DRAWN, arg=CHART, timeout=DRAW_MS)
+            _idle(page)
+            assert _reruns(log) == (full, alone + 3)
+            assert page.locator(".st-key-steps input").input_value() == "3000"
+            last = page.evaluate("(sel) => document.querySelector(sel)._transitionData._frames.at(-1).name", CHART)
+            assert last == "3000"
+            _shot(page, "fragment_controls")
+            errors = [e for e in page.errors if e != "undefined"]
+            assert errors == [], errors
+        finally:
+            ctx.close()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from viz.race.claims import (Claim, Diverges, Ends, Faster, Leaves, Misses, Near, Reaches, Stays, Steps,
                              claims_markdown)
-from viz.race.scene import Run, Scene
+from viz.race.scene import CUSTOM, Run, Scene
 
 
 @dataclass(frozen=True)
@@ -213,3 +213,13 @@ def matching(scene: Scene) -> Preset | None:
         if p.scene.replace(**strip) == s:
             return p
     return None
+
+
+def header(scene: Scene, L) -> tuple[str | None, str]:
+    """What the header shows: the ready scene's title and what to watch (if it is one), and
+    the formula with its lesson."""
+    match = matching(scene)
+    name = "Your own function" if scene.landscape == CUSTOM else L.title
+    latex = L.latex.replace("$", "") if L.latex else ""
+    return (f"**{match.title}.** {match.text}{match.claims_text()}" if match else None,
+            f"**{name}** &nbsp; ${latex}$ &nbsp; — {L.lesson}")

@@ -73,6 +73,20 @@ def push(scene: Scene):
     S["_scene"] = scene
 
 
+# the widgets the race fragment draws (app_pages/race.py: race_controls), and lp_<landscape>_<name>
+RACE_KEYS = frozenset({"start_x", "start_y", "steps", "span", "view", "panels", "tol", "log_steps"})
+
+
+def push_race(scene: Scene):
+    """Make ``scene`` the current one after a change the race fragment makes alone (the start,
+    the steps): only the fragment's widgets are set to show it (a fragment's rerun draws no
+    other widget, and theirs do not change)."""
+    for k, v in widget_state(scene, landscape(scene.landscape_key())).items():
+        if k in RACE_KEYS or k.startswith("lp_"):
+            S[k] = v
+    S["_scene"] = scene
+
+
 def current() -> Scene:
     return S["_scene"]
 
@@ -186,11 +200,11 @@ def on_optimizer(i: int):
 
 
 def on_steps():
-    push(current().replace(steps=int(S["steps"]), span=None))
+    push_race(current().replace(steps=int(S["steps"]), span=None))
 
 
 def on_reset_start():
-    push(current().replace(start=None))
+    push_race(current().replace(start=None))
 
 
 def on_lr():
@@ -204,8 +218,7 @@ def on_click():
     scene = current()
     start = start_from_click(chart.clicked(S.get("main_chart")), landscape_domain(scene))
     if start is not None:
-        push(scene.replace(start=start))
-        S["_full_rerun"] = True  # the sidebar shows the start too
+        push_race(scene.replace(start=start))
 
 
 def on_drawn():
