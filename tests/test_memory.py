@@ -198,3 +198,37 @@ def test_a_logged_rerun_that_computed_trims_when_the_server_is_large(monkeypatch
     for t in [t for t in threading.enumerate() if t.name == "malloc-trim"]:
         t.join(10)
     assert bootstrap._last_trim[0] > before
+
+
+_HOLES = """
+import sys
+from viz.common import bootstrap
+if sys.argv[1] == "fixed":
+    assert bootstrap.limit_mmap_threshold()
+big = b"x" * (24 << 20)
+del big  # a big block freed: glibc's own threshold follows it up to 24 MB
+blocks, keep = [], []
+for _ in range(12):
+    blocks.append(b"x" * (6 << 20))  # 72 MB in 6 MB blocks ...
+    keep.append(bytearray(4096))  # ... each followed by a small block that stays
+before = bootstrap.rss_mb()
+del blocks
+print(before - bootstrap.rss_mb())
+"""
+
+
+@pytest.mark.skipif(bootstrap._libc() is None, reason="glibc only (the server's Linux)")
+def test_blocks_over_the_mmap_threshold_are_handed_back_when_freed():
+    """With the server's fixed threshold (bootstrap.limit_mmap_threshold) a freed 6 MB block
+    leaves the process at once; with glibc's moving one, after a larger block was freed, the
+    same blocks stay as holes in the heap."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    def freed(mode: str) -> float:
+        out = subprocess.run([sys.executable, "-c", _HOLES, mode], capture_output=True, text=True,
+                             cwd=Path(__file__).resolve().parents[1], timeout=120, check=True)
+        return float(out.stdout.strip())
+    assert freed("fixed") > 60  # MB of the 72
+    assert freed("moving") < 12
