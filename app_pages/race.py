@@ -23,7 +23,6 @@ from viz.race.link import encode, to_query_string
 from viz.race.scene import CUSTOM, MAX_RUNS, MAX_STEPS, PANEL_TITLES, PANELS, TOL, Scene
 
 S = st.session_state
-SHOWN, FULL = "_race_shown", "_race_full_run"  # (see race())
 
 
 def _title_of_landscape(name: str) -> str:
@@ -61,14 +60,23 @@ def controls(scene: Scene):
 
 
 def race_controls(scene: Scene, L, land, view):
-    """The controls that change the chart alone, drawn by the race fragment into the sidebar's
-    containers (``land``: under the landscape's choice; ``view``: the View popover): a change
-    of one of them reruns the fragment, not the page."""
+    """The controls that change the chart alone, drawn by the ``race`` fragment into the
+    sidebar's containers (``land``: under the landscape's choice; ``view``: the View popover):
+    a change of one of them reruns the fragment, not the page."""
     with land:
         for p in () if scene.landscape == CUSTOM else landscapes.param_specs(scene.landscape):
             key = f"lp_{scene.landscape}_{p.name}"
             ensure(key, widget_value(p, p.default))
             param_widget(p, key, st, label=p.doc.split(":")[0] if p.doc else p.name)
+        st.number_input("Steps", min_value=1, max_value=MAX_STEPS, step=500, key="steps",
+                        on_change=rs.on_steps, help=f"Number of updates, 1 to {MAX_STEPS:,}.")
+    with view:
+        view_controls(scene)
+
+
+def start_controls(L, land):
+    """The start point's inputs, drawn by the chart's fragment (a click on the plot sets them)."""
+    with land:
         c1, c2 = st.columns(2)
         (x0, x1), (y0, y1) = L.domain
         c1.number_input("start x", min_value=float(x0), max_value=float(x1), key="start_x",
@@ -77,10 +85,6 @@ def race_controls(scene: Scene, L, land, view):
                         format="%g", step=float(f"{(y1 - y0) / 100:.1g}"))
         st.button("Reset start", key="reset_start", on_click=rs.on_reset_start,
                   help="Back to the landscape's default start.  Tip: click on the plot to start there.")
-        st.number_input("Steps", min_value=1, max_value=MAX_STEPS, step=500, key="steps",
-                        on_change=rs.on_steps, help=f"Number of updates, 1 to {MAX_STEPS:,}.")
-    with view:
-        view_controls(scene)
 
 
 def run_controls(scene: Scene):
@@ -128,13 +132,6 @@ def formula_controls():
         st.error(f"Domain not applied: {S['_domain_error']}")
 
 
-def header(scene: Scene, L):
-    info, text = presets.header(scene, L)
-    if info:
-        st.info(info, icon=":material/school:")
-    st.markdown(text)
-
-
 def rule_cards(scene: Scene):
     """Each selected optimizer's update rule: LaTeX, two sentences, its conventions.
     One markdown element per rule (every element costs a re-render in the browser)."""
@@ -175,27 +172,33 @@ def share_and_export(scene: Scene, L, results, query: str):
 
 @st.fragment
 def race(slots=()):
-    """The figure with the learning rates and table under it, and the share/export row.  A
-    fragment: a learning rate, the start, the steps, a landscape's parameter or the view (their
-    controls: ``race_controls``, drawn into the sidebar's ``slots``) rerun only this part, unless
-    the header changes too (a ready scene left, a link's warnings answered).  The URL is
-    written here."""
-    widgets.timed("race", lambda: _race(slots), "race.chart")
+    """The chart's own controls (``race_controls``, into the sidebar's ``slots``) and, inside,
+    the chart's fragment.  A fragment: a change of one of those reruns this part, not the page,
+    unless the header changes too (a ready scene left, a link's warnings answered)."""
+    widgets.timed("race", lambda: _race(slots), "race.controls")
 
 
 def _race(slots):
+    if not S.get(rs.CHART_FIRST, False) and slots:  # (a page drawn in full: the sidebar has them)
+        race_controls(*rs.committed(), *slots)
+    race_chart(slots[0] if slots else None)
+
+
+@st.fragment
+def race_chart(land=None):
+    """The figure with the learning rates and table under it, the start point's inputs (in the
+    sidebar's ``land``), the share/export row; the URL.  A fragment inside ``race``: a learning
+    rate, a typed start or a click on the plot reruns only this."""
+    widgets.timed("chart", lambda: _race_chart(land), "race.chart")
+
+
+def _race_chart(land):
     if S.pop("_full_rerun", False):  # the chart was drawn first: now the whole page
         st.rerun(scope="app")
     first = S.get(rs.CHART_FIRST, False)  # the chart alone (see state.CHART_FIRST)
-    scene = rs.current()
-    L = rs.landscape(scene.landscape_key())
-    if not first:
-        scene = rs.commit(rs.scene_from_widgets(scene, L))
-        L = rs.landscape(scene.landscape_key())
-        if not S.get(FULL) and _shown(scene, L) != S.get(SHOWN):
-            st.rerun(scope="app")
-        if slots:  # (a page drawn in full: the sidebar has them)
-            race_controls(scene, L, *slots)
+    scene, L = (rs.current(), rs.landscape(rs.current().landscape_key())) if first else rs.committed()
+    if land is not None and not first:  # (a page drawn in full)
+        start_controls(L, land)
     query = to_query_string(scene)
     with Progress("race") as p:  # (shown only when this takes a while: a new run, a cold server)
         results = scene_results(scene, L, p)
@@ -212,11 +215,6 @@ def _race(slots):
     share_and_export(scene, L, results, query)
 
 
-def _shown(scene: Scene, L):
-    """What the page outside the fragment shows of the scene: the header, the link's warnings."""
-    return presets.header(scene, L), bool(S.get("_warnings"))
-
-
 def page():
     with st.sidebar:
         chart.preload()
@@ -230,17 +228,20 @@ def page():
         scene = rs.commit(rs.scene_from_widgets(scene, L))
         L = rs.landscape(scene.landscape_key())
         slots = controls(scene)
-    S[SHOWN] = _shown(scene, L)
+    S[rs.SHOWN] = rs.shown(scene, L)
     with st.container():  # one element, whatever it holds: the chart's place stays (no remount)
         widgets.link_warnings(S.get("_warnings") or [])
         if S.get("_scene_error"):
             st.warning(S.pop("_scene_error"), icon=":material/warning:")
-        header(scene, L)
-    S[FULL] = True  # (the fragment runs as part of the page: nothing to rerun)
+        info, text = presets.header(scene, L)  # the ready scene's lesson, the formula
+        if info:
+            st.info(info, icon=":material/school:")
+        st.markdown(text)
+    S[rs.FULL] = True  # (the fragment runs as part of the page: nothing to rerun)
     try:
         race(slots)
     finally:
-        S.pop(FULL, None)
+        S.pop(rs.FULL, None)
     if not first:
         rule_cards(rs.current())
     start_warm_up()

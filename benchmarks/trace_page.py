@@ -18,8 +18,9 @@ Only the samples between the input event and the drawn chart count: the profile'
 tied to performance.now() by the rerun request, seen both ways (the websocket's send, wrapped
 by bench_page.JS_WS, and the first sample inside Streamlit's ``sendBackMsg``).
 
-The server's own time for the same change comes from its log (``[timing] script``/``race``
-lines, LANDSCAPE_TIMING=1).  Writes benchmarks/results/page_trace.json and page_trace.md.
+The server's own time for the same change comes from its log (``[timing] script``, ``race``
+or ``chart`` lines, LANDSCAPE_TIMING=1: one line per rerun, its outermost part).  Writes
+benchmarks/results/page_trace.json and page_trace.md.
 
     python benchmarks/trace_page.py [--reps 3]
 """
@@ -165,7 +166,7 @@ def main():
                     with open(logs / "app.log", "rb") as f:
                         f.seek(log0)
                         text = f.read().decode(errors="replace")
-                    server = (sum(int(m) for m in re.findall(r"\[timing\] (?:script|race) (\d+) ms", text))
+                    server = (sum(int(m) for m in re.findall(r"\[timing\] (?:script|race|chart) (\d+) ms", text))
                               if pg is page else None)  # (the minimal page logs no timing)
                     if rep >= 0:
                         traces.append((name, ms, server, profile, t0, t1, sent))

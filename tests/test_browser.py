@@ -459,10 +459,11 @@ def test_slow_work_says_what_it_does_and_fast_work_shows_nothing(server, browser
         ctx.close()
 
 
-def _reruns(log) -> tuple[int, int]:
-    """The server log's rerun lines so far: (whole race page, its chart fragment alone)."""
+def _reruns(log) -> tuple[int, int, int]:
+    """The server log's rerun lines so far: (the whole race page, its controls' fragment, its
+    chart's fragment alone)."""
     text = log.read_text(errors="replace")
-    return text.count(" landscape.race: rerun"), text.count(" landscape.race.chart: rerun")
+    return tuple(text.count(f" landscape.{page}: rerun") for page in ("race", "race.controls", "race.chart"))
 
 
 def _type(page, key: str, value: str):
@@ -473,10 +474,10 @@ def _type(page, key: str, value: str):
 
 @pytest.mark.timeout(300)
 def test_the_charts_own_controls_rerun_the_chart_alone(browser, tmp_path):
-    """The start (typed, or a click on the plot) and the steps live in the sidebar but belong to
-    the chart's fragment: a change reruns the fragment alone (the server's log says which ran),
-    the sidebar's inputs show the new values, and the chart and URL follow.  Leaving the ready
-    scene changes the header too: that change reruns the whole page, once."""
+    """The start (typed, or a click on the plot) lives in the sidebar but belongs to the chart's
+    fragment, the steps to the fragment around it: a change reruns that fragment alone (the
+    server's log says which ran), the sidebar's inputs show the new values, and the chart and
+    URL follow.  Leaving the ready scene changes the header too: that reruns the page, once."""
     log = tmp_path / "server.log"
     with streamlit_server(log) as url:
         ctx, page = _open(browser, url)
@@ -494,13 +495,13 @@ def test_the_charts_own_controls_rerun_the_chart_alone(browser, tmp_path):
             _idle(page)
             assert _paths(page) != paths and title not in main.inner_text()
             assert "your own scene" in page.locator(".st-key-scene_preset input").input_value()
-            # 2. a typed start y: the fragment alone
-            full, alone = _reruns(log)
+            # 2. a typed start y: the chart's fragment alone
+            full, controls, alone = _reruns(log)
             _type(page, "start_y", "1.75")
             page.wait_for_function("() => location.search.includes('start=-1.25%2C1.75')", timeout=60_000)
             _idle(page)
-            assert _reruns(log) == (full, alone + 1)
-            # 3. a click on the plot: the fragment alone, and the sidebar shows the new start
+            assert _reruns(log) == (full, controls, alone + 1)
+            # 3. a click on the plot: the chart's fragment alone, and the sidebar shows the new start
             box = page.locator(f"{CHART} .draglayer .xy .nsewdrag").first.bounding_box()
             before = page.url
             page.mouse.move(box["x"] + 0.7 * box["width"], box["y"] + 0.3 * box["height"])
@@ -512,16 +513,26 @@ def test_the_charts_own_controls_rerun_the_chart_alone(browser, tmp_path):
             start = [float(v) for v in parse_qs(urlsplit(page.url).query)["start"][0].split(",")]
             shown = [float(page.locator(f".st-key-start_{c} input").input_value()) for c in "xy"]
             assert all(_close(a, b, rel=1e-4) for a, b in zip(shown, start)), (shown, start)
-            assert start[0] > 0 and _reruns(log) == (full, alone + 2)
-            # 4. the steps: the fragment alone; the chart's slider ends at the new count
+            assert start[0] > 0 and _reruns(log) == (full, controls, alone + 2)
+            # 4. the steps: the controls' fragment (and the chart's inside it); the chart's
+            # slider ends at the new count
             _type(page, "steps", "3000")
             page.wait_for_function("() => location.search.includes('steps=3000')", timeout=60_000)
             page.wait_for_function(JS_DRAWN, arg=CHART, timeout=DRAW_MS)
             _idle(page)
-            assert _reruns(log) == (full, alone + 3)
+            assert _reruns(log) == (full, controls + 1, alone + 2)
             assert page.locator(".st-key-steps input").input_value() == "3000"
             last = page.evaluate("(sel) => document.querySelector(sel)._transitionData._frames.at(-1).name", CHART)
             assert last == "3000"
+            # 5. a learning rate: the chart's fragment alone; the start inputs are still there
+            lr = page.locator(LRS).nth(0)
+            before = page.url
+            lr.focus()
+            lr.press("ArrowRight")
+            page.wait_for_function("(u) => window.location.href !== u", arg=before, timeout=60_000)
+            _idle(page)
+            assert _reruns(log) == (full, controls + 1, alone + 3)
+            assert [float(page.locator(f".st-key-start_{c} input").input_value()) for c in "xy"] == shown
             _shot(page, "fragment_controls")
             errors = [e for e in page.errors if e != "undefined"]
             assert errors == [], errors

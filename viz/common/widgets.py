@@ -10,6 +10,7 @@ import logging
 import math
 import os
 import sys
+import threading
 import time
 from typing import Callable
 
@@ -241,11 +242,16 @@ def link_warnings(warnings: list[str], page: str = "race"):
 def timed(what: str, fn, page: str):
     """Run ``fn`` (a page's script, or part of it) and log the rerun's line under ``page``
     (``viz.common.rerun_log``); with LANDSCAPE_TIMING set, also print its time on stderr as
-    ``[timing] <what> <ms> ms`` (what bench_page.py reads)."""
-    if not os.environ.get("LANDSCAPE_TIMING"):
+    ``[timing] <what> <ms> ms`` (what bench_page.py reads), once per rerun: a part run inside
+    another (a fragment in the page's run) prints nothing of its own."""
+    if not os.environ.get("LANDSCAPE_TIMING") or getattr(_timing, "on", False):
         return rerun_log.logged(page, fn)
-    t0 = time.perf_counter()
+    t0, _timing.on = time.perf_counter(), True
     try:
         return rerun_log.logged(page, fn)
     finally:
+        _timing.on = False
         print(f"[timing] {what} {1e3 * (time.perf_counter() - t0):.0f} ms", file=sys.stderr, flush=True)
+
+
+_timing = threading.local()

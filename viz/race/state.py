@@ -29,6 +29,8 @@ SCHED = "schedule"  # the schedule's widget key (its numbers: sched_<kind>_<name
 # it is drawn (viz/common/chart.js: the trigger "drawn", or after a few seconds if it cannot
 # draw) the whole page follows: the browser's one busy thread draws the chart first.
 CHART_FIRST = "_chart_first"
+# What the page outside the race fragments shows of the scene (see shown), and "a full run"
+SHOWN, FULL = "_race_shown", "_race_full_run"
 
 
 def widget_state(scene: Scene, L) -> dict[str, object]:
@@ -106,6 +108,24 @@ def load() -> tuple[Scene, object]:
                                                    "showing the default landscape"]
         push(defaults.landscape_change(scene, defaults.DEFAULT_LANDSCAPE))
         return current(), landscape(current().landscape_key())
+
+
+def shown(scene: Scene, L):
+    """What the page outside the race fragments shows of ``scene``: the header, whether the
+    link's warnings are up."""
+    return presets.header(scene, L), bool(S.get("_warnings"))
+
+
+def committed() -> tuple[Scene, object]:
+    """In a race fragment: the scene as the widgets now hold it, and its landscape.  When the
+    page outside the fragment would show it otherwise (``shown``), the whole page reruns (not
+    in a full run: S[FULL])."""
+    scene = current()
+    scene = commit(scene_from_widgets(scene, landscape(scene.landscape_key())))
+    L = landscape(scene.landscape_key())
+    if not S.get(FULL) and shown(scene, L) != S.get(SHOWN):
+        st.rerun(scope="app")
+    return scene, L
 
 
 def commit(new: Scene) -> Scene:
