@@ -239,6 +239,9 @@ def link_warnings(warnings: list[str], page: str = "race"):
                 "link not used as given: %s", rerun_log.safe("; ".join(warnings), 400))
 
 
+_timing = threading.local()  # .on: a timed part of this thread's rerun is running
+
+
 def timed(what: str, fn, page: str):
     """Run ``fn`` (a page's script, or part of it) and log the rerun's line under ``page``
     (``viz.common.rerun_log``); with LANDSCAPE_TIMING set, also print its time on stderr as
@@ -253,5 +256,3 @@ def timed(what: str, fn, page: str):
         _timing.on = False
         print(f"[timing] {what} {1e3 * (time.perf_counter() - t0):.0f} ms", file=sys.stderr, flush=True)
 
-
-_timing = threading.local()
