@@ -30,8 +30,10 @@ def evaluate_grid(landscape, n: int = 150):
     if not 2 <= n <= 1024:
         raise ValueError(f"grid size n={n} is out of range: valid range is [2, 1024]")
     (x0, x1), (y0, y1) = landscape.domain
-    params = {k: jnp.float32(v) for k, v in landscape.objective_params.items()}
-    bounds = tuple(jnp.float32(v) for v in (x0, x1, y0, y1))
+    # NumPy's float32 scalars: the program sees the same float32 values as from jnp.float32, and
+    # a new server's first grid skips the eager conversion's compile
+    params = {k: np.float32(v) for k, v in landscape.objective_params.items()}
+    bounds = tuple(np.float32(v) for v in (x0, x1, y0, y1))
     xs, ys, z = _grid(landscape.objective, params, bounds, n)
     z = np.asarray(z, dtype=np.float32)
     z = np.where(np.isfinite(z), z, np.nan).astype(np.float32)

@@ -26,6 +26,12 @@ Point = tuple[float, float]
 Domain = tuple[tuple[float, float], tuple[float, float]]
 
 
+def value_at_minima(f: Callable[[Any], Any], minima) -> float:
+    """The lowest of ``f`` at ``minima``, each evaluated op by op in float32 (as jnp runs it
+    eagerly; one jitted program rounds some surfaces' values differently)."""
+    return min(float(f(jnp.asarray(m, jnp.float32))) for m in minima)
+
+
 def _as_point(p: Any, what: str) -> Point:
     try:
         x, y = (float(v) for v in p)
@@ -62,7 +68,9 @@ class Landscape:
       title: human-readable name.
       latex: the formula, as LaTeX.
       lesson: one sentence on what this landscape teaches.
-      f_min: the value at the global minima (computed from ``minima`` if omitted).
+      f_min: the value at the global minima (``value_at_minima`` if omitted; a catalog
+        entry states it where it is that evaluation's exact result, tests/test_landscapes.py,
+        which spares a new server the evaluation's op-by-op compiles on its first page).
       fn: optional parametrised form ``fn(xy, params) -> scalar``; when given,
         ``f`` is ``fn(., params)`` and the runner traces ``params``.
       params: the numeric parameters passed to ``fn``.
@@ -103,8 +111,7 @@ class Landscape:
             fn, params = self.fn, self.params
             put(self, "f", lambda xy: fn(xy, params))
         if self.f_min is None and self.minima:
-            vals = [float(self.f(jnp.asarray(m, jnp.float32))) for m in self.minima]
-            put(self, "f_min", min(vals))
+            put(self, "f_min", value_at_minima(self.f, self.minima))
 
     # The runner compiles one program per `objective` (a stable function) and
     # feeds `objective_params` as traced arguments.

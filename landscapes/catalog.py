@@ -137,37 +137,37 @@ _ENTRIES = [
     dict(name="quadratic", fn=quadratic, param_specs=QUADRATIC_PARAMS,
          title="Quadratic bowl",
          latex=r"f = \tfrac12\,(u^2 + \kappa\, v^2),\quad \binom{u}{v} = R(-\theta)\binom{x}{y}",
-         domain=((-3, 3), (-3, 3)), minima=[(0, 0)], start=(-2.5, 2.0),
+         domain=((-3, 3), (-3, 3)), minima=[(0, 0)], f_min=0.0, start=(-2.5, 2.0),
          lesson="Ill-conditioning: the larger κ, the more plain gradient descent zig-zags "
                 "across the steep axis while crawling along the flat one."),
     dict(name="rosenbrock", f=rosenbrock, title="Rosenbrock's banana",
          latex=r"f = (1 - x)^2 + 100\,(y - x^2)^2",
-         domain=((-2, 2), (-1, 3)), minima=[(1, 1)], start=(-1.5, 2.0),
+         domain=((-2, 2), (-1, 3)), minima=[(1, 1)], f_min=0.0, start=(-1.5, 2.0),
          lesson="Finding the curved valley is easy; following its flat, bending floor to "
                 "the minimum is what separates optimizers."),
     dict(name="saddle", f=saddle, title="Saddle point",
          latex=r"f = x^2 - y^2 + \tfrac12 y^4",
-         domain=((-2, 2), (-2, 2)), minima=[(0, -1), (0, 1)], start=(1.8, 0.001),
+         domain=((-2, 2), (-2, 2)), minima=[(0, -1), (0, 1)], f_min=-0.5, start=(1.8, 0.001),
          lesson="At a saddle the gradient vanishes without a minimum: methods that wait for "
                 "a large gradient linger, momentum and adaptive steps escape sooner."),
     dict(name="ravine", f=ravine, title="Ravine",
          latex=r"f = 0.1\,x^2 + 10\,\bigl(y - \tfrac12 \sin x\bigr)^2",
-         domain=((-6, 6), (-3, 3)), minima=[(0, 0)], start=(-5.0, 2.0),
+         domain=((-6, 6), (-3, 3)), minima=[(0, 0)], f_min=0.0, start=(-5.0, 2.0),
          lesson="A narrow curved valley with a gentle floor: SGD bounces between the walls, "
                 "momentum averages the bounces away and glides along the floor."),
     dict(name="beale", f=beale, title="Beale",
          latex=r"f = (1.5 - x + xy)^2 + (2.25 - x + xy^2)^2 + (2.625 - x + xy^3)^2",
-         domain=((-4.5, 4.5), (-4.5, 4.5)), minima=[(3, 0.5)], start=(-1.0, -1.5),
+         domain=((-4.5, 4.5), (-4.5, 4.5)), minima=[(3, 0.5)], f_min=0.0, start=(-1.0, -1.5),
          lesson="Flat regions next to walls of 10⁵: a single learning rate is too small in "
                 "one place and explosive in the other."),
     dict(name="himmelblau", f=himmelblau, title="Himmelblau",
          latex=r"f = (x^2 + y - 11)^2 + (x + y^2 - 7)^2",
-         domain=((-5, 5), (-5, 5)), minima=_HIMMELBLAU_MINIMA, start=(0.0, 0.0),
+         domain=((-5, 5), (-5, 5)), minima=_HIMMELBLAU_MINIMA, f_min=0.0, start=(0.0, 0.0),
          lesson="Four equally good minima: which one you reach depends on where you start "
                 "and on the optimizer's path, not only on the landscape."),
     dict(name="rastrigin", f=rastrigin, title="Rastrigin",
          latex=r"f = 20 + \sum_{i} \bigl(x_i^2 - 10\cos 2\pi x_i\bigr)",
-         domain=((-5.12, 5.12), (-5.12, 5.12)), minima=[(0, 0)], start=(3.2, 4.1),
+         domain=((-5.12, 5.12), (-5.12, 5.12)), minima=[(0, 0)], f_min=0.0, start=(3.2, 4.1),
          lesson="An egg-crate of local minima on a bowl: gradient methods stop in the nearest "
                 "dimple unless noise or big steps carry them over the ridges."),
     dict(name="ackley", f=ackley, title="Ackley",
@@ -177,12 +177,12 @@ _ENTRIES = [
                 "visible to a method that averages over the bumps."),
     dict(name="booth", f=booth, title="Booth",
          latex=r"f = (x + 2y - 7)^2 + (2x + y - 5)^2",
-         domain=((-10, 10), (-10, 10)), minima=[(1, 3)], start=(-8.0, -8.0),
+         domain=((-10, 10), (-10, 10)), minima=[(1, 3)], f_min=0.0, start=(-8.0, -8.0),
          lesson="A plain, tilted bowl (curvatures 2 and 18, so κ = 9, like the default quadratic): "
                 "every reasonable optimizer gets there, a baseline to compare the hard cases with."),
     dict(name="matyas", f=matyas, title="Matyas",
          latex=r"f = 0.26\,(x^2 + y^2) - 0.48\,xy",
-         domain=((-10, 10), (-10, 10)), minima=[(0, 0)], start=(-8.0, 6.0),
+         domain=((-10, 10), (-10, 10)), minima=[(0, 0)], f_min=0.0, start=(-8.0, 6.0),
          lesson="A flat, diagonal valley: the gradient is small along it, so steps shrink just "
                 "where the path is longest."),
     dict(name="six_hump_camel", f=six_hump_camel, title="Six-hump camel",
@@ -199,7 +199,7 @@ _ENTRIES = [
     dict(name="goldstein_price", f=goldstein_price, title="Goldstein-Price",
          latex=r"f = [1 + (x+y+1)^2(19 - 14x + 3x^2 - 14y + 6xy + 3y^2)]\,"
                r"[30 + (2x-3y)^2(18 - 32x + 12x^2 + 48y - 36xy + 27y^2)]",
-         domain=((-2, 2), (-2, 2)), minima=[(0, -1)], start=(-1.5, 1.5),
+         domain=((-2, 2), (-2, 2)), minima=[(0, -1)], f_min=3.0, start=(-1.5, 1.5),
          lesson="Values spanning six decades: without a log colour scale you see nothing, "
                 "and without adaptive steps the gradient's size swings as wildly."),
     dict(name="cliff", f=cliff, title="Cliff",
@@ -210,7 +210,7 @@ _ENTRIES = [
                 "iterate away unless the gradient is clipped."),
     dict(name="plateau", f=plateau, title="Plateau",
          latex=r"f = 1 - e^{-(x^2 + y^2)}",
-         domain=((-3, 3), (-3, 3)), minima=[(0, 0)], start=(2.2, 1.6),
+         domain=((-3, 3), (-3, 3)), minima=[(0, 0)], f_min=0.0, start=(2.2, 1.6),
          lesson="Vanishing gradients: on the plain the slope is almost zero, so plain SGD "
                 "barely moves while methods that normalise the step walk straight in."),
     dict(name="two_basin", f=two_basin, title="Two basins",
