@@ -8,9 +8,7 @@ from __future__ import annotations
 import gc
 import logging
 import threading
-import tomllib
 import weakref
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,8 +19,6 @@ from landscapes import compiled, expression
 from viz.common import bootstrap, rerun_log
 from viz.common.caching import cached_by_key
 from viz.common.lru import MEMOS, Memo, deep_size
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_a_memo_is_bounded_in_bytes_and_in_entries():
@@ -202,38 +198,6 @@ def test_a_logged_rerun_that_computed_trims_when_the_server_is_large(monkeypatch
     for t in [t for t in threading.enumerate() if t.name == "malloc-trim"]:
         t.join(10)
     assert bootstrap._last_trim[0] > before
-
-
-def test_the_full_garbage_collection_waits_for_an_idle_server(monkeypatch):
-    """Streamlit's full collection after every script run is off (.streamlit/config.toml: it
-    held the GIL while the run's messages went out); the server's own runs once no rerun has
-    ended for IDLE_GC_S, in a thread: cyclic garbage outlives the rerun, then it is freed."""
-    with open(ROOT / ".streamlit" / "config.toml", "rb") as f:
-        assert tomllib.load(f)["runner"]["postScriptGC"] is False
-
-    class Node:
-        pass
-    monkeypatch.setattr(bootstrap, "IDLE_GC_S", 0.0)
-    for t in [t for t in threading.enumerate() if t.name == "gc-when-idle"]:
-        t.join(10)  # an earlier rerun's collector (another test's) first
-    monkeypatch.setattr(bootstrap, "IDLE_GC_S", 600.0)  # a busy server
-    gc.disable()  # (Python's own collections, by allocation counts, would free it too)
-    try:
-        a = Node()
-        a.me = a  # a cycle: only a collection frees it
-        freed = weakref.ref(a)
-        del a
-        rerun_log.logged("page", lambda: None)
-        rerun_log.logged("page", lambda: None)
-        waiting = [t for t in threading.enumerate() if t.name == "gc-when-idle"]
-        assert len(waiting) == 1  # one collector, however many reruns
-        waiting[0].join(0.5)
-        assert freed() is not None and waiting[0].is_alive()
-        monkeypatch.setattr(bootstrap, "IDLE_GC_S", 0.0)  # now idle long enough
-        waiting[0].join(10)
-        assert freed() is None and not waiting[0].is_alive()
-    finally:
-        gc.enable()
 
 
 _HOLES = """

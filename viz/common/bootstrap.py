@@ -22,19 +22,11 @@ still looks as large as its peak.  :func:`limit_arenas` caps the arenas at 2,
 rerun's compiles and trajectories leave 200-300 MB of freed heap) while the process holds more
 than ``TRIM_ABOVE_MB``, in a thread of its own so no visitor waits for it (a trim of a ~800 MB
 heap takes ~0.1-0.4 s of one core, hence not below that), and otherwise at most every
-``TRIM_EVERY_S``.
-
-Python's full garbage collection: Streamlit runs one after every script run (its
-``runner.postScriptGC``), ~35-50 ms holding the GIL while the run's last messages are still
-going out, and a learning rate's change then reached the chart ~20 ms later (median of 16
-changes: 114-120 ms with it, 95-96 ms without).  .streamlit/config.toml turns it off, and
-:func:`collect_when_idle` runs the same collection once the server has had no rerun for
-``IDLE_GC_S`` (Python's own collections, by allocation counts, run as always)."""
+``TRIM_EVERY_S``."""
 
 from __future__ import annotations
 
 import ctypes
-import gc
 import logging
 import os
 import tempfile
@@ -44,7 +36,6 @@ import time
 CACHE_DIR = os.environ.get("LANDSCAPE_JAX_CACHE_DIR") or os.path.join(tempfile.gettempdir(),
                                                                       "loss-landscape-jax-cache")
 TRIM_EVERY_S = 20.0
-IDLE_GC_S = 2.0  # a full garbage collection once no rerun has ended for this long
 TRIM_ABOVE_MB = 640  # a heavy rerun (~300 MB for a moment) then still fits in 1 GB
 XLA_FLAG = "--xla_cpu_use_fusion_emitters=false"
 MMAP_THRESHOLD = 4 << 20  # bytes: blocks this large get pages of their own (see limit_mmap_threshold)
@@ -112,36 +103,6 @@ def trim_after(heavy: bool) -> None:
         finally:
             _trimming.release()
     threading.Thread(target=run, name="malloc-trim", daemon=True).start()
-
-
-_last_rerun = [0.0]
-_collector: list[threading.Thread | None] = [None]
-_collector_lock = threading.Lock()
-
-
-def collect_when_idle() -> None:
-    """After a rerun: a full garbage collection (and a trim, at most every TRIM_EVERY_S) once
-    no rerun has ended for IDLE_GC_S, in a background thread (one at a time)."""
-    with _collector_lock:
-        _last_rerun[0] = time.monotonic()
-        if _collector[0] is None:
-            _collector[0] = threading.Thread(target=_collect_later, name="gc-when-idle", daemon=True)
-            _collector[0].start()
-
-
-def _collect_later():
-    while True:
-        with _collector_lock:
-            wait = _last_rerun[0] + IDLE_GC_S - time.monotonic()
-            if wait <= 0:
-                _collector[0] = None  # (a rerun from now on starts another)
-                break
-        time.sleep(min(wait, 0.25))
-    t0 = time.perf_counter()
-    found = gc.collect(2)
-    logging.getLogger("landscape.memory").debug("gc.collect %.0f ms, %d objects found",
-                                                1e3 * (time.perf_counter() - t0), found)
-    trim_memory()
 
 
 def rss_mb() -> float:

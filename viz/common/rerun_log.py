@@ -116,7 +116,6 @@ def logged(page: str, fn: Callable[[], T]) -> T:
             log.info(line(r))
         from viz.common import bootstrap
         bootstrap.trim_after(bool(r.computed) or _programs_made() > r.programs0)
-        bootstrap.collect_when_idle()
 
 
 def configure() -> int:
