@@ -78,3 +78,15 @@ def test_a_server_freezes_its_imports_once_and_still_collects_new_garbage(tmp_pa
     out = subprocess.run([sys.executable, "-c", _SERVER_GC], env=env, cwd=ROOT, capture_output=True,
                          text=True, timeout=300)
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
+
+
+def test_a_page_run_by_apptest_freezes_nothing(tmp_path):
+    """The tests' own processes (AppTest runs app.py in them) keep Python's collector as it is:
+    a test may wait for a cycle made before the first page to be collected."""
+    code = ("import gc\nfrom streamlit import config\nconfig.set_option('global.appTest', True)\n"
+            "from viz.common import bootstrap\nbootstrap.setup()\nprint(gc.get_freeze_count())\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("LANDSCAPE_NO_WARMUP", "XLA_FLAGS")}
+    env.update(PYTHONPATH=str(ROOT), LANDSCAPE_JAX_CACHE_DIR=str(tmp_path / "cache"))  # (as a server)
+    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0 and out.stdout.strip() == "0", out.stderr[-2000:]

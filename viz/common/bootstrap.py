@@ -23,12 +23,13 @@ rerun's compiles and trajectories leave 200-300 MB of freed heap) while the proc
 than ``TRIM_ABOVE_MB``, in a thread of its own so no visitor waits for it (a trim of a ~800 MB
 heap takes ~0.1-0.4 s of one core, hence not below that), and otherwise at most every
 ``TRIM_EVERY_S``.  :func:`freeze_imports` takes the imported modules out of Python's full
-collections, which Streamlit runs after every script run (~35-50 ms -> ~3-5 ms each)."""
+collections, which Streamlit runs after every script run (~35-50 ms -> ~3-6 ms each)."""
 
 from __future__ import annotations
 
 import ctypes
 import gc
+import importlib
 import logging
 import os
 import tempfile
@@ -159,23 +160,34 @@ _frozen = [False]
 
 
 def freeze_imports() -> bool:
-    """Once per process: Python's collector stops scanning what exists now (the imported
-    modules: ~144,000 objects once JAX is in); True when it froze.  Streamlit runs a full
-    collection after every script run (``runner.postScriptGC``), holding the GIL while the
-    run's last messages go out: ~35-50 ms on this machine with JAX, Streamlit and Plotly
-    loaded, ~3-5 ms once they are frozen.  Frozen objects are never collected: only the
-    imports, which live as long as the process, are frozen."""
+    """Once per server process: Python's collector stops scanning what exists now (JAX,
+    Streamlit, Plotly and the rest of the imports: ~144,000 objects); True when it froze.
+    Streamlit runs a full collection after every script run (``runner.postScriptGC``), holding
+    the GIL while the run's last messages go out: ~35-50 ms on this machine with those loaded,
+    ~3-6 ms once they are frozen.  Frozen objects are never collected: only what the imports
+    made, which lives as long as the process.  No collection first (~50 ms of a new server's
+    first page: the imports leave little garbage)."""
     if _frozen[0]:
         return False
     _frozen[0] = True
-    gc.collect()
+    importlib.import_module("jax")  # (the bulk of it; the pages import it anyway)
     gc.freeze()
     return True
+
+
+def _under_app_test() -> bool:
+    """Streamlit's AppTest (the tests run pages in their own process: nothing of it frozen)."""
+    try:
+        from streamlit import config
+        return bool(config.get_option("global.appTest"))
+    except Exception:  # noqa: BLE001
+        return False
 
 
 def setup():
     """What the server needs before the first page runs (app.py calls it on every script run;
     it is idempotent)."""
-    if configure_jax():  # (JAX imported: the bulk of what a server imports)
-        freeze_imports()
+    configure_jax()
     configure_process()
+    if not _under_app_test():
+        freeze_imports()
