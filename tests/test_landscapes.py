@@ -58,16 +58,15 @@ def test_metadata(name):
     assert landscapes.get(name) is L
 
 
-@pytest.mark.parametrize("name", NAMES)
+STATED_F_MIN = [e["name"] for e in landscapes.catalog._ENTRIES if "f_min" in e]
+
+
+@pytest.mark.parametrize("name", STATED_F_MIN)
 def test_a_stated_f_min_is_what_evaluating_the_minima_gives(name):
-    """Where the catalog states f* (sparing a server the evaluation's compiles), it is, bit for
-    bit, what the op-by-op evaluation at the minima gives, for every parameter value tried:
-    a shared link's f − f* is the same either way."""
-    L = landscapes.get(name)
-    stated = {e["name"]: e for e in landscapes.catalog._ENTRIES}[name].get("f_min")
-    if stated is None:
-        assert L.f_min == value_at_minima(L.f, L.minima)
-        return
+    """Where the catalog states f* (sparing a server the evaluation's compiles: 11 surfaces, the
+    default page's Rosenbrock among them), it is, bit for bit, what the op-by-op evaluation at
+    the minima gives, for every parameter value tried: a shared link's f − f* is the same."""
+    assert len(STATED_F_MIN) >= 11 and "rosenbrock" in STATED_F_MIN
     specs = landscapes.param_specs(name)
     values = itertools.product(*[np.linspace(p.low, p.high, 6) for p in specs])
     for params in [{}] + [dict(zip([p.name for p in specs], map(float, v))) for v in values]:
