@@ -196,7 +196,7 @@ def _race_chart(land):
     if S.pop("_full_rerun", False):  # the chart was drawn first: now the whole page
         st.rerun(scope="app")
     first = S.get(rs.CHART_FIRST, False)  # the chart alone (see state.CHART_FIRST)
-    scene, L = (rs.current(), rs.landscape(rs.current().landscape_key())) if first else rs.committed()
+    scene, L = rs.load() if first else rs.committed()
     if land is not None and not first:  # (a page drawn in full)
         start_controls(L, land)
     query = to_query_string(scene)

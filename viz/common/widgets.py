@@ -255,4 +255,3 @@ def timed(what: str, fn, page: str):
     finally:
         _timing.on = False
         print(f"[timing] {what} {1e3 * (time.perf_counter() - t0):.0f} ms", file=sys.stderr, flush=True)
-

@@ -75,7 +75,8 @@ def push(scene: Scene):
     S["_scene"] = scene
 
 
-# the widgets the race fragments draw (app_pages/race.py: race_controls, start_controls), and lp_<landscape>_<name>
+# the widgets the race fragments draw (app_pages/race.py: race_controls, start_controls), and
+# lp_<landscape>_<name>
 RACE_KEYS = frozenset({"start_x", "start_y", "steps", "span", "view", "panels", "tol", "log_steps"})
 
 
