@@ -63,7 +63,7 @@ OUT = ROOT / "benchmarks" / "results"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
-CHART = ".st-key-main_chart .js-plotly-plot"
+CHART = ".st-key-main_chart .lle-chart"  # (the main figure; the side plots: .lle-side)
 VIEWPORT = {"width": 1500, "height": 1100}
 
 JS_SIG = """(sel) => {

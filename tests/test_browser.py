@@ -26,7 +26,7 @@ DRAW_MS = 180_000  # a cold server compiles the default scene's programs (JAX) o
 # --- JS run in the page -------------------------------------------------------------------
 
 # The main chart (Streamlit gives its container the widget key's class).
-CHART = ".st-key-main_chart .js-plotly-plot"
+CHART = ".st-key-main_chart .lle-chart"  # (the main figure; the side plots: .lle-side)
 FIRST_RUN = 2  # the first run's path trace (after the colour bar's and the click grid's)
 
 # The main plot's trajectories: the line traces of the runs on the contour's axes (the side
@@ -54,8 +54,9 @@ JS_DRAWN = """(sel) => {
 # What the chart shows, as drawn: every line's SVG path, every marker's place, the legend's
 # and the axes' texts (two pages that show the same figure at the same size draw the same).
 JS_DRAWING = """(sel) => {
-  const g = document.querySelector(sel);
-  const all = (q, f) => [...g.querySelectorAll(q)].map(f);
+  const g = document.querySelector(sel);  // (the side plots: a second figure beside it, chart.js)
+  const all = (q, f) => [...g.parentElement.querySelectorAll('.js-plotly-plot')].flatMap(
+    p => [...p.querySelectorAll(q)].map(f));
   return {lines: all('.scatterlayer .trace path.js-line', e => e.getAttribute('d')),
           points: all('.scatterlayer .trace .points path', e => e.getAttribute('transform')),
           legend: [...g.parentElement.querySelectorAll('.lle-legend-item')].map(e => e.textContent),
@@ -106,7 +107,8 @@ def _numbers(frames) -> list:
 
 
 def _frames_of(url: str) -> list:
-    """The main figure's frames for the scene at ``url``, built in Python (no Streamlit)."""
+    """The main figure's frames for the scene at ``url`` as the page holds them, built in Python
+    (no Streamlit)."""
     import numpy as np
 
     from viz.race import compute, figures, metrics
@@ -117,7 +119,12 @@ def _frames_of(url: str) -> list:
     grid = compute.grid_of(scene.landscape_key())
     results = compute.run_scene(scene, L)
     ref = metrics.reference(L, results, float(np.nanmin(grid[2])))
-    return figures.main_figure(scene, L, grid, results, scene.labels(), ref).spec["frames"]
+    spec = figures.main_figure(scene, L, grid, results, scene.labels(), ref).spec
+    # the page draws the side plots as a figure of their own (chart.js splitSpec): its frames
+    # leave out their traces (named, unchanged, in Python's)
+    n = next((j for j, t in enumerate(spec["data"]) if t.get("xaxis", "x") != "x"), len(spec["data"]))
+    return [dict(f, traces=[t for t in f["traces"] if t < n], data=[e for t, e in zip(f["traces"], f["data"]) if t < n])
+            for f in spec["frames"]]
 
 
 # The data coordinates of a pixel (relative to the main plot area), and the main plot's span.
@@ -292,14 +299,16 @@ def test_draw_play_change_and_share(server, browser):
         assert abs(start[0] - want[0]) <= span[0] / 17 and abs(start[1] - want[1]) <= span[1] / 17, (start, want)
         _shot(page, "5_clicked_start")
         # 6. the legend (HTML, viz/common/chart.js) still toggles a run after all this (a click hides
-        # run 1, another shows it)
+        # run 1, another shows it), its curves in the side plots (a figure of their own) too
         item = page.locator(".st-key-main_chart .lle-legend-item").first
+        run1 = """([sel, want]) => { const t = document.querySelector(sel)._fullData[%d];
+          const side = document.querySelector('.st-key-main_chart .lle-side')._fullData
+            .filter(u => u.legendgroup === t.legendgroup);
+          return side.length === 3 && [t, ...side].every(u => u.visible === want); }""" % FIRST_RUN
         item.click()
-        page.wait_for_function(f"(sel) => document.querySelector(sel)._fullData[{FIRST_RUN}].visible === 'legendonly'",
-                               arg=CHART, timeout=10_000)
+        page.wait_for_function(run1, arg=[CHART, "legendonly"], timeout=10_000)
         item.click()
-        page.wait_for_function(f"(sel) => document.querySelector(sel)._fullData[{FIRST_RUN}].visible === true",
-                               arg=CHART, timeout=10_000)
+        page.wait_for_function(run1, arg=[CHART, True], timeout=10_000)
         # 7. two quick moves of run 3's learning rate: the page ends on the second (each
         # message carries every run's rate), and the control is not reset on the way
         lr = page.locator(LRS).nth(2)

@@ -66,12 +66,17 @@ function plan(prev, next) {
   if (!prev || prev.layout !== next.layout || prev.frames !== next.frames ||
       prev.traces.length !== next.traces.length ||
       Object.keys(prev.alone).join() !== Object.keys(next.alone).join()) return null;
-  const traces = [];
+  const changed = [];
   for (let j = 0; j < next.traces.length; j++) {
     if (next.traces[j] === prev.traces[j]) continue;
     if (next.skeletons[j] !== prev.skeletons[j]) return null;
-    traces.push(j);
+    changed.push(j);
   }
+  // Plotly.animate puts the SVG groups of the traces it re-plots in their order (d3's order()),
+  // which moves any trace between two of them in front of them (a new start re-plots the runs
+  // and the start marker: the minimum's star went under the paths): re-plot one unbroken range.
+  const traces = [];
+  for (let j = changed[0]; changed.length && j <= changed[changed.length - 1]; j++) traces.push(j);
   const ranges = {};
   for (const k of Object.keys(next.ranges)) {
     if (JSON.stringify(next.ranges[k]) !== JSON.stringify(prev.ranges[k])) ranges[k + ".range"] = next.ranges[k];
@@ -223,6 +228,71 @@ function buildFrames(spec) {  // spec.frames from spec.lle_frames (in place)
   });
 }
 
+// --- the side plots: a second figure over the first ------------------------------------------
+// Python sends one figure: the landscape with the runs, and the side plots (traces on axes x2,
+// x3, ...: after all the others) to its right.  The page draws the side plots as a second Plotly
+// figure of the same size laid over the first (the same paper coordinates, transparent
+// backgrounds, pointer events only on its plot areas: it looks and works as one figure), because
+// Plotly's work per update grows with the traces and subplots of the figure it updates: a
+// moved learning rate re-plots the run's path in a figure of 20 traces and its curves in one of
+// 24, and a new side-plot range redraws the side plots, not the landscape's 324 click markers.
+
+const SIDE_AXIS = /^[xy]axis\d+$/;  // xaxis2, yaxis3, ... (the main plot's are xaxis and yaxis)
+const SIDE_KEYS = ["font", "height", "margin", "hovermode", "hoverlabel", "uirevision", "annotations"];
+const CLEAR = "rgba(0,0,0,0)";
+
+// {main, side, n, at}: the figure without the side plots (its first n traces) and the side plots
+// alone (null when there are none), their traces run by run (Python's go plot by plot; the
+// drawing is the same: a run's curves are in different plots), so that one run's curves are
+// next to each other (see plan); at[j]: where the figure's trace n + j is in the side plots'.
+function splitSpec(spec) {
+  const n = spec.data.findIndex((t) => t.xaxis && t.xaxis !== "x");
+  if (n < 0 || spec.data.slice(n).some((t) => !t.xaxis || t.xaxis === "x")) return { main: spec, side: null, n: spec.data.length, at: [] };
+  const main = { data: spec.data.slice(0, n), layout: {} };
+  const groups = new Map();  // a run's legend group -> its curves' indices, in Python's order
+  spec.data.slice(n).forEach((t, j) => {
+    const g = t.legendgroup || "trace" + j;
+    if (!groups.has(g)) groups.set(g, []);
+    groups.get(g).push(j);
+  });
+  const order = [...groups.values()].flat();
+  const at = [];
+  order.forEach((j, k) => { at[j] = k; });
+  const side = { data: order.map((j) => spec.data[n + j]),
+                 layout: { showlegend: false, paper_bgcolor: CLEAR, plot_bgcolor: CLEAR } };
+  for (const [k, v] of Object.entries(spec.layout)) {
+    if (SIDE_AXIS.test(k)) side.layout[k] = v;
+    else if (k !== "annotations") main.layout[k] = v;
+  }
+  for (const k of SIDE_KEYS) if (k in spec.layout) side.layout[k] = spec.layout[k];
+  if (spec.frames) {  // each frame names the runs' traces and one unchanged ({}) trace per side plot
+    main.frames = spec.frames.map((f) => {
+      const keep = f.traces.map((t, m) => m).filter((m) => f.traces[m] < n);
+      return { name: f.name, traces: keep.map((m) => f.traces[m]), data: keep.map((m) => f.data[m]) };
+    });
+  }
+  return { main, side, n, at };
+}
+
+// How figure part ``spec`` is to be drawn in ``g``: its quick update (plan) or null (Plotly.react).
+function planPart(g, spec) {
+  const keys = keysOf(spec);
+  const step = g.__lleMoved ? null : plan(g.__lleKeys, keys);
+  g.__lleKeys = keys;
+  return step;
+}
+
+function drawPart(Plotly, g, spec, step, config) {
+  return step ? quick(Plotly, g, spec, step)
+              : Plotly.react(g, { data: spec.data, layout: spec.layout, frames: spec.frames || [], config });
+}
+
+function clearPart(Plotly, g) {
+  g.__lleKeys = null;
+  if (g.data) Plotly.purge(g);
+  g.style.marginTop = "";
+}
+
 // --- the legend ---------------------------------------------------------------------------
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -292,8 +362,10 @@ function drawLegend(Plotly, gd, box, data) {
   const show = (which, visible) => {  // which: the entries to show (visible) or hide
     for (const e of which) (visible ? hidden.delete(keyOf(e.trace)) : hidden.add(keyOf(e.trace)));
     const members = which.flatMap((e) => e.members);
-    return members.length ? Plotly.restyle(gd, { visible: visible ? true : "legendonly" }, members)
-                          : Promise.resolve();
+    const { n, at } = gd.__lleSplit, update = { visible: visible ? true : "legendonly" };
+    const main = members.filter((k) => k < n), side = members.filter((k) => k >= n).map((k) => at[k - n]);
+    return Promise.all([main.length && Plotly.restyle(gd, update, main),
+                        side.length && Plotly.restyle(gd.__lleSide, update, side)]);
   };
   box.replaceChildren(...items.map((e) => {
     const item = document.createElement("button");
@@ -428,12 +500,14 @@ function reportDrawn(gd) {
 export default function (component) {
   const { parentElement, setTriggerValue } = component;
   const gd = parentElement.querySelector(".lle-chart");
+  const side = parentElement.querySelector(".lle-side");
   const legend = parentElement.querySelector(".lle-legend");
   const message = parentElement.querySelector(".lle-chart-message");
   const note = parentElement.querySelector(".lle-note");
   const lrs = parentElement.querySelector(".lle-lrs");
   const table = parentElement.querySelector(".lle-table");
-  if (!gd) return;
+  if (!gd || !side) return;
+  gd.__lleSide = side;
   gd.__lleSend = setTriggerValue;  // the click handler (bound once) uses the latest one
   if (!gd.__lleTimer) gd.__lleTimer = setTimeout(() => reportDrawn(gd), DRAWN_WAIT_MS);
   if (component.data === gd.__lleBytes) return;  // the same bytes: nothing to parse
@@ -469,12 +543,13 @@ export default function (component) {
     drawTable(table, data.table);
   };
   if (!data.spec) {  // no plot here (the 3-D view draws its own): the controls and the table
-    gd.__lleKeys = null;
+    gd.__lleKeys = side.__lleKeys = null;
     if (gd.__lleDrawn) {
       gd.__lleDrawn = false;
       window.llePlotly.then((Plotly) => {
         if (gd.__lleDrawn) return;  // a figure came back meanwhile
         Plotly.purge(gd);  // (and its event handlers: bound again with the next figure)
+        clearPart(Plotly, side);
         gd.__lleBound = false;
       });
     }
@@ -489,15 +564,21 @@ export default function (component) {
       rememberArrayAttributes(Plotly);
       const spec = data.spec;
       spec.layout = Object.assign({}, spec.layout, { showlegend: false });  // (drawLegend)
-      const keys = keysOf(spec);
-      const step = gd.__lleMoved ? null : plan(gd.__lleKeys, keys);
-      gd.__lleKeys = keys;
+      const parts = splitSpec(spec);
+      const step = planPart(gd, parts.main);
+      const sideStep = parts.side && planPart(side, parts.side);
       keepHidden(gd, spec);  // (after the keys: they compare what Python sent)
       performance.mark(step ? "lle-chart-quick" : "lle-chart-react");
-      const drawn = step
-        ? quick(Plotly, gd, spec, step)
-        : Plotly.react(gd, { data: spec.data, layout: spec.layout, frames: spec.frames || [],
-                             config: Object.assign({ responsive: true }, data.config || {}) });
+      const config = Object.assign({ responsive: true }, data.config || {});
+      gd.__lleSplit = parts;
+      const mainDrawn = drawPart(Plotly, gd, parts.main, step, config);
+      let sideDrawn = null;
+      if (parts.side) {
+        side.style.marginTop = -spec.layout.height + "px";  // (over the main figure)
+        sideDrawn = drawPart(Plotly, side, parts.side, sideStep,
+                             Object.assign({}, config, { displayModeBar: false }));
+      } else clearPart(Plotly, side);
+      const drawn = Promise.all([mainDrawn, sideDrawn]);
       gd.__lleMoved = false;
       gd.__lleDrawn = true;
       drawLegend(Plotly, gd, legend, spec.data);

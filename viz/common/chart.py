@@ -36,11 +36,13 @@ _JS = _LOADER + "\n" + (_HERE / "chart.js").read_text(encoding="utf-8")
 _HTML = ('<div class="lle-chart-message" role="status"></div>'
          '<div class="lle-legend" aria-label="legend: click a run to hide or show it"></div>'
          '<div class="lle-chart"></div>'
+         '<div class="lle-side"></div>'  # the side plots, over the chart (chart.js: splitSpec)
          '<p class="lle-note"></p>'
          '<div class="lle-lrs" role="group" aria-label="learning rates"></div>'
          '<div class="lle-table"></div>')
 _CSS = """
 .lle-chart-message:empty { display: none; } .lle-chart-message { color: #a00; }
+.lle-side, .lle-side .plot-container, .lle-side .svg-container { position: relative; pointer-events: none; }
 .lle-legend { display: flex; flex-wrap: wrap; gap: 0.1rem 1.1rem; padding: 0 0 0.3rem 3.5rem;
               font: 15px Arial, Helvetica, sans-serif; color: #111; min-height: 1.6rem; }
 .lle-legend-item { display: inline-flex; align-items: center; gap: 0.35rem; border: 0; padding: 0;
