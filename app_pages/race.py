@@ -74,19 +74,6 @@ def race_controls(scene: Scene, L, land, view):
         view_controls(scene)
 
 
-def start_controls(L, land):
-    """The start point's inputs, drawn by the chart's fragment (a click on the plot sets them)."""
-    with land:
-        c1, c2 = st.columns(2)
-        (x0, x1), (y0, y1) = L.domain
-        c1.number_input("start x", min_value=float(x0), max_value=float(x1), key="start_x",
-                        format="%g", step=float(f"{(x1 - x0) / 100:.1g}"))
-        c2.number_input("start y", min_value=float(y0), max_value=float(y1), key="start_y",
-                        format="%g", step=float(f"{(y1 - y0) / 100:.1g}"))
-        st.button("Reset start", key="reset_start", on_click=rs.on_reset_start,
-                  help="Back to the landscape's default start.  Tip: click on the plot to start there.")
-
-
 def run_controls(scene: Scene):
     st.caption("Learning rates: the sliders under the figure. Here: each run's optimizer "
                "and its other hyperparameters.")
@@ -181,32 +168,30 @@ def race(slots=()):
 def _race(slots):
     if not S.get(rs.CHART_FIRST, False) and slots:  # (a page drawn in full: the sidebar has them)
         race_controls(*rs.committed(), *slots)
-    race_chart(slots[0] if slots else None)
+    race_chart()
 
 
 @st.fragment
-def race_chart(land=None):
-    """The figure with the learning rates and table under it, the start point's inputs (in the
-    sidebar's ``land``), the share/export row; the URL.  A fragment inside ``race``: a learning
-    rate, a typed start or a click on the plot reruns only this."""
-    widgets.timed("chart", lambda: _race_chart(land), "race.chart")
+def race_chart():
+    """The figure with the start point's inputs, the learning rates and the table under it
+    (one element, viz.common.chart), the share/export row; the URL.  A fragment inside
+    ``race``: a learning rate, a typed start or a click on the plot reruns only this."""
+    widgets.timed("chart", _race_chart, "race.chart")
 
 
-def _race_chart(land):
+def _race_chart():
     if S.pop("_full_rerun", False):  # the chart was drawn first: now the whole page
         st.rerun(scope="app")
     first = S.get(rs.CHART_FIRST, False)  # the chart alone (see state.CHART_FIRST)
     scene, L = rs.load() if first else rs.committed()
-    if land is not None and not first:  # (a page drawn in full)
-        start_controls(L, land)
     query = to_query_string(scene)
     with Progress("race") as p:  # (shown only when this takes a while: a new run, a cold server)
         results = scene_results(scene, L, p)
         spec_3d, data = drawn(query, scene, results, p)
     if spec_3d is not None:
         st.plotly_chart(SpecFigure(spec_3d), key="main_chart_3d", theme=None, config=CHART_CONFIG)
-    chart.plotly_chart(data, key="main_chart", on_click=rs.on_click,
-                       on_drawn=rs.on_drawn, on_lr=rs.on_lr, on_resync=on_resync)
+    chart.plotly_chart(data, key="main_chart", on_click=rs.on_click, on_drawn=rs.on_drawn,
+                       on_lr=rs.on_lr, on_start=rs.on_start, on_resync=on_resync)
     widgets.sync_url(encode(scene))  # (after the chart: the browser takes it with the chart's data)
     if first:
         return

@@ -8,7 +8,8 @@ Writes benchmarks/results/page.json and page.md and prints the table.
     each a value no visitor asked for before, so the runs really recompute:
     - "lr": focus run k's learning-rate range input (k = rep mod 8, under the figure) and press
       ArrowRight: one notch up (each run only moves up): one run, a fragment rerun;
-    - "start": type a new start x (-1.49, -1.48, ...) and press Enter: all 8 runs, a full rerun;
+    - "start": type a new start x (-1.49, -1.48, ...) in the chart's start inputs and press
+      Enter: all 8 runs, the chart's fragment;
     - "click": click the plot at a point of its click grid not chosen before: all 8 runs;
     - "steps": type a new step count (10,074, 10,111, ...) and press Enter: all 8 runs;
     - "remove": the run editor's "Remove this run" (8 runs -> 7; nothing recomputes);
@@ -454,7 +455,8 @@ def main():
             actions = [  # (key, page, its byte counter, prepare(rep) -> (action, predicate, arg))
                 ("change_lr", pa, app_bytes, lr),
                 ("change_minimal", pm, mini_bytes, lambda rep: minimal()),
-                ("change_start", pa, app_bytes, typed(".st-key-start_x input", lambda rep: f"{-1.49 + 0.01 * (rep + 1):g}")),
+                ("change_start", pa, app_bytes, typed(".st-key-main_chart .lle-start input[name=x]",
+                                                      lambda rep: f"{-1.49 + 0.01 * (rep + 1):g}")),
                 ("change_click", pa, app_bytes, click),
                 ("change_steps", pa, app_bytes, typed(".st-key-steps input", lambda rep: str(10_000 + 37 * (rep + 2)))),
                 ("change_minimal", pm, mini_bytes, lambda rep: minimal()),

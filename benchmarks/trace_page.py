@@ -129,7 +129,7 @@ def main():
                 return on_chart(lambda: box.press("ArrowRight"))
 
             def start(rep):
-                box = page.locator(".st-key-start_x input")
+                box = page.locator(".st-key-main_chart .lle-start input[name=x]")
                 box.fill(f"{-1.3 + 0.01 * rep:g}")
                 return on_chart(lambda: box.press("Enter"))
 

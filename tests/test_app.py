@@ -22,7 +22,8 @@ from viz.common.lru import Memo
 from viz.race import figures
 from viz.race import presets
 from viz.race.link import decode, encode
-from viz.race.scene import Scene
+from viz.race import compute
+from viz.race.scene import RESET, Scene, landscape_domain, start_from_input
 
 MAX_BYTES = 1_500_000
 
@@ -99,6 +100,19 @@ def move_lr(at: AppTest, i: int, value: float) -> AppTest:
     sent["values"][i] = value
     for key, v in chart.lr_changes(sent, scene_of(at)).items():
         at.session_state[key] = v
+    return at.run()
+
+
+def type_start(at: AppTest, value) -> AppTest:
+    """Type a start under the chart (or reset it) as its inputs do: chart.js sends the trigger
+    value "start" ({x, y}, or {reset: true}) and viz.race.state.on_start keeps what
+    viz.race.scene.start_from_input accepts, writing the start's session state (AppTest cannot
+    send a component's trigger; tests/test_browser.py types in the real inputs)."""
+    scene = scene_of(at)
+    start = start_from_input(value, landscape_domain(scene))
+    if start is not None:
+        x, y = compute.landscape_of(scene).start if start == RESET else start
+        at.session_state["start_x"], at.session_state["start_y"] = float(x), float(y)
     return at.run()
 
 
@@ -277,12 +291,19 @@ def test_steps_start_and_reset():
     ok(at.number_input(key="steps").set_value(2500).run())
     assert scene_of(at).steps == 2500 and url_of(at)["steps"] == "2500"
     assert int(charts(at)[0]["frames"][-1]["name"]) == 2500
-    ok(at.number_input(key="start_x").set_value(1.0).run())
-    ok(at.number_input(key="start_y").set_value(0.5).run())
+    ok(type_start(at, {"x": 1.0, "y": 0.5}))
     assert scene_of(at).start == (1.0, 0.5) and url_of(at)["start"] == "1,0.5"
-    ok(at.button(key="reset_start").click().run())
+    assert chart_data(at)["start"]["labels"] == ["1", "0.5"]  # the chart's inputs show it
+    for hostile in ({"x": "1", "y": 0}, {"x": float("nan"), "y": 0}, {"x": 1}, [1, 2], None, {"reset": 1}):
+        ok(type_start(at, hostile))  # ignored
+        assert scene_of(at).start == (1.0, 0.5)
+    ok(type_start(at, {"x": 1e9, "y": -1e9}))  # clamped to the domain
+    (x0, x1), (y0, y1) = compute.landscape_of(scene_of(at)).domain
+    assert scene_of(at).start == (x1, y0)
+    ok(type_start(at, {"reset": True}))
     assert scene_of(at).start is None and "start" not in url_of(at)
-    assert at.number_input(key="start_x").value == 1.8
+    start = chart_data(at)["start"]
+    assert (start["x"], start["labels"][0]) == (1.8, "1.8") and start["domain"] == [x0, x1, y0, y1]
 
 
 def test_schedule_clipping_noise_and_seed():
@@ -533,7 +554,7 @@ def test_changing_numbers_never_recompiles():
     ok(move_lr(at, 2, 0.025))
     ok(at.radio(key="edit_run").set_value(2).run())
     ok(at.select_slider(key="run2_adam_b1").set_value(0.8).run())
-    ok(at.number_input(key="start_x").set_value(-1.0).run())
+    ok(type_start(at, {"x": -1.0, "y": chart_data(at)["start"]["y"]}))
     ok(at.number_input(key="steps").set_value(4500).run())  # 5000 and 4500: one bucket
     ok(at.number_input(key="seed").set_value(3).run())  # the seed is a number too
     assert simulate.programs_made() == before

@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+import landscapes
 from conftest import ROOT, streamlit_server
 from viz.race import presets
 
@@ -159,6 +160,7 @@ def _paths(page):
 
 
 LRS = ".st-key-main_chart .lle-lr input[type=range]"  # the learning rates (viz/common/chart.js)
+START = ".st-key-main_chart .lle-start input[name={}]"  # the start point's inputs (chart.js)
 
 
 def _shown(page) -> dict:
@@ -171,8 +173,8 @@ def _shown(page) -> dict:
 
     out = {"landscape": text('.st-key-landscape [data-testid="stSelectbox"]'),  # label + choice
            "steps": value(".st-key-steps input"),
-           "start_x": value(".st-key-start_x input"),
-           "start_y": value(".st-key-start_y input")}
+           "start_x": value(START.format("x")),
+           "start_y": value(START.format("y"))}
     for el in page.locator(".st-key-main_chart .lle-lr").all():
         out[el.get_attribute("data-key")] = el.locator("input").get_attribute("aria-valuetext")
     out["table"] = page.locator(".st-key-main_chart .lle-table").inner_text()
@@ -481,22 +483,23 @@ def _reruns(log) -> tuple[int, int, int]:
 
 
 def _type(page, key: str, value: str):
-    box = page.locator(f".st-key-{key} input")
+    box = page.locator(f".st-key-{key} input" if key == "steps" else START.format(key[-1]))
     box.fill(value)
     box.press("Enter")
 
 
 @pytest.mark.timeout(300)
 def test_the_charts_own_controls_rerun_the_chart_alone(browser, tmp_path):
-    """The start (typed, or a click on the plot) lives in the sidebar but belongs to the chart's
-    fragment, the steps to the fragment around it: a change reruns that fragment alone (the
-    server's log says which ran), the sidebar's inputs show the new values, and the chart and
-    URL follow.  Leaving the ready scene changes the header too: that reruns the page, once."""
+    """The start (typed in the chart's own inputs, or a click on the plot) belongs to the chart's
+    fragment, the steps (in the sidebar) to the fragment around it: a change reruns that
+    fragment alone (the server's log says which ran), the inputs show the new values, and the
+    chart and URL follow.  Leaving the ready scene changes the header too: that reruns the
+    page, once.  The start's Reset button goes back to the landscape's own start."""
     log = tmp_path / "server.log"
     with streamlit_server(log) as url:
         ctx, page = _open(browser, url)
         try:
-            page.wait_for_selector(".st-key-start_x input", timeout=DRAW_MS)  # (after the chart)
+            page.wait_for_selector(".st-key-steps input", timeout=DRAW_MS)  # (after the chart)
             _idle(page)
             title = presets.PRESETS[presets.DEFAULT_PRESET].title
             main = page.locator('[data-testid="stMain"]')
@@ -525,7 +528,7 @@ def test_the_charts_own_controls_rerun_the_chart_alone(browser, tmp_path):
             page.wait_for_function(JS_DRAWN, arg=CHART, timeout=DRAW_MS)
             _idle(page)
             start = [float(v) for v in parse_qs(urlsplit(page.url).query)["start"][0].split(",")]
-            shown = [float(page.locator(f".st-key-start_{c} input").input_value()) for c in "xy"]
+            shown = [float(page.locator(START.format(c)).input_value()) for c in "xy"]
             assert all(_close(a, b, rel=1e-4) for a, b in zip(shown, start)), (shown, start)
             assert start[0] > 0 and _reruns(log) == (full, controls, alone + 2)
             # 4. the steps: the controls' fragment (and the chart's inside it); the chart's
@@ -560,8 +563,15 @@ def test_the_charts_own_controls_rerun_the_chart_alone(browser, tmp_path):
             page.wait_for_function("(u) => window.location.href !== u", arg=before, timeout=60_000)
             _idle(page)
             assert _reruns(log) == (full, controls, alone + 1)
-            assert [float(page.locator(f".st-key-start_{c} input").input_value()) for c in "xy"] == shown
+            assert [float(page.locator(START.format(c)).input_value()) for c in "xy"] == shown
             _shot(page, "fragment_controls")
+            # 6. the start's Reset: the landscape's own start, the chart's fragment alone
+            page.locator(".st-key-main_chart .lle-start button").click()
+            page.wait_for_function("() => !location.search.includes('start=')", timeout=60_000)
+            _idle(page)
+            assert _reruns(log) == (full, controls, alone + 2)
+            own = landscapes.get(presets.PRESETS[presets.DEFAULT_PRESET].scene.landscape).start
+            assert [float(page.locator(START.format(c)).input_value()) for c in "xy"] == list(own)
             errors = [e for e in page.errors if e != "undefined"]
             assert errors == [], errors
         finally:

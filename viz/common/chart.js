@@ -466,6 +466,53 @@ function show(input) {  // the value next to the name, and what a screen reader 
   input.setAttribute("aria-valuetext", text);
 }
 
+// The start point's inputs (start: viz.common.chart.start_control).  A committed edit (Enter,
+// or leaving the box) sends the trigger value "start" = {x, y}: the edited coordinate as typed,
+// the other as the data had it (exact: the box shows 6 digits); "Reset" sends {reset: true}.
+// A box the person has edited since the last send keeps what they typed.
+function drawStart(gd, box, start) {
+  if (!start) { box.replaceChildren(); box.__lleInputs = null; return; }
+  if (!box.__lleInputs) {
+    const title = document.createElement("b");
+    title.textContent = "Start";
+    const inputs = ["x", "y"].map((c) => {
+      const input = document.createElement("input");
+      input.type = "number";
+      input.name = c;
+      input.setAttribute("aria-label", "start " + c);
+      input.addEventListener("input", () => { input.__lleEdited = true; });
+      input.addEventListener("change", () => {
+        const both = box.__lleInputs;
+        const value = (i) => (i.__lleEdited ? Number(i.value) : i.__lleExact);
+        const [x, y] = both.map(value);
+        if (both.some((i) => i.value === "") || !Number.isFinite(x) || !Number.isFinite(y)) return;
+        for (const i of both) i.__lleEdited = false;
+        gd.__lleSend("start", { x, y });
+      });
+      const label = document.createElement("label");
+      label.append(c + " ", input);
+      return { label, input };
+    });
+    const reset = document.createElement("button");
+    reset.type = "button";
+    reset.textContent = "Reset";
+    reset.title = "Back to the landscape's own start";
+    reset.addEventListener("click", () => gd.__lleSend("start", { reset: true }));
+    const tip = document.createElement("span");
+    tip.className = "lle-start-tip";
+    tip.textContent = "or click on the landscape";
+    box.replaceChildren(title, ...inputs.map((i) => i.label), reset, tip);
+    box.__lleInputs = inputs.map((i) => i.input);
+  }
+  box.__lleInputs.forEach((input, k) => {
+    input.__lleExact = k ? start.y : start.x;
+    input.min = String(start.domain[2 * k]);
+    input.max = String(start.domain[2 * k + 1]);
+    input.step = String(start.step[k]);
+    if (!input.__lleEdited) input.value = start.labels[k];
+  });
+}
+
 function drawTable(box, table) {
   if (!table || !table.rows || !table.rows.length) { box.replaceChildren(); return; }
   const el = document.createElement("table");
@@ -504,6 +551,7 @@ export default function (component) {
   const legend = parentElement.querySelector(".lle-legend");
   const message = parentElement.querySelector(".lle-chart-message");
   const note = parentElement.querySelector(".lle-note");
+  const startBox = parentElement.querySelector(".lle-start");
   const lrs = parentElement.querySelector(".lle-lrs");
   const table = parentElement.querySelector(".lle-table");
   if (!gd || !side) return;
@@ -539,6 +587,7 @@ export default function (component) {
   // (after the plot's update has started below: it comes first on the busy thread)
   const rest = () => {
     note.textContent = data.note || "";
+    drawStart(gd, startBox, data.start);
     drawControls(gd, lrs, data.controls || []);
     drawTable(table, data.table);
   };

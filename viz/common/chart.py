@@ -7,11 +7,14 @@ served by Streamlit's static file serving (``.streamlit/config.toml``); ``chart.
 once per page, draws with ``Plotly.react`` (zoom kept through ``uirevision``), or, when only
 some traces' numbers changed, re-plots just those (``Plotly.animate`` without a redraw).
 
-The element also holds an HTML legend above the plot and, below it, every run's learning rate
-(a range input over ``viz.common.runs.notches``) and the results table.  It reports a click on
-a point (trigger ``click`` = {x, y}), its first drawn figure (``drawn``), a moved rate (``lr`` =
-{keys, values}, checked by :func:`lr_changes`) and a patch it cannot apply (``resync``).  Why
-each piece, with the measurements: benchmarks/results/HISTORY.md.
+The element also holds an HTML legend above the plot and, below it, the start point's inputs,
+every run's learning rate (a range input over ``viz.common.runs.notches``) and the results
+table.  It reports a click on a point (trigger ``click`` = {x, y}), its first drawn figure
+(``drawn``), a typed start (``start`` = {x, y} or {reset: true}, checked by
+viz.race.scene.start_from_input), a moved rate (``lr`` = {keys, values}, checked by
+:func:`lr_changes`) and a patch it cannot apply (``resync``).  The start lives here, not in the
+sidebar, so that a change of it, like a click or a rate, reruns the chart's fragment with this
+one element.  Why each piece, with the measurements: benchmarks/results/HISTORY.md.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ _HTML = ('<div class="lle-chart-message" role="status"></div>'
          '<div class="lle-legend" aria-label="legend: click a run to hide or show it"></div>'
          '<div class="lle-chart"></div>'
          '<div class="lle-side"></div>'  # the side plots, over the chart (chart.js: splitSpec)
+         '<div class="lle-start" role="group" aria-label="start point"></div>'
          '<p class="lle-note"></p>'
          '<div class="lle-lrs" role="group" aria-label="learning rates"></div>'
          '<div class="lle-table"></div>')
@@ -48,7 +52,15 @@ _CSS = """
 .lle-legend-item { display: inline-flex; align-items: center; gap: 0.35rem; border: 0; padding: 0;
                    background: none; font: inherit; color: inherit; cursor: pointer; }
 .lle-legend-off { opacity: 0.4; }
-.lle-note:empty, .lle-lrs:empty, .lle-table:empty { display: none; }
+.lle-note:empty, .lle-lrs:empty, .lle-table:empty, .lle-start:empty { display: none; }
+.lle-start { display: flex; flex-wrap: wrap; align-items: center; gap: 0.4rem 0.9rem; margin: 0.4rem 0 0.2rem;
+             font-size: 0.875rem; }
+.lle-start label { display: inline-flex; align-items: center; gap: 0.35rem; }
+.lle-start input { width: 7.5rem; font: inherit; padding: 0.2rem 0.4rem; border: 1px solid rgba(49, 51, 63, 0.25);
+                   border-radius: 0.4rem; font-variant-numeric: tabular-nums; }
+.lle-start button { font: inherit; padding: 0.2rem 0.7rem; border: 1px solid rgba(49, 51, 63, 0.25);
+                    border-radius: 0.4rem; background: #fff; cursor: pointer; }
+.lle-start-tip { color: rgba(49, 51, 63, 0.6); }
 .lle-note { font-size: 0.875rem; color: rgba(49, 51, 63, 0.6); margin: 0.2rem 0 0.6rem; }
 .lle-lrs { display: grid; gap: 0.3rem 1.5rem; margin: 0 0 1rem;  /* 4 a row, fewer when narrow */
            grid-template-columns: repeat(auto-fill, minmax(max(10rem, calc((100% - 4.5rem) / 4)), 1fr)); }
@@ -73,16 +85,18 @@ _component = st.components.v2.component(NAME, html=_HTML, css=_CSS, js=_JS, isol
 
 def payload(spec: Mapping[str, Any] | None, rev: str, config: Mapping[str, Any] | None = None, *,
             note: str = "", controls: Sequence[Mapping[str, Any]] = (),
-            table: Mapping[str, Any] | None = None, base: str | None = None,
-            patch: Mapping[str, Any] | None = None) -> bytes:
+            table: Mapping[str, Any] | None = None, start: Mapping[str, Any] | None = None,
+            base: str | None = None, patch: Mapping[str, Any] | None = None) -> bytes:
     """What the chart receives: ``spec`` (a Plotly figure as a dict: data, layout, frames; None:
     no plot, only what follows), its name ``rev`` (the browser redraws only when it changes),
-    Plotly's ``config``, a ``note`` under the plot, the learning-rate ``controls``
-    (:func:`lr_controls`) and the results ``table`` ({header, rows, colors}; plain text, shown
-    with textContent), as JSON bytes.  Or, instead of ``spec``, a ``patch`` (:func:`patch`) to
-    the figure named ``base``, which the browser has.  Bytes, not a dict: Streamlit passes bytes
-    through as they are, while a dict is walked, dumped twice and hashed on every rerun."""
+    Plotly's ``config``, a ``note`` under the plot, the ``start`` point's inputs
+    (:func:`start_control`), the learning-rate ``controls`` (:func:`lr_controls`) and the
+    results ``table`` ({header, rows, colors}; plain text, shown with textContent), as JSON
+    bytes.  Or, instead of ``spec``, a ``patch`` (:func:`patch`) to the figure named ``base``,
+    which the browser has.  Bytes, not a dict: Streamlit passes bytes through as they are,
+    while a dict is walked, dumped twice and hashed on every rerun."""
     out = {"rev": rev, "config": dict(config or {}), "spec": spec, "note": note,
+           "start": dict(start) if start else None,
            "controls": list(controls), "table": dict(table) if table else None}
     if patch is not None:
         out.update(spec=None, base=base, patch=patch)
@@ -189,6 +203,20 @@ def lr_controls(scene: Scene) -> list[dict]:
     return out
 
 
+# --- the start point ------------------------------------------------------------------------
+
+def start_control(start: Sequence[float], domain: Sequence[float]) -> dict[str, Any]:
+    """The start point's inputs under the plot: its coordinates (``x``, ``y``: exact; ``labels``:
+    as the URL writes them), the landscape's domain (xmin, xmax, ymin, ymax: the inputs' bounds)
+    and each input's ``step`` (a hundredth of the domain, one significant digit).  A typed start
+    comes back as the trigger value ``start`` ({x, y}, or {reset: true}: the landscape's own),
+    checked by viz.race.scene.start_from_input."""
+    x0, x1, y0, y1 = (float(v) for v in domain)
+    return {"x": float(start[0]), "y": float(start[1]), "labels": [fmt(start[0]), fmt(start[1])],
+            "domain": [x0, x1, y0, y1],
+            "step": [float(f"{(x1 - x0) / 100:.1g}"), float(f"{(y1 - y0) / 100:.1g}")]}
+
+
 def lr_changes(value: Any, scene: Scene) -> dict[str, float]:
     """The learning rates a chart's ``lr`` trigger asks for, as {session-state key: rate}.
 
@@ -216,14 +244,15 @@ def lr_changes(value: Any, scene: Scene) -> dict[str, float]:
 
 def plotly_chart(data: bytes, *, key: str, on_click: Callable[[], None] | None = None,
                  on_drawn: Callable[[], None] | None = None, on_lr: Callable[[], None] | None = None,
-                 on_resync: Callable[[], None] | None = None):
+                 on_start: Callable[[], None] | None = None, on_resync: Callable[[], None] | None = None):
     """Draw a figure (``data`` from :func:`payload`).  ``on_click`` runs (as a widget callback)
     after a click on a point; :func:`clicked` reads the point.  ``on_drawn`` runs once the
     chart has drawn its first figure (or failed to, or after 5 s: ``DRAWN_WAIT_MS`` in chart.js).
-    ``on_lr`` runs after a learning rate moved; :func:`trigger` reads the value ``lr``.
-    ``on_resync`` runs when the browser got a patch for a figure it does not have."""
+    ``on_lr`` runs after a learning rate moved, ``on_start`` after a start was typed (or reset);
+    :func:`trigger` reads the value ``lr`` or ``start``.  ``on_resync`` runs when the browser
+    got a patch for a figure it does not have."""
     callbacks = {"on_click_change": on_click, "on_drawn_change": on_drawn, "on_lr_change": on_lr,
-                 "on_resync_change": on_resync}
+                 "on_start_change": on_start, "on_resync_change": on_resync}
     return _component(key=key, data=data, **{k: v for k, v in callbacks.items() if v is not None})
 
 

@@ -18,7 +18,7 @@ from viz.common.caching import MB, cached_by_key
 from viz.common.plotting import CHART_CONFIG, PALETTE
 from viz.common.progress import Progress
 from viz.race import compute, figures, metrics, presets
-from viz.race.scene import Scene
+from viz.race.scene import Scene, landscape_domain
 
 S = st.session_state
 
@@ -143,6 +143,7 @@ def chart_extras(query: str, scene: Scene, results) -> dict:
     """What the chart shows under the plot: the note, the learning rates, the results table."""
     L = landscape(scene.landscape_key())
     return {"note": NOTE if scene.view != "3d" and scene.runs else "",
+            "start": chart.start_control(compute.start_of(scene, L), landscape_domain(scene)),
             "controls": chart.lr_controls(scene),
             "table": results_table(scene, L, results) if scene.runs else None}
 

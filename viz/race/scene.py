@@ -163,6 +163,18 @@ def landscape_domain(kw_or_scene) -> tuple[float, float, float, float]:
     return (float(x0), float(x1), float(y0), float(y1))
 
 
+RESET = "reset"  # start_from_input: back to the landscape's own start
+
+
+def start_from_input(value: Any, domain: Sequence[float]) -> tuple[float, float] | str | None:
+    """The start the chart's start inputs ask for (its trigger value ``start``, from the
+    browser): {"x", "y"} finite numbers, clamped to ``domain``; {"reset": true}: RESET (the
+    landscape's own start); anything else: None (ignored)."""
+    if isinstance(value, Mapping) and value.get("reset") is True:
+        return RESET
+    return start_from_click([value], domain)
+
+
 def start_from_click(points: Any, domain: Sequence[float]) -> tuple[float, float] | None:
     """The start point from a plot selection's ``points`` (Streamlit's ``selection.points``):
     the first point with finite numeric x and y, clamped to ``domain`` (xmin, xmax, ymin, ymax)."""

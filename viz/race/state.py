@@ -19,8 +19,8 @@ from viz.race.cached import landscape
 from viz.race.compute import start_of
 from viz.common.url import num
 from viz.race.link import decode
-from viz.race.scene import (CUSTOM, DEFAULT_DOMAIN, MAX_RUNS, Scene, landscape_domain,
-                            start_from_click)
+from viz.race.scene import (CUSTOM, DEFAULT_DOMAIN, MAX_RUNS, RESET, Scene, landscape_domain,
+                            start_from_click, start_from_input)
 
 S = st.session_state
 RUN = "run"  # the run editor's key prefix
@@ -75,8 +75,8 @@ def push(scene: Scene):
     S["_scene"] = scene
 
 
-# the widgets the race fragments draw (app_pages/race.py: race_controls, start_controls), and
-# lp_<landscape>_<name>
+# the widgets the race fragments draw (app_pages/race.py: race_controls), lp_<landscape>_<name>,
+# and the start (no widget: the chart's own inputs show it, viz.common.chart.start_control)
 RACE_KEYS = frozenset({"start_x", "start_y", "steps", "span", "view", "panels", "tol", "log_steps"})
 
 
@@ -224,8 +224,12 @@ def on_steps():
     push_race(current().replace(steps=int(S["steps"]), span=None))
 
 
-def on_reset_start():
-    push_race(current().replace(start=None))
+def on_start():
+    """A start typed (or reset) under the chart (checked: the message comes from the browser)."""
+    scene = current()
+    start = start_from_input(chart.trigger(S.get("main_chart"), "start"), landscape_domain(scene))
+    if start is not None:
+        push_race(scene.replace(start=None if start == RESET else start))
 
 
 def on_lr():
