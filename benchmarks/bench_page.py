@@ -432,10 +432,11 @@ def main():
                     return on_chart(pa, lambda: box.press("Enter"))
                 return make
 
-            def click(rep):  # a point of the click grid no visitor chose before
+            def click(rep):  # a point of the click grid no visitor chose before (right of the
+                # typed starts, x ~ -1.5: a click on the start marker itself changes nothing)
                 pa.locator(CHART).scroll_into_view_if_needed()
                 box = pa.locator(f"{CHART} .draglayer .xy .nsewdrag").first.bounding_box()
-                at = (box["x"] + (0.15 + 0.07 * (rep % 10)) * box["width"], box["y"] + 0.8 * box["height"])
+                at = (box["x"] + (0.42 + 0.05 * (rep % 10)) * box["width"], box["y"] + 0.8 * box["height"])
                 pa.mouse.move(*at)
                 pa.wait_for_timeout(100)
                 return on_chart(pa, lambda: pa.mouse.click(*at))

@@ -175,16 +175,21 @@ def main():
         stop(app)
         stop(mini)
     # the two clocks: the websocket send (performance.now(), JS_WS) is the first sample in
-    # Streamlit's sendBackMsg; a change where no sample fell there takes the others' median
+    # Streamlit's sendBackMsg; a change where no sample fell there takes the median of the same
+    # change's others (each page has a clock of its own)
     offsets = {i: sample - (t0 + sent) for i, (_, _, _, profile, t0, _, sent) in enumerate(traces)
                if sent is not None and (sample := sent_sample(profile)) is not None}
     if not offsets:
         raise SystemExit("no sample in sendBackMsg: cannot tie the profile's clock to the page's")
-    common = statistics.median(offsets.values())
+    common = {name: statistics.median(offsets[i] for i, t in enumerate(traces) if t[0] == name and i in offsets)
+              for name in {t[0] for i, t in enumerate(traces) if i in offsets}}
     rows: dict[str, list[dict]] = {}
     for i, (name, ms, server, profile, t0, t1, _) in enumerate(traces):
+        offset = offsets.get(i, common.get(name))
+        if offset is None:  # (no change of this kind was anchored: left out)
+            continue
         rows.setdefault(name, []).append({"ms": ms, "server_ms": server, "anchored": i in offsets,
-                                          **by_kind(profile, offsets.get(i, common), t0, t1)})
+                                          **by_kind(profile, offset, t0, t1)})
     write(rows, a.reps)
 
 
