@@ -655,7 +655,7 @@ export default function (component) {
     .catch((err) => {
       gd.__lleRev = null;  // a later render tries again
       gd.__lleBytes = null;
-      gd.__lleKeys = null;
+      gd.__lleKeys = side.__lleKeys = null;
       rest();
       message.textContent = "The chart could not be drawn: " + err.message +
         " (the app serves Plotly from its static folder: server.enableStaticServing must be on).";

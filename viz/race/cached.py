@@ -140,7 +140,8 @@ def results_table(scene: Scene, L, results) -> dict:
 
 @cached_by_key("race.extras", 2 * MB, key=lambda query, scene, results: query)  # ~5-20 kB
 def chart_extras(query: str, scene: Scene, results) -> dict:
-    """What the chart shows under the plot: the note, the learning rates, the results table."""
+    """What the chart shows under the plot: the note, the start point's inputs, the learning
+    rates, the results table."""
     L = landscape(scene.landscape_key())
     return {"note": NOTE if scene.view != "3d" and scene.runs else "",
             "start": chart.start_control(compute.start_of(scene, L), landscape_domain(scene)),
