@@ -163,6 +163,71 @@ def start_pair(tag: str) -> tuple[Path, subprocess.Popen, str, subprocess.Popen,
     return logs, app, app_url, mini, mini_url
 
 
+def open_pair(browser, url: str, mini_url: str):
+    """One browser context (the websocket probe installed) holding the app's default page, its
+    chart drawn and the rest of the page in, and the minimal page: (context, app page, minimal)."""
+    ctx = browser.new_context(viewport=VIEWPORT)
+    ctx.add_init_script(JS_WS)
+    page = ctx.new_page()
+    page.goto(url)
+    page.wait_for_function(JS_DRAWN, arg=CHART, timeout=180_000)
+    page.wait_for_function(JS_COMPLETE, polling="raf", timeout=60_000)
+    pm = ctx.new_page()
+    pm.goto(mini_url)
+    pm.wait_for_function(JS_TEXT, arg="count: 0", timeout=60_000)
+    return ctx, page, pm
+
+
+def change_actions(page, pm):
+    """{change: prepare(rep) -> (action, predicate, arg)} on the app's default page and the minimal
+    page, for page_ab.py and trace_page.py: a learning rate, a typed start (into the chart's start
+    inputs, or the sidebar's on an older page), a click (right of the typed starts, on a point of
+    the click grid not chosen before), the steps, removing and adding a run, the minimal page's
+    button."""
+    count = [0]
+
+    def on_chart(act):
+        return act, JS_CHANGED, [CHART, page.evaluate(JS_SIG, CHART)]
+
+    def lr(rep):
+        box = page.locator(LR_INPUTS).nth(rep % 8)
+        box.focus()
+        return on_chart(lambda: box.press("ArrowRight"))
+
+    def typed(box, value):
+        box.fill(value)
+        return on_chart(lambda: box.press("Enter"))
+
+    def start(rep):
+        inputs = page.locator(".st-key-main_chart .lle-start input[name=x]")  # (older pages: the sidebar)
+        box = inputs if inputs.count() else page.locator(".st-key-start_x input")
+        return typed(box, f"{-1.49 + 0.01 * (rep + 1):g}")
+
+    def click(rep):
+        page.locator(CHART).scroll_into_view_if_needed()
+        box = page.locator(f"{CHART} .draglayer .xy .nsewdrag").first.bounding_box()
+        at = (box["x"] + (0.42 + 0.05 * (rep % 10)) * box["width"], box["y"] + 0.8 * box["height"])
+        page.mouse.move(*at)
+        page.wait_for_timeout(100)
+        return on_chart(lambda: page.mouse.click(*at))
+
+    def button(selector):
+        def make(rep):
+            b = page.locator(selector).last
+            b.scroll_into_view_if_needed()
+            return on_chart(lambda: b.click())
+        return make
+
+    def minimal(rep):
+        count[0] += 1
+        return (lambda: pm.locator(".st-key-add button").click()), JS_TEXT, f"count: {count[0]}"
+
+    return {"lr": (page, lr), "start": (page, start), "click": (page, click),
+            "steps": (page, lambda rep: typed(page.locator(".st-key-steps input"), str(10_000 + 37 * (rep + 2)))),
+            "remove": (page, button('div[class*="st-key-run"][class*="_remove"] button')),
+            "add": (page, button(".st-key-add_run button")), "minimal": (pm, minimal)}
+
+
 def cpu_busy(interval: float = 0.25) -> float:
     """The fraction of all CPUs' time that was busy over ``interval`` seconds (/proc/stat)."""
     def snap():

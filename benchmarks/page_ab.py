@@ -24,59 +24,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_page  # noqa: E402
-from bench_page import (ARGS, CHART, CHROMIUM, JS_CHANGED, JS_COMPLETE, JS_DRAWN, JS_SIG, JS_TEXT,  # noqa: E402
-                        JS_WS, LR_INPUTS, OUT, VIEWPORT, quiet, start_pair, stop, timed)
+from bench_page import (ARGS, CHROMIUM, OUT, change_actions, open_pair, quiet, start_pair, stop,  # noqa: E402
+                        timed)
 
 CHANGES = {"lr": "move a learning rate (one run)", "start": "type a new start x (8 runs)",
            "click": "click a new start on the plot (8 runs)", "steps": "change the steps (8 runs)",
            "remove": "remove a run", "add": "add a run (one new run)",
            "minimal": "the minimal page's button"}
-
-
-def actions(page, pm):
-    """{change: prepare(rep) -> (action, predicate, arg)} on the app's page and the minimal page."""
-    count = [0]
-
-    def on_chart(act):
-        return act, JS_CHANGED, [CHART, page.evaluate(JS_SIG, CHART)]
-
-    def lr(rep):
-        box = page.locator(LR_INPUTS).nth(rep % 8)
-        box.focus()
-        return on_chart(lambda: box.press("ArrowRight"))
-
-    def typed(box, value):
-        box.fill(value)
-        return on_chart(lambda: box.press("Enter"))
-
-    def start(rep):
-        inputs = page.locator(".st-key-main_chart .lle-start input[name=x]")  # (older pages: the sidebar)
-        box = inputs if inputs.count() else page.locator(".st-key-start_x input")
-        return typed(box, f"{-1.49 + 0.01 * (rep + 1):g}")
-
-    def click(rep):
-        page.locator(CHART).scroll_into_view_if_needed()
-        box = page.locator(f"{CHART} .draglayer .xy .nsewdrag").first.bounding_box()
-        at = (box["x"] + (0.42 + 0.05 * (rep % 10)) * box["width"], box["y"] + 0.8 * box["height"])
-        page.mouse.move(*at)
-        page.wait_for_timeout(100)
-        return on_chart(lambda: page.mouse.click(*at))
-
-    def button(selector):
-        def make(rep):
-            b = page.locator(selector).last
-            b.scroll_into_view_if_needed()
-            return on_chart(lambda: b.click())
-        return make
-
-    def minimal(rep):
-        count[0] += 1
-        return (lambda: pm.locator(".st-key-add button").click()), JS_TEXT, f"count: {count[0]}"
-
-    return {"lr": (page, lr), "start": (page, start), "click": (page, click),
-            "steps": (page, lambda rep: typed(page.locator(".st-key-steps input"), str(10_000 + 37 * (rep + 2)))),
-            "remove": (page, button('div[class*="st-key-run"][class*="_remove"] button')),
-            "add": (page, button(".st-key-add_run button")), "minimal": (pm, minimal)}
 
 
 def run_tree(root: Path, kinds: list[str], reps: int) -> dict[str, float]:
@@ -89,16 +43,8 @@ def run_tree(root: Path, kinds: list[str], reps: int) -> dict[str, float]:
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            ctx = browser.new_context(viewport=VIEWPORT)
-            ctx.add_init_script(JS_WS)
-            page = ctx.new_page()
-            page.goto(url)
-            page.wait_for_function(JS_DRAWN, arg=CHART, timeout=180_000)
-            page.wait_for_function(JS_COMPLETE, polling="raf", timeout=60_000)
-            pm = ctx.new_page()
-            pm.goto(mini_url)
-            pm.wait_for_function(JS_TEXT, arg="count: 0", timeout=60_000)
-            todo = actions(page, pm)
+            _, page, pm = open_pair(browser, url, mini_url)
+            todo = change_actions(page, pm)
             for rep in range(-1, reps):  # (one untimed try of each first)
                 for kind in kinds + ["minimal"]:
                     pg, prepare = todo[kind]

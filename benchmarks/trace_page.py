@@ -36,8 +36,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_page import (ARGS, CHART, CHROMIUM, JS_CHANGED, JS_COMPLETE, JS_DRAWN, JS_PHASES, JS_SIG,  # noqa: E402
-                        JS_TEXT, JS_WS, LR_INPUTS, OUT, VIEWPORT, quiet, start_pair, stop, timed)
+from bench_page import (ARGS, CHROMIUM, JS_PHASES, OUT, change_actions, open_pair, quiet,  # noqa: E402
+                        start_pair, stop, timed)
 
 KINDS = ("Streamlit's front end", "Plotly", "our chart", "browser (native)", "GC", "idle", "other")
 
@@ -104,52 +104,16 @@ def main():
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            ctx = browser.new_context(viewport=VIEWPORT)
-            ctx.add_init_script(JS_WS)
-            page = ctx.new_page()
-            page.goto(url)
-            page.wait_for_function(JS_DRAWN, arg=CHART, timeout=180_000)
-            page.wait_for_function(JS_COMPLETE, polling="raf", timeout=60_000)
-            pm = ctx.new_page()
-            pm.goto(mini_url)
-            pm.wait_for_function(JS_TEXT, arg="count: 0", timeout=60_000)
+            _, page, pm = open_pair(browser, url, mini_url)
             cdps = {}
             for pg in (page, pm):
                 cdps[pg] = cdp = pg.context.new_cdp_session(pg)
                 cdp.send("Profiler.enable")
                 cdp.send("Profiler.setSamplingInterval", {"interval": 100})
-            count = [0]
-
-            def on_chart(act):
-                return act, JS_CHANGED, [CHART, page.evaluate(JS_SIG, CHART)]
-
-            def lr(rep):
-                box = page.locator(LR_INPUTS).nth(rep % 8)
-                box.focus()
-                return on_chart(lambda: box.press("ArrowRight"))
-
-            def start(rep):
-                box = page.locator(".st-key-main_chart .lle-start input[name=x]")
-                box.fill(f"{-1.3 + 0.01 * rep:g}")
-                return on_chart(lambda: box.press("Enter"))
-
-            def remove_add(rep):
-                b = page.locator('div[class*="st-key-run"][class*="_remove"] button').last
-                b.scroll_into_view_if_needed()
-                return on_chart(lambda: b.click())
-
-            def add(rep):
-                b = page.locator(".st-key-add_run button")
-                b.scroll_into_view_if_needed()
-                return on_chart(lambda: b.click())
-
-            def minimal(rep):
-                count[0] += 1
-                return (lambda: pm.locator(".st-key-add button").click()), JS_TEXT, f"count: {count[0]}"
-
-            changes = [("move a learning rate", page, lr), ("type a new start x", page, start),
-                       ("remove a run", page, remove_add), ("add a run", page, add),
-                       ("the minimal page: its button", pm, minimal)]
+            todo = change_actions(page, pm)
+            changes = [(name, *todo[kind]) for name, kind in (
+                ("move a learning rate", "lr"), ("type a new start x", "start"), ("remove a run", "remove"),
+                ("add a run", "add"), ("the minimal page: its button", "minimal"))]
             for rep in range(-1, a.reps):
                 for name, pg, prepare in changes:
                     quiet()
@@ -176,7 +140,7 @@ def main():
         stop(mini)
     # the two clocks: the websocket send (performance.now(), JS_WS) is the first sample in
     # Streamlit's sendBackMsg; a change where no sample fell there takes the median of the same
-    # change's others (each page has a clock of its own)
+    # change's others (each page has a clock of its own), else of all
     offsets = {i: sample - (t0 + sent) for i, (_, _, _, profile, t0, _, sent) in enumerate(traces)
                if sent is not None and (sample := sent_sample(profile)) is not None}
     if not offsets:
@@ -185,9 +149,7 @@ def main():
               for name in {t[0] for i, t in enumerate(traces) if i in offsets}}
     rows: dict[str, list[dict]] = {}
     for i, (name, ms, server, profile, t0, t1, _) in enumerate(traces):
-        offset = offsets.get(i, common.get(name))
-        if offset is None:  # (no change of this kind was anchored: left out)
-            continue
+        offset = offsets.get(i, common.get(name, statistics.median(offsets.values())))
         rows.setdefault(name, []).append({"ms": ms, "server_ms": server, "anchored": i in offsets,
                                           **by_kind(profile, offset, t0, t1)})
     write(rows, a.reps)
