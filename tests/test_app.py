@@ -19,10 +19,10 @@ from streamlit.testing.v1 import AppTest
 from conftest import APP, ok, open_page, texts, url_of
 from viz.common import chart
 from viz.common.lru import Memo
+from viz.race import compute
 from viz.race import figures
 from viz.race import presets
 from viz.race.link import decode, encode
-from viz.race import compute
 from viz.race.scene import RESET, Scene, landscape_domain, start_from_input
 
 MAX_BYTES = 1_500_000
