@@ -189,7 +189,7 @@ def change_actions(page, pm):
     def on_chart(act):
         return act, JS_CHANGED, [CHART, page.evaluate(JS_SIG, CHART)]
 
-    def lr(rep):
+    def lr(rep):  # one notch up (a value never seen in this run: each run only moves up)
         box = page.locator(LR_INPUTS).nth(rep % 8)
         box.focus()
         return on_chart(lambda: box.press("ArrowRight"))
@@ -475,61 +475,18 @@ def main():
             mini_bytes = Bytes(pm)  # before goto: the websocket opens during the load
             pm.goto(mini_url)
             pm.wait_for_function(JS_TEXT, arg="count: 0", timeout=60_000)
-            count = [0]
-
-            def minimal():
-                count[0] += 1
-                return (lambda: pm.locator(".st-key-add button").click()), JS_TEXT, f"count: {count[0]}"
-
-            def on_chart(page, act):
-                prev = page.evaluate(JS_SIG, CHART)
-                return act, JS_CHANGED, [CHART, prev]
-
-            def lr(rep):  # one notch up (a value never seen in this run: each run only moves up)
-                box = pa.locator(LR_INPUTS).nth(rep % 8)
-                box.focus()
-                return on_chart(pa, lambda: box.press("ArrowRight"))
-
-            def typed(selector, value):
-                def make(rep):
-                    box = pa.locator(selector)
-                    box.fill(value(rep))
-                    return on_chart(pa, lambda: box.press("Enter"))
-                return make
-
-            def click(rep):  # a point of the click grid no visitor chose before (right of the
-                # typed starts, x ~ -1.5: a click on the start marker itself changes nothing)
-                pa.locator(CHART).scroll_into_view_if_needed()
-                box = pa.locator(f"{CHART} .draglayer .xy .nsewdrag").first.bounding_box()
-                at = (box["x"] + (0.42 + 0.05 * (rep % 10)) * box["width"], box["y"] + 0.8 * box["height"])
-                pa.mouse.move(*at)
-                pa.wait_for_timeout(100)
-                return on_chart(pa, lambda: pa.mouse.click(*at))
-
-            def button(selector):
-                def make(rep):
-                    b = pa.locator(selector).last
-                    b.scroll_into_view_if_needed()
-                    return on_chart(pa, lambda: b.click())
-                return make
+            todo = change_actions(pa, pm)  # (the minimal page's counter is shared by both uses)
 
             def condition(rep):  # the quadratic's condition number, one notch up
                 thumb = pq.locator(".st-key-lp_quadratic_condition input[type=range]")
                 thumb.focus()
-                return on_chart(pq, lambda: thumb.press("ArrowRight"))
+                return (lambda: thumb.press("ArrowRight")), JS_CHANGED, [CHART, pq.evaluate(JS_SIG, CHART)]
 
-            actions = [  # (key, page, its byte counter, prepare(rep) -> (action, predicate, arg))
-                ("change_lr", pa, app_bytes, lr),
-                ("change_minimal", pm, mini_bytes, lambda rep: minimal()),
-                ("change_start", pa, app_bytes, typed(".st-key-main_chart .lle-start input[name=x]",
-                                                      lambda rep: f"{-1.49 + 0.01 * (rep + 1):g}")),
-                ("change_click", pa, app_bytes, click),
-                ("change_steps", pa, app_bytes, typed(".st-key-steps input", lambda rep: str(10_000 + 37 * (rep + 2)))),
-                ("change_minimal", pm, mini_bytes, lambda rep: minimal()),
-                ("change_remove", pa, app_bytes, button('div[class*="st-key-run"][class*="_remove"] button')),
-                ("change_add", pa, app_bytes, button(".st-key-add_run button")),
-                ("change_param", pq, q_bytes, condition),
-            ]
+            actions = []  # (key, page, its byte counter, prepare(rep) -> (action, predicate, arg))
+            for kind in ("lr", "minimal", "start", "click", "steps", "minimal", "remove", "add"):
+                page, prepare = todo[kind]
+                actions.append((f"change_{kind}", page, mini_bytes if page is pm else app_bytes, prepare))
+            actions.append(("change_param", pq, q_bytes, condition))
             # one untimed change of each kind first (the first rerun of a session warms things up)
             for rep in range(-1, a.reps):
                 for key, page, got, prepare in actions:

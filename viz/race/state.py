@@ -34,7 +34,8 @@ SHOWN, FULL = "_race_shown", "_race_full_run"
 
 
 def widget_state(scene: Scene, L) -> dict[str, object]:
-    """Every widget's value that shows ``scene`` (L: its landscape, for the default start)."""
+    """Every widget's value that shows ``scene``, and the start's (no widget: the chart's own
+    inputs show it; L: the landscape, for its default start)."""
     start = start_of(scene, L)
     out: dict[str, object] = {
         "landscape": scene.landscape, "start_x": float(start[0]), "start_y": float(start[1]),
