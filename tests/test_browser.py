@@ -267,6 +267,7 @@ def test_draw_play_change_and_share(server, browser):
     # 4. the URL opened by a new visitor shows the same view
     ctx2, page2 = _open(browser, url1)
     try:
+        _idle(page2)  # (the sidebar follows the chart: under load its steps box once read "1" mid-load)
         assert _shown(page2) == shown
         again = _paths(page2)
         assert [(p["name"], p["n"]) for p in again] == [(p["name"], p["n"]) for p in after]
