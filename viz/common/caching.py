@@ -39,6 +39,7 @@ def cached_by_key(name: str, max_bytes: int, max_entries: int = 10_000,
         call.clear = memo.clear
         call.memo = memo
         call.has = lambda *args: memo.peek(key(*args) if key else repr(args)) is not None
-        
+        call.put = lambda value, *args: memo.put(key(*args) if key else repr(args),
+                                                 pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
         return call
     return decorate

@@ -126,6 +126,16 @@ class Memo:
         rerun_log.computed(self.name, time.perf_counter() - t0)
         return value
 
+    def put(self, key: Hashable, value) -> bool:
+        """Keep ``value`` under ``key`` (made elsewhere: the shipped default scene), replacing
+        what was there; False when it is larger than the whole budget (not kept)."""
+        with self._lock:
+            try:
+                self._items[key] = value
+            except ValueError:
+                return False
+        return True
+
     def peek(self, key: Hashable):
         """The value under ``key`` if it is held (counts as a use), else None."""
         with self._lock:

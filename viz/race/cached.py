@@ -5,6 +5,7 @@ beside it (compute, figures, metrics)."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -17,10 +18,11 @@ from viz.common import rerun_log
 from viz.common.caching import MB, cached_by_key
 from viz.common.plotting import CHART_CONFIG, PALETTE
 from viz.common.progress import Progress
-from viz.race import compute, figures, metrics, presets
+from viz.race import compute, figures, metrics, presets, shipped
 from viz.race.scene import Scene, landscape_domain
 
 S = st.session_state
+_log = logging.getLogger("landscape.race")
 
 
 @cached_by_key("race.run", 32 * MB)  # a run of 100k steps pickles to 2.4 MB (8 of them: 19 MB)
@@ -82,16 +84,64 @@ class _Told:
             self.say()
 
 
+def run_args(scene: Scene, L, run) -> tuple:
+    """``cached_run``'s arguments for one of the scene's runs."""
+    return scene.landscape_key(), run.key(), scene.shared_key(), tuple(compute.start_of(scene, L)), scene.steps
+
+
+_SHIPPED: dict[str, shipped.Shipped | None] = {}  # "used": what put_shipped gave the caches
+_ship_lock = threading.Lock()
+
+
+def put_shipped(got: shipped.Shipped | None) -> bool:
+    """The default scene's runs and grid ``got`` (viz.race.shipped) into the caches; False if None."""
+    if got is None:
+        return False
+    scene = shipped.default_scene()
+    L = landscape(scene.landscape_key())
+    for r, t in zip(scene.runs, got.runs):
+        cached_run.put(t, *run_args(scene, L, r))
+    cached_grid.put(got.grid, scene.landscape_key())
+    return True
+
+
+def _ship_once():
+    """Once per server process (not in the tests), before its first page computes anything:
+    the shipped default scene into the caches."""
+    if "used" in _SHIPPED or bootstrap.quiet():
+        return
+    with _ship_lock:
+        if "used" not in _SHIPPED:
+            got = shipped.load()
+            _SHIPPED["used"] = got if put_shipped(got) else None
+
+
+def check_shipped(used: shipped.Shipped | None, runs, grid) -> bool:
+    """After the default scene's ``runs`` and ``grid`` were computed here: True when the shipped
+    ones the caches were given (``used``) are the same, bit for bit (or none were given).  Else
+    these take their place, the figures drawn from the shipped ones are forgotten, and a warning
+    says so (this machine rounds otherwise than the one that wrote the file)."""
+    if used is None or used.same(runs, grid):
+        return True
+    put_shipped(shipped.Shipped(tuple(runs), grid))
+    for memo in (chart.SPECS, chart_extras.memo, _picture.memo, main_figure_spec.memo):
+        memo.clear()
+    _log.warning("%s differs from this machine's default scene: replaced by what it computed "
+                 "(regenerate it here with python -m viz.race.shipped)", shipped.FILE.name)
+    return False
+
+
 def scene_results(scene: Scene, L, p: Progress | None = None):
     """The scene's runs; two at a time when more than one must be computed (compiling a new
     program, 0.2-0.7 s, mostly leaves Python: a cold server's first page ~25 % sooner), the
     landscape's grid meanwhile when it is new too.  All cached: no thread hop.  ``p`` (a
     progress card) hears how many new runs are done and which are being compiled."""
-    key, shared, start = scene.landscape_key(), scene.shared_key(), tuple(compute.start_of(scene, L))
-    new = [r for r in scene.runs if not cached_run.has(key, r.key(), shared, start, scene.steps)]
+    _ship_once()
+    new = [r for r in scene.runs if not cached_run.has(*run_args(scene, L, r))]
+    key = scene.landscape_key()
 
     def run(r):
-        return cached_run(key, r.key(), shared, start, scene.steps)
+        return cached_run(*run_args(scene, L, r))
     one = rerun_log.carried(run)
     if p is not None and new:
         told, fresh = _Told(p, new, scene.steps, compute.landscape_title(key)), {id(r) for r in new}
@@ -193,11 +243,15 @@ def on_resync():
 
 
 def _warm_up():  # pragma: no cover - background thread
-    """Compile the ready scenes' programs once per server process, off the request path."""
-    for p in presets.PRESETS.values():
+    """Compile the ready scenes' programs once per server process, off the request path (the
+    default scene first: the shipped results given to the first pages are checked with it)."""
+    for name, p in presets.PRESETS.items():
         try:
-            compute.run_scene(p.scene)  # same steps (same size bucket): the very programs
-            compute.grid_of(p.scene.landscape_key())
+            runs = compute.run_scene(p.scene)  # same steps (same size bucket): the very programs
+            grid = compute.grid_of(p.scene.landscape_key())
+            if name == presets.DEFAULT_PRESET:  # (then the file's 2.3 MB of arrays are let go)
+                check_shipped(_SHIPPED.get("used"), runs, grid)
+                _SHIPPED["used"] = None
         except Exception:  # noqa: BLE001
             pass
 
