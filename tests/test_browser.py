@@ -67,6 +67,10 @@ JS_DRAWING = """(sel) => {
 # How many updates the chart drew by the quick path (viz/common/chart.js: plan()) and in full.
 JS_UPDATES = """() => ({quick: performance.getEntriesByName('lle-chart-quick').length,
                       full: performance.getEntriesByName('lle-chart-react').length})"""
+# The last main figure's and side plots' draws (ms): a figure drawn anew paints the main figure
+# first, the side plots a frame later; a quick update draws both at once (chart.js, drawSide)
+JS_ORDER = """() => { const last = (n) => { const m = performance.getEntriesByName(n); return m.length ? m[m.length - 1].startTime : null; };
+  return {main: last('lle-chart-main'), side: last('lle-chart-side')}; }"""
 
 JS_ANIM = """(sel) => {
   const g = document.querySelector(sel);
@@ -201,6 +205,8 @@ def test_draw_play_change_and_share(server, browser):
     assert frames > 10
     url0 = page.url
     assert "ls=rosenbrock" in url0 and "r0=" in url0, url0
+    first = page.evaluate(JS_ORDER)
+    assert first["main"] is not None and first["side"] > first["main"], first  # drawn anew: main first
     _shot(page, "1_default")
 
     # 2. Play animates: the first path's point count and the slider's step move, then the
@@ -256,6 +262,8 @@ def test_draw_play_change_and_share(server, browser):
     assert [a["last"] for i, a in enumerate(after) if i != 1] == [b["last"] for i, b in enumerate(mid) if i != 1]
     now = page.evaluate(JS_UPDATES)
     assert now["quick"] == updates["quick"] + 1 and now["full"] == updates["full"], (updates, now)
+    order = page.evaluate(JS_ORDER)
+    assert order["side"] > first["side"] and order["side"] < order["main"], (first, order)  # at once
     assert after[1]["name"] in page.evaluate(JS_DRAWING, CHART)["legend"]
     url1 = page.url
     q1 = parse_qs(urlsplit(url1).query)

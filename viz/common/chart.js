@@ -274,12 +274,23 @@ function splitSpec(spec) {
   return { main, side, n, at };
 }
 
-// How figure part ``spec`` is to be drawn in ``g``: its quick update (plan) or null (Plotly.react).
-function planPart(g, spec) {
-  const keys = keysOf(spec);
+// How a figure part with keysOf() ``keys`` is to be drawn in ``g`` now: its quick update (plan)
+// or null (Plotly.react).  (The keys are taken before keepHidden changes the part's traces.)
+function planPart(g, keys) {
   const step = g.__lleMoved ? null : plan(g.__lleKeys, keys);
   g.__lleKeys = keys;
   return step;
+}
+
+// Resolves once the browser has painted what is drawn so far (the next frame, then a task), or
+// after 100 ms where no frame comes (a hidden tab draws no frames).
+function afterPaint() {
+  return new Promise((resolve) => {
+    let done = false;
+    const go = () => { if (!done) { done = true; setTimeout(resolve, 0); } };
+    requestAnimationFrame(go);
+    setTimeout(go, 100);
+  });
 }
 
 function drawPart(Plotly, g, spec, step, config) {
@@ -614,25 +625,34 @@ export default function (component) {
       const spec = data.spec;
       spec.layout = Object.assign({}, spec.layout, { showlegend: false });  // (drawLegend)
       const parts = splitSpec(spec);
-      const step = planPart(gd, parts.main);
-      const sideStep = parts.side && planPart(side, parts.side);
+      const step = planPart(gd, keysOf(parts.main));
+      const sideKeys = parts.side && keysOf(parts.side);
       keepHidden(gd, spec);  // (after the keys: they compare what Python sent)
       performance.mark(step ? "lle-chart-quick" : "lle-chart-react");
       const config = Object.assign({ responsive: true }, data.config || {});
       gd.__lleSplit = parts;
       const mainDrawn = drawPart(Plotly, gd, parts.main, step, config);
-      let sideDrawn = null;
-      if (parts.side) {
-        side.style.marginTop = -spec.layout.height + "px";  // (over the main figure)
-        sideDrawn = drawPart(Plotly, side, parts.side, sideStep,
-                             Object.assign({}, config, { displayModeBar: false }));
-      } else clearPart(Plotly, side);
-      const drawn = Promise.all([mainDrawn, sideDrawn]);
       gd.__lleMoved = false;
       gd.__lleDrawn = true;
       drawLegend(Plotly, gd, legend, spec.data);
-      rest();
-      return drawn.then(() => {
+      const drawSide = () => {  // the side plots (over the main figure) and what is under the plot
+        if (gd.__lleRev !== rev) return null;  // a newer figure came meanwhile: it draws these
+        performance.mark("lle-chart-side");
+        rest();
+        if (!parts.side) return clearPart(Plotly, side);
+        side.style.marginTop = -spec.layout.height + "px";
+        return drawPart(Plotly, side, parts.side, planPart(side, sideKeys),
+                        Object.assign({}, config, { displayModeBar: false }));
+      };
+      // A figure drawn anew (Plotly.react: a first load, a run added, ...) takes a few hundred
+      // ms on a slow machine: the landscape, its paths and the legend are painted first, the
+      // side plots and the rest a frame later.  A quick update draws both at once.
+      const sideDrawn = step ? drawSide() : mainDrawn.then(afterPaint).then(drawSide);
+      mainDrawn.then(() => {
+        performance.mark("lle-chart-main");
+        reportDrawn(gd);  // (a first load: the rest of the page may come now)
+      }, () => {});
+      return Promise.all([mainDrawn, sideDrawn]).then(() => {
           performance.mark("lle-chart-drawn");
           message.textContent = "";
           reportDrawn(gd);
