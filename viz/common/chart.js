@@ -22,6 +22,12 @@
 // What a trace may change on the quick path: its numbers, name and hover text.
 const DATA_KEYS = new Set(["x", "y", "customdata", "name", "hovertemplate"]);
 
+function omit(obj, keys) {  // a copy of obj without keys
+  const out = Object.assign({}, obj);
+  for (const k of keys) delete out[k];
+  return out;
+}
+
 function without(obj, drop) {  // a JSON key of obj with its keys in drop left out
   const out = {};
   for (const k of Object.keys(obj)) if (!drop.has(k)) out[k] = obj[k];
@@ -277,10 +283,15 @@ function splitSpec(spec) {
 // How a figure part with keysOf() ``keys`` is to be drawn in ``g`` now: its quick update (plan)
 // or null (Plotly.react).  (The keys are taken before keepHidden changes the part's traces.)
 function planPart(g, keys) {
-  const step = g.__lleMoved ? null : plan(g.__lleKeys, keys);
+  // (a figure whose slider and Play button are still to come is drawn anew: see LATER)
+  const step = g.__lleMoved || g.__lleLater ? null : plan(g.__lleKeys, keys);
   g.__lleKeys = keys;
   return step;
 }
+
+// What a figure drawn anew adds a frame after its first paint: the animation's slider and Play
+// button (~45 of a first draw's ~130 ms here).
+const LATER = ["sliders", "updatemenus"];
 
 // Resolves once the browser has painted what is drawn so far (the next frame, then a task), or
 // after 100 ms where no frame comes (a hidden tab draws no frames).
@@ -631,23 +642,33 @@ export default function (component) {
       performance.mark(step ? "lle-chart-quick" : "lle-chart-react");
       const config = Object.assign({ responsive: true }, data.config || {});
       gd.__lleSplit = parts;
-      const mainDrawn = drawPart(Plotly, gd, parts.main, step, config);
+      // A figure drawn anew (Plotly.react: a first load, a run added, ...) takes a few hundred
+      // ms on a slow machine: the landscape, its paths and the legend are painted first; its
+      // slider and Play button (LATER), the side plots and what is under the plot a frame
+      // later (drawRest).  A quick update draws everything at once.
+      const later = {};
+      let main = parts.main;
+      if (!step) {
+        for (const k of LATER) if (k in main.layout) later[k] = main.layout[k];
+        main = Object.assign({}, main, { layout: omit(main.layout, LATER) });
+        gd.__lleLater = Object.keys(later).length ? rev : null;  // (until drawRest adds them)
+      }
+      const mainDrawn = drawPart(Plotly, gd, main, step, config);
       gd.__lleMoved = false;
       gd.__lleDrawn = true;
       drawLegend(Plotly, gd, legend, spec.data);
-      const drawSide = () => {  // the side plots (over the main figure) and what is under the plot
+      const drawRest = () => {
         if (gd.__lleRev !== rev) return null;  // a newer figure came meanwhile: it draws these
         performance.mark("lle-chart-side");
         rest();
-        if (!parts.side) return clearPart(Plotly, side);
-        side.style.marginTop = -spec.layout.height + "px";
-        return drawPart(Plotly, side, parts.side, planPart(side, sideKeys),
-                        Object.assign({}, config, { displayModeBar: false }));
+        const menus = gd.__lleLater === rev ? Plotly.relayout(gd, later) : null;
+        if (gd.__lleLater === rev) gd.__lleLater = null;
+        if (!parts.side) return Promise.all([menus, clearPart(Plotly, side)]);
+        side.style.marginTop = -spec.layout.height + "px";  // (over the main figure)
+        return Promise.all([menus, drawPart(Plotly, side, parts.side, planPart(side, sideKeys),
+                                            Object.assign({}, config, { displayModeBar: false }))]);
       };
-      // A figure drawn anew (Plotly.react: a first load, a run added, ...) takes a few hundred
-      // ms on a slow machine: the landscape, its paths and the legend are painted first, the
-      // side plots and the rest a frame later.  A quick update draws both at once.
-      const sideDrawn = step ? drawSide() : mainDrawn.then(afterPaint).then(drawSide);
+      const sideDrawn = step ? drawRest() : mainDrawn.then(afterPaint).then(drawRest);
       mainDrawn.then(() => {
         performance.mark("lle-chart-main");
         reportDrawn(gd);  // (a first load: the rest of the page may come now)
