@@ -273,8 +273,10 @@ def clicked(state: Any) -> list[dict]:
 
 # Streamlit's front end loads each widget's code when the first such widget arrives; the
 # page then commits only when all of them have loaded.  These are the widget kinds the race
-# page shows on load, preloaded (modulepreload) by the same early script.  Names are looked up
-# in the installed Streamlit (hashed file names), and a missing one is simply not preloaded.
+# page shows on load, preloaded (modulepreload) by the same early script once Plotly's bundle
+# has arrived (asked for at once, they came in with it and put off its evaluation: a shared
+# link's chart ~35 ms later).  Names are looked up in the installed Streamlit (hashed file
+# names), and a missing one is simply not preloaded.
 _CHUNKS = ("BidiComponent", "Slider", "Selectbox", "NumberInput", "Radio", "Checkbox", "TextInput",
            "DownloadButton", "rehype-katex")
 
@@ -286,12 +288,13 @@ def _chunk_files() -> list[str]:
 
 _PRELOAD_JS = _LOADER + """
 (function (names) {
-  for (const name of names) {
+  const go = () => { for (const name of names) {
     const link = document.createElement("link");
     link.rel = "modulepreload";
     link.href = new URL("static/js/" + name, document.baseURI).href;
     document.head.appendChild(link);
-  }
+  } };
+  (window.llePlotly || Promise.resolve()).then(go, go);  // (Plotly first: the chart needs it sooner)
 })(%s);
 """ % orjson.dumps(_chunk_files()).decode()
 
