@@ -348,13 +348,14 @@ def test_view_controls():
 
 def test_the_plot_reports_clicks():
     """AppTest cannot click a Plotly chart (tests/test_browser.py does).  Here: the chart is
-    the click-reporting component, with the transparent click grid over the landscape, and
-    its click value turns into a start point through viz.race.scene.start_from_click."""
+    the click-reporting component, with the click grid over the landscape (points Plotly finds
+    on hover and click but does not draw), and its click value turns into a start point through
+    viz.race.scene.start_from_click."""
     at = page()
     (main,) = [c for c in at.get("bidi_component") if c.proto.component_name == chart.NAME]
     assert "plotly_click" in main.proto.js_content and '"click"' in main.proto.js_content
     grid = charts(at)[0]["data"][1]
-    assert grid["mode"] == "markers" and "click" in grid["hovertemplate"]
+    assert grid["mode"] == "none" and grid["hoveron"] == "points" and "click" in grid["hovertemplate"]
 
 
 @pytest.mark.parametrize("state, points", [
