@@ -167,6 +167,22 @@ LRS = ".st-key-main_chart .lle-lr input[type=range]"  # the learning rates (viz/
 START = ".st-key-main_chart .lle-start input[name={}]"  # the start point's inputs (chart.js)
 
 
+def _settled(page) -> dict:
+    """``_shown`` once the whole page is in (the sidebar follows the chart) and it holds still:
+    Streamlit draws a new number input with its minimum first (the steps box reads "1" for
+    ~20-70 ms) and its value a render later."""
+    page.wait_for_function("() => document.querySelector('.st-key-steps input') && "
+                           "document.querySelector('.st-key-dl_html button')", timeout=DRAW_MS)
+    last = None
+    for _ in range(40):
+        now = _shown(page)
+        if now == last:
+            return now
+        last = now
+        page.wait_for_timeout(250)
+    return last
+
+
 def _shown(page) -> dict:
     """The values the sidebar, the learning-rate controls and the results table show."""
     def text(sel):
@@ -275,8 +291,7 @@ def test_draw_play_change_and_share(server, browser):
     # 4. the URL opened by a new visitor shows the same view
     ctx2, page2 = _open(browser, url1)
     try:
-        _idle(page2)  # (the sidebar follows the chart: under load its steps box once read "1" mid-load)
-        assert _shown(page2) == shown
+        assert _settled(page2) == shown
         again = _paths(page2)
         assert [(p["name"], p["n"]) for p in again] == [(p["name"], p["n"]) for p in after]
         for a, b in zip(after, again):
