@@ -229,7 +229,7 @@ def page():
         S.pop(rs.FULL, None)
     if not first:
         rule_cards(rs.current())
-    start_warm_up()
+        start_warm_up()  # (after the whole page: the first visitor's controls do not wait for it)
 
 
 widgets.timed("script", page, "race")

@@ -258,7 +258,7 @@ def _warm_up():  # pragma: no cover - background thread
 
 @st.cache_resource(show_spinner=False)
 def start_warm_up() -> threading.Thread | None:
-    """Once per server process, after the first page is out (not in the tests)."""
+    """Once per server process, after the first visitor's whole page is out (not in the tests)."""
     if bootstrap.quiet():
         return None
     t = threading.Thread(target=_warm_up, name="warm-up", daemon=True)
