@@ -28,7 +28,7 @@ Writes benchmarks/results/page.json and page.md and prints the table.
     warm (every program compiled, see --help); timed from navigation start (performance.now()
     in the new page) to the chart drawn with its paths (the minimal page: the text visible);
     a figure drawn anew paints its main figure first and the side plots a frame later
-    (chart.js, drawSide): the side plots' time ("lle-chart-drawn") is reported too.
+    (chart.js, drawRest): the side plots' time ("lle-chart-drawn") is reported too.
     "cached": a ready scene's link whose results the server holds (another visitor saw it);
     "uncached": the same scene with a start point never seen before (every run recomputes).
     The budget compares the cached case (a link shared to a drawn chart); both are reported.
@@ -303,7 +303,7 @@ def first_load(browser, url: str, predicate: str, arg, complete: bool = False, w
     if complete:
         page.wait_for_function(JS_COMPLETE, polling="raf", timeout=60_000)
         out["complete_ms"] = page.evaluate("() => window.__t2")
-        # the chart's side plots too (drawn a frame after the main figure: chart.js, drawSide)
+        # the chart's side plots too (drawn a frame after the main figure: chart.js, drawRest)
         page.wait_for_function(JS_SIDE, timeout=60_000)
         out["side_ms"] = page.evaluate(JS_SIDE)
     ctx.close()

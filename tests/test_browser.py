@@ -68,9 +68,28 @@ JS_DRAWING = """(sel) => {
 JS_UPDATES = """() => ({quick: performance.getEntriesByName('lle-chart-quick').length,
                       full: performance.getEntriesByName('lle-chart-react').length})"""
 # The last main figure's and side plots' draws (ms): a figure drawn anew paints the main figure
-# first, the side plots a frame later; a quick update draws both at once (chart.js, drawSide)
-JS_ORDER = """() => { const last = (n) => { const m = performance.getEntriesByName(n); return m.length ? m[m.length - 1].startTime : null; };
+# first, the side plots a frame later; a quick update draws both at once (chart.js, drawRest)
+JS_ORDER = """() => {
+  const last = (n) => { const m = performance.getEntriesByName(n); return m.length ? m[m.length - 1].startTime : null; };
   return {main: last('lle-chart-main'), side: last('lle-chart-side')}; }"""
+
+# Hover at the centres of the click grid's cells (the farthest places from its points), in the
+# plot's empty top right: how many found none of the grid's points (Plotly's hover is throttled:
+# one probe every 60 ms)
+JS_GRID_MISSES = """async (sel) => {
+  const gd = document.querySelector(sel);
+  const Plotly = await window.llePlotly;
+  const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, n = 18;
+  let missed = 0;
+  for (let i = 12; i < n - 1; i++) for (let j = 12; j < n - 1; j++) {
+    gd._hoverdata = null;
+    Plotly.Fx.hover(gd, {xpx: (i + 0.5) / (n - 1) * xa._length, ypx: (1 - (j + 0.5) / (n - 1)) * ya._length}, 'xy');
+    await new Promise((r) => setTimeout(r, 60));
+    if (!(gd._hoverdata || []).some((p) => p.data.name === 'click to start here')) missed++;
+  }
+  Plotly.Fx.unhover(gd);
+  return missed;
+}"""
 
 JS_ANIM = """(sel) => {
   const g = document.querySelector(sel);
@@ -223,6 +242,8 @@ def test_draw_play_change_and_share(server, browser):
     assert "ls=rosenbrock" in url0 and "r0=" in url0, url0
     first = page.evaluate(JS_ORDER)
     assert first["main"] is not None and first["side"] > first["main"], first  # drawn anew: main first
+    # the click grid's points are not drawn, yet a hover (and a click) anywhere finds one
+    assert page.evaluate(JS_GRID_MISSES, CHART) == 0
     _shot(page, "1_default")
 
     # 2. Play animates: the first path's point count and the slider's step move, then the

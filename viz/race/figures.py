@@ -48,7 +48,8 @@ LEVELS = 22  # colour bands of the landscape picture
 FULL_PATH_POINTS = 2000  # per run at most, in the final picture ...
 FULL_PATH_TOTAL = 8000  # ... and for all runs together
 FRAME_BUDGET_BYTES = 200_000  # raw float32 bytes of all frames' paths together
-CLICK_GRID = 18  # 324 transparent markers: each one is an SVG node the browser redraws
+CLICK_GRID = 18  # 324 points a click or a hover finds (not drawn: see _landscape_traces)
+HOVER_PX = 30  # the main figure's hover distance (px)
 SLIDER_STEPS = 50  # of the N_FRAMES frames: every slider tick is text Plotly measures on each draw
 
 
@@ -424,6 +425,9 @@ def _main_layout(scene: Scene, names: list[str], box, height: int, image: str) -
                     itemclick="toggle", itemdoubleclick="toggleothers", itemwidth=30,
                     bgcolor="rgba(255,255,255,0.8)"),
         hovermode="closest", hoverlabel=dict(font=dict(size=15)),
+        # (a point the click grid does not draw hovers within 3 px + this: 33 px, as far as its
+        # 26 px markers did with Plotly's default 20: the whole plot on a wide screen too)
+        hoverdistance=HOVER_PX,
         clickmode="event", dragmode="zoom",
         uirevision=repr(scene.landscape_key()),
         updatemenus=[dict(type="buttons", direction="left", showactive=False, x=0.0, y=0.0,
