@@ -29,9 +29,7 @@ function omit(obj, keys) {  // a copy of obj without keys
 }
 
 function without(obj, drop) {  // a JSON key of obj with its keys in drop left out
-  const out = {};
-  for (const k of Object.keys(obj)) if (!drop.has(k)) out[k] = obj[k];
-  return JSON.stringify(out);
+  return JSON.stringify(omit(obj, drop));
 }
 
 // Layout keys a quick update may change through Plotly.relayout, each redrawn alone: the

@@ -114,10 +114,7 @@ class Memo:
             value = make()
             with self._lock:
                 self.misses += 1
-                try:
-                    self._items[key] = value
-                except ValueError:  # larger than the whole budget: returned, not kept
-                    pass
+            self.put(key, value)  # (larger than the whole budget: returned, not kept)
         finally:
             if pending is not None:
                 with self._lock:

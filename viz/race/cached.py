@@ -137,11 +137,12 @@ def scene_results(scene: Scene, L, p: Progress | None = None):
     landscape's grid meanwhile when it is new too.  All cached: no thread hop.  ``p`` (a
     progress card) hears how many new runs are done and which are being compiled."""
     _ship_once()
-    new = [r for r in scene.runs if not cached_run.has(*run_args(scene, L, r))]
+    args = {id(r): run_args(scene, L, r) for r in scene.runs}
+    new = [r for r in scene.runs if not cached_run.has(*args[id(r)])]
     key = scene.landscape_key()
 
     def run(r):
-        return cached_run(*run_args(scene, L, r))
+        return cached_run(*args[id(r)])
     one = rerun_log.carried(run)
     if p is not None and new:
         told, fresh = _Told(p, new, scene.steps, compute.landscape_title(key)), {id(r) for r in new}
