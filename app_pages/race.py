@@ -134,27 +134,41 @@ def rule_cards(scene: Scene):
                 f":small[{extra}*References.* {'; '.join(rule.references)}]")
 
 
-def share_and_export(scene: Scene, L, results, query: str):
+def share_and_export(live: dict):
+    """The link and the downloads, drawn with the page, not with the chart's fragment (a change
+    of the chart then sends its one element): ``live["now"]``, which the fragment keeps up to
+    date (``_shown_now``), says what they hold when they are used."""
     st.markdown("#### Share and export")
-    url = widgets.share_url(query)
     c0, c1, c2 = st.columns(3)
     with c0.popover("Copy the link to this view", icon=":material/link:", width="stretch"):
-        st.caption("This link reproduces the page exactly: scene, runs, settings, animation range. "
-                   "Copy it with the button at the right of the box.")
-        st.code(url, language=None, wrap_lines=True)
-    labels = scene.labels()
-    # The buttons' data are made on a click; what they hold until then stays in this session (kept
-    # 120 s after the visitor leaves): the scene, not its runs (8 x 100k steps: 19 MB).
+        st.caption("This link reproduces the page exactly: scene, runs, settings, animation range.")
+        widgets.live_link(live["now"][3])
+
+    def csv():  # (the buttons' data are made on a click, from the scene shown then)
+        scene, L, _, _ = live["now"]
+        return export.trajectories_csv(scene, scene_results(scene, L), scene.labels())
+
+    def html():
+        scene, L, query, url = live["now"]
+        match = presets.matching(scene)
+        return export.standalone_html(SpecFigure(main_figure_spec(query, scene)), match.title if match else L.title,
+                                      subtitle=", ".join(scene.labels()), link=url)
+    # What they hold until a click stays in this session (kept 120 s after the visitor leaves): the
+    # scene, not its runs (8 x 100k steps: 19 MB).
     c1.download_button("Trajectories (CSV, every step)", icon=":material/download:", key="dl_csv",
-                       on_click="ignore", data=lambda: export.trajectories_csv(scene, scene_results(scene, L), labels),
-                       file_name="trajectories.csv", mime="text/csv", width="stretch")
-    match = presets.matching(scene)
-    html = lambda: export.standalone_html(SpecFigure(main_figure_spec(query, scene)),  # noqa: E731
-                                          match.title if match else L.title,
-                                          subtitle=", ".join(labels), link=url)
+                       on_click="ignore", data=csv, file_name="trajectories.csv", mime="text/csv", width="stretch")
     c2.download_button("Animated figure (HTML, plays offline)", icon=":material/download:", key="dl_html",
                        on_click="ignore", data=html, file_name="optimizer-race.html", mime="text/html",
                        width="stretch")
+
+
+LIVE = "_shown_now"  # {"now": (scene, landscape, query, share URL)} of the chart shown
+
+
+def _shown_now(scene: Scene, L, query: str) -> dict:
+    live = S.setdefault(LIVE, {})
+    live["now"] = (scene, L, query, widgets.share_url(query))
+    return live
 
 
 @st.fragment
@@ -174,8 +188,8 @@ def _race(slots):
 @st.fragment
 def race_chart():
     """The figure with the start point's inputs, the learning rates and the table under it
-    (one element, viz.common.chart), the share/export row; the URL.  A fragment inside
-    ``race``: a learning rate, a typed start or a click on the plot reruns only this."""
+    (one element, viz.common.chart); the URL.  A fragment inside ``race``: a learning rate, a
+    typed start or a click on the plot reruns only this."""
     widgets.timed("chart", _race_chart, "race.chart")
 
 
@@ -193,11 +207,9 @@ def _race_chart():
     chart.plotly_chart(data, key="main_chart", on_click=rs.on_click, on_drawn=rs.on_drawn,
                        on_lr=rs.on_lr, on_start=rs.on_start, on_resync=on_resync)
     widgets.sync_url(encode(scene))  # (after the chart: the browser takes it with the chart's data)
-    if first:
-        return
-    if not scene.runs:
+    _shown_now(scene, L, query)
+    if not first and not scene.runs:
         st.info("No runs yet: add one in the sidebar (Add a run).", icon=":material/add:")
-    share_and_export(scene, L, results, query)
 
 
 def page():
@@ -228,6 +240,8 @@ def page():
     finally:
         S.pop(rs.FULL, None)
     if not first:
+        if LIVE in S:  # (the chart's fragment sets it; not if it failed)
+            share_and_export(S[LIVE])
         rule_cards(rs.current())
         start_warm_up()  # (after the whole page: the first visitor's controls do not wait for it)
 

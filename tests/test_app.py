@@ -137,7 +137,8 @@ def test_default_page():
     assert [c["values"][c["at"]] for c in controls] == [r.learning_rate for r in scene.runs]
     assert [c["name"] for c in controls][:3] == ["SGD", "Momentum", "Nesterov"]
     assert len(at.get("download_button")) == 2
-    assert any("v=1&ls=rosenbrock" in c.value for c in at.code)  # the share link
+    (link,) = [e.proto.body for e in at.get("html") if "lle-link" in e.proto.body]  # the share link
+    assert "v=1&amp;ls=rosenbrock" in link
     assert at.button(key="add_run").disabled  # 8 runs: the maximum
 
 
@@ -636,7 +637,7 @@ def test_the_page_starts_loading_the_chart_library_and_widget_code_first():
     from ./static) and preloads the widget code the page needs (names of the installed
     Streamlit's files)."""
     at = page()
-    (script,) = [h.proto.body for h in at.get("html")]
+    (script,) = [h.proto.body for h in at.sidebar.get("html")]  # (the share row's link box: main)
     assert script.startswith("<script>") and "app/static/plotly-basic.min.js" in script
     bundle = Path(APP).parent / "static" / "plotly-basic.min.js"
     from plotly.offline.offline import get_plotlyjs_version

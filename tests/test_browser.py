@@ -220,6 +220,23 @@ def _shown(page) -> dict:
     return out
 
 
+def _share_row_holds(page, query: str):
+    """The share row's link (in its popover) and its CSV download are the view with ``query``."""
+    page.locator(".stPopover button").filter(has_text="Copy the link").click()
+    box = page.locator(".lle-link textarea")
+    box.wait_for(timeout=10_000)
+    link = box.input_value()
+    assert parse_qs(urlsplit(link).query) == parse_qs(query) and "%3A" not in link, (link, query)
+    page.locator(".lle-link button").click()  # (copies: the box says whether it could)
+    page.wait_for_function("() => document.querySelector('.lle-link span').textContent !== ''", timeout=10_000)
+    page.keyboard.press("Escape")
+    with page.expect_download(timeout=60_000) as got:
+        page.locator(".st-key-dl_csv button").click()
+    with open(got.value.path(), encoding="utf-8") as f:
+        line = f.readline().strip()
+    assert line.startswith("# ") and parse_qs(line[2:]) == parse_qs(query), (line, query)
+
+
 def _close(a, b, rel=1e-5, abs_=1e-6) -> bool:
     if all(math.isnan(v) for v in (a, b)):
         return True
@@ -308,6 +325,9 @@ def test_draw_play_change_and_share(server, browser):
     shown = _shown(page)
     drawing = page.evaluate(JS_DRAWING, CHART)
     _shot(page, "3_changed")
+    # the share row is drawn with the page, not with the chart's fragment: after these changes
+    # its link box and its CSV hold the view now shown
+    _share_row_holds(page, urlsplit(url1).query)
 
     # 4. the URL opened by a new visitor shows the same view
     ctx2, page2 = _open(browser, url1)

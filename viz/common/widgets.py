@@ -228,6 +228,47 @@ def share_url(query: str) -> str:
     return share_link(base, query)
 
 
+# The page's address as the browser has it now: a box the script refreshes whenever it is shown,
+# focused or copied.  For a row drawn once while a fragment keeps changing the URL (the race
+# page's share row, outside the chart's fragment: an update sends fewer messages).
+_LIVE_LINK_JS = """(function () {
+  // (the characters viz.common.url.SAFE leaves readable, as the server writes its links)
+  const now = () => location.href.split("#")[0].replace(/%(2C|3A|3D|7E)/gi, (m) => decodeURIComponent(m));
+  const fill = () => { for (const i of document.querySelectorAll(".lle-link textarea")) i.value = now(); };
+  fill();
+  if (window.__lleLink) return;
+  window.__lleLink = true;
+  document.addEventListener("focusin", (e) => { if (e.target.closest(".lle-link")) fill(); });
+  document.addEventListener("click", (e) => {
+    const b = e.target.closest(".lle-link button");
+    if (!b) return;
+    const box = b.parentNode.querySelector("textarea"), said = b.parentNode.querySelector("span");
+    fill();
+    box.select();
+    const done = (ok) => { said.textContent = ok ? "Copied." : "Select the link and copy it (Ctrl+C)."; };
+    if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(box.value).then(() => done(true), () => done(false));
+    else { let ok = false; try { ok = document.execCommand("copy"); } catch (err) { ok = false; } done(ok); }
+  });
+})();"""
+_LIVE_LINK_CSS = (".lle-link{display:flex;flex-wrap:wrap;gap:.4rem;align-items:center}"
+                  ".lle-link textarea{flex:1 1 16rem;min-width:0;font:0.85rem ui-monospace,monospace;padding:.35rem .5rem;"
+                  "resize:none;word-break:break-all;"
+                  "border:1px solid rgba(49,51,63,.25);border-radius:.4rem;background:#f7f8fa;color:#111}"
+                  ".lle-link button{font:inherit;padding:.3rem .8rem;border:1px solid rgba(49,51,63,.25);"
+                  "border-radius:.4rem;background:#fff;cursor:pointer}"
+                  ".lle-link span{flex-basis:100%;font-size:.85rem;color:rgba(49,51,63,.7)}")
+
+
+def live_link(url: str):
+    """The page's address in a read-only box with a Copy button.  ``url``: the address when this
+    is drawn (``share_url``); the browser puts in its address as it is now (the chart's
+    fragment rewrites the query on every change without drawing this again)."""
+    st.html(f'<style>{_LIVE_LINK_CSS}</style><div class="lle-link">'
+            f'<textarea readonly rows="4" aria-label="link to this view">{html.escape(url)}</textarea>'
+            f'<button type="button">Copy</button><span role="status"></span></div>'
+            f"<script>{_LIVE_LINK_JS}</script>", unsafe_allow_javascript=True)
+
+
 def link_warnings(warnings: list[str], page: str = "race"):
     """The box that says which parts of a link were not used (and, once per session and
     link, a WARNING line in the server's log)."""
