@@ -233,7 +233,7 @@ def page():
         info, text = presets.header(scene, L)  # the ready scene's lesson, the formula
         if info:
             st.info(info, icon=":material/school:")
-        st.markdown(text)
+        widgets.html_line(text, key="header_formula")  # (the formula as MathML: see html_line)
     S[rs.FULL] = True  # (the fragment runs as part of the page: nothing to rerun)
     try:
         race(slots)

@@ -5,7 +5,10 @@ headless Chromium driven by Playwright; nothing is downloaded)."""
 from __future__ import annotations
 
 import contextlib
+import html
+import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -54,7 +57,14 @@ def texts(at: AppTest) -> str:
     parts = [m.value for m in at.markdown] + [i.value for i in at.info] + [w.value for w in at.warning]
     parts += [e.value for e in at.error] + [c.value for c in at.caption]
     parts += [f"{m.label} {m.value}" for m in at.metric]
+    parts += [_html_text(json.loads(c.proto.json)) for c in at.get("bidi_component")  # widgets.html_line
+              if c.proto.component_name == "loss_landscape_html_line"]
     return "\n".join(str(p) for p in parts)
+
+
+def _html_text(html_text: str) -> str:
+    """The text of our own HTML (what widgets.html_line shows; MathML's tokens run together)."""
+    return html.unescape(re.sub(r"<[^>]*>", "", html_text))
 
 
 # --- the real browser -------------------------------------------------------------------------

@@ -154,6 +154,12 @@ def test_a_new_visitor_sees_the_chart_first():
     assert not at.get("select_slider") and not at.get("download_button")
     assert len(chart_data(at)["controls"]) == 3 and len(table_rows(at)) == 1 + 3  # (in the chart)
     assert "Loading the controls" in " ".join(c.value for c in at.sidebar.caption)
+    # no Markdown with maths or HTML, whose code the browser would load before it draws anything
+    # (the header's formula is MathML in widgets.html_line)
+    assert not any("$" in m.value or m.proto.allow_html for m in at.markdown)
+    assert not any("$" in i.value for i in at.info)
+    (line,) = [c for c in at.get("bidi_component") if c.proto.component_name == "loss_landscape_html_line"]
+    assert "Ravine" in line.proto.json and "<math" in line.proto.json
     (main,) = [c for c in at.get("bidi_component") if c.proto.component_name == chart.NAME]
     assert '"drawn"' in main.proto.js_content and "DRAWN_WAIT_MS" in main.proto.js_content
     at.session_state["_chart_first"] = False  # what viz.race.state.on_drawn does when the chart reports

@@ -20,6 +20,7 @@ from hypothesis import assume, given, settings
 
 from landscapes import Landscape
 from landscapes import expression as E
+from viz.common.text import inline_math
 
 # --- hostile inputs ------------------------------------------------------------------
 
@@ -454,6 +455,16 @@ def test_examples_work():
         assert all(math.isfinite(float(L.f(jnp.asarray(m)))) for m in L.minima)
         assert math.isfinite(float(L.f(jnp.asarray(L.start))))
         assert L.latex
+
+
+@pytest.mark.parametrize("name", sorted(E.FUNCTIONS))
+def test_every_functions_latex_draws_as_mathml(name):
+    """The race page's header shows a formula as MathML (viz.common.text.inline_math): every
+    function the parser takes converts, its argument included, none shown as raw LaTeX."""
+    args = ", ".join(["x", "y"][: E.FUNCTIONS[name][1]])
+    mathml = inline_math(E.to_latex(f"{name}({args}) + 3"))
+    assert mathml.startswith("<math") and "<mi>x</mi>" in mathml and "<mn>3</mn>" in mathml, mathml
+    assert "\\" not in mathml
 
 
 def test_latex_rendering():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 
 import jax
 import jax.numpy as jnp
@@ -14,6 +15,7 @@ import pytest
 import landscapes
 from landscapes import Landscape
 from landscapes.base import value_at_minima
+from viz.common.text import inline_math
 
 NAMES = landscapes.names()
 HEADLINE = ["quadratic", "rosenbrock", "saddle", "ravine"]
@@ -48,6 +50,11 @@ def test_names():
 def test_metadata(name):
     L = landscapes.get(name)
     assert L.title.strip() and L.latex.strip() and L.lesson.strip()
+    # the race page's header draws the formula as MathML (viz.common.text.inline_math): all of it
+    mathml = inline_math(L.latex)
+    assert mathml.startswith("<math") and mathml.endswith("</math>"), mathml
+    numbers = re.findall(r"<mn>([^<]*)</mn>", mathml)
+    assert "".join(numbers) == "".join(re.findall(r"(?<![a-z_])\d+(?:\.\d+)?", L.latex.replace("tfrac12", "tfrac{1}{2}")))
     (x0, x1), (y0, y1) = L.domain
     assert x0 < x1 and y0 < y1
     assert inside(L.start, L.domain)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import html
+import re
 
 
 def md_escape(text: str) -> str:
@@ -30,3 +32,19 @@ def share_link(base_url: str | None, query: str) -> str:
     if base_url:
         return base_url.split("?")[0].split("#")[0] + "?" + query
     return "?" + query
+
+
+@functools.lru_cache(maxsize=256)
+def inline_math(latex: str) -> str:
+    """A formula (LaTeX, ours: a landscape's, or one the expression parser wrote) as inline MathML,
+    which the browser draws itself.  For the race page's header: Streamlit's front end holds a
+    run's elements back until its KaTeX code has loaded, and that held a shared link's first
+    chart back ~90-120 ms (benchmarks/results/HISTORY.md).  What the converter cannot read is
+    shown as the LaTeX itself."""
+    from latex2mathml.converter import convert  # (12 ms to import)
+
+    tex = re.sub(r"\\operatorname\{([^{}]*)\}", r"\\text{\1}", latex)  # (else spelt out letter by letter)
+    try:
+        return convert(tex, display="inline").replace("<math ", '<math style="font-size: 1.15em" ', 1)
+    except Exception:  # noqa: BLE001 - any failure: the text, not a traceback
+        return f"<code>{html.escape(latex)}</code>"

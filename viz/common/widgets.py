@@ -269,6 +269,24 @@ def live_link(url: str):
             f"<script>{_LIVE_LINK_JS}</script>", unsafe_allow_javascript=True)
 
 
+# A line of the page's own HTML with MathML in it: st.html's sanitiser drops MathML, and Markdown
+# with maths or HTML in it holds a run's first elements back until its KaTeX or raw-HTML code
+# has loaded (~80 ms of a shared link's first chart: benchmarks/results/HISTORY.md); the chart's
+# component code is loaded anyway.
+_HTML_LINE = st.components.v2.component(
+    "loss_landscape_html_line", html='<p class="lle-line"></p>',
+    css=".lle-line { margin: 0; line-height: 1.6; } .lle-line:empty { display: none; }",
+    js="""export default function ({ parentElement, data }) {
+  const p = parentElement.querySelector(".lle-line");
+  if (p && p.__lleHtml !== data) { p.innerHTML = data || ""; p.__lleHtml = data; }
+}""", isolate_styles=False)
+
+
+def html_line(text: str, key: str):
+    """One paragraph of ``text``: HTML the page made itself (escape what came from outside)."""
+    _HTML_LINE(key=key, data=text)
+
+
 def link_warnings(warnings: list[str], page: str = "race"):
     """The box that says which parts of a link were not used (and, once per session and
     link, a WARNING line in the server's log)."""

@@ -10,10 +10,12 @@ never reach the URL.
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 
 from viz.race.claims import (Claim, Diverges, Ends, Faster, Leaves, Misses, Near, Reaches, Stays, Steps,
                              claims_markdown)
+from viz.common.text import inline_math
 from viz.race.scene import CUSTOM, Run, Scene
 
 
@@ -216,10 +218,11 @@ def matching(scene: Scene) -> Preset | None:
 
 
 def header(scene: Scene, L) -> tuple[str | None, str]:
-    """What the header shows: the ready scene's title and what to watch (if it is one), and
-    the formula with its lesson."""
+    """What the header shows: the ready scene's title and what to watch (if it is one; Markdown),
+    and the landscape's name, formula and lesson (HTML, the formula as MathML: ``inline_math``)."""
     match = matching(scene)
     name = "Your own function" if scene.landscape == CUSTOM else L.title
-    latex = L.latex.replace("$", "") if L.latex else ""
+    formula = inline_math(L.latex.replace("$", "")) if L.latex else ""
     return (f"**{match.title}.** {match.text}{match.claims_text()}" if match else None,
-            f"**{name}** &nbsp; ${latex}$ &nbsp; — {L.lesson}")
+            f"<strong>{html.escape(name, quote=False)}</strong> &nbsp; {formula} &nbsp; — "
+            f"{html.escape(L.lesson, quote=False)}")
