@@ -165,10 +165,8 @@ def share_and_export(live: dict):
 LIVE = "_shown_now"  # {"now": (scene, landscape, query, share URL)} of the chart shown
 
 
-def _shown_now(scene: Scene, L, query: str) -> dict:
-    live = S.setdefault(LIVE, {})
-    live["now"] = (scene, L, query, widgets.share_url(query))
-    return live
+def _shown_now(scene: Scene, L, query: str):
+    S.setdefault(LIVE, {})["now"] = (scene, L, query, widgets.share_url(query))
 
 
 @st.fragment

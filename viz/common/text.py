@@ -38,9 +38,9 @@ def share_link(base_url: str | None, query: str) -> str:
 def inline_math(latex: str) -> str:
     """A formula (LaTeX, ours: a landscape's, or one the expression parser wrote) as inline MathML,
     which the browser draws itself.  For the race page's header: Streamlit's front end holds a
-    run's elements back until its KaTeX code has loaded, and that held a shared link's first
-    chart back ~90-120 ms (benchmarks/results/HISTORY.md).  What the converter cannot read is
-    shown as the LaTeX itself."""
+    run's elements back until its KaTeX code has loaded, which held a shared link's first chart
+    back ~60-80 ms (benchmarks/results/HISTORY.md).  What the converter cannot read is shown as
+    the LaTeX itself."""
     from latex2mathml.converter import convert  # (12 ms to import)
 
     tex = re.sub(r"\\operatorname\{([^{}]*)\}", r"\\text{\1}", latex)  # (else spelt out letter by letter)

@@ -271,7 +271,7 @@ def live_link(url: str):
 
 # A line of the page's own HTML with MathML in it: st.html's sanitiser drops MathML, and Markdown
 # with maths or HTML in it holds a run's first elements back until its KaTeX or raw-HTML code
-# has loaded (~80 ms of a shared link's first chart: benchmarks/results/HISTORY.md); the chart's
+# has loaded (~60-80 ms of a shared link's first chart: benchmarks/results/HISTORY.md); the chart's
 # component code is loaded anyway.
 _HTML_LINE = st.components.v2.component(
     "loss_landscape_html_line", html='<p class="lle-line"></p>',

@@ -13,9 +13,9 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
+from viz.common.text import inline_math
 from viz.race.claims import (Claim, Diverges, Ends, Faster, Leaves, Misses, Near, Reaches, Stays, Steps,
                              claims_markdown)
-from viz.common.text import inline_math
 from viz.race.scene import CUSTOM, Run, Scene
 
 
