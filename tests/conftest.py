@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import html
-import json
 import os
 import re
 import shutil
@@ -57,7 +56,7 @@ def texts(at: AppTest) -> str:
     parts = [m.value for m in at.markdown] + [i.value for i in at.info] + [w.value for w in at.warning]
     parts += [e.value for e in at.error] + [c.value for c in at.caption]
     parts += [f"{m.label} {m.value}" for m in at.metric]
-    parts += [_html_text(json.loads(c.proto.json)) for c in at.get("bidi_component")  # widgets.html_line
+    parts += [_html_text(c.proto.bytes.decode()) for c in at.get("bidi_component")  # widgets.html_line
               if c.proto.component_name == "loss_landscape_html_line"]
     return "\n".join(str(p) for p in parts)
 

@@ -159,7 +159,7 @@ def test_a_new_visitor_sees_the_chart_first():
     assert not any("$" in m.value or m.proto.allow_html for m in at.markdown)
     assert not any("$" in i.value for i in at.info)
     (line,) = [c for c in at.get("bidi_component") if c.proto.component_name == "loss_landscape_html_line"]
-    assert "Ravine" in line.proto.json and "<math" in line.proto.json
+    assert "Ravine" in line.proto.bytes.decode() and "<math" in line.proto.bytes.decode()
     (main,) = [c for c in at.get("bidi_component") if c.proto.component_name == chart.NAME]
     assert '"drawn"' in main.proto.js_content and "DRAWN_WAIT_MS" in main.proto.js_content
     at.session_state["_chart_first"] = False  # what viz.race.state.on_drawn does when the chart reports
