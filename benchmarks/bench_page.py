@@ -231,6 +231,18 @@ def change_actions(page, pm):
             "add": (page, button(".st-key-add_run button")), "minimal": (pm, minimal)}
 
 
+def one_change(pg, prepare, rep: int) -> float:
+    """One change of ``change_actions`` (its ``prepare``) on page ``pg``, timed on a quiet machine
+    (ms from the input event to the updated page), for page_ab.py and pair_ab.py."""
+    quiet()
+    pg.bring_to_front()
+    pg.wait_for_timeout(300)
+    act, pred, arg = prepare(rep)
+    ms, _ = timed(pg, act, pred, arg)
+    pg.wait_for_timeout(300)
+    return ms
+
+
 def cpu_busy(interval: float = 0.25) -> float:
     """The fraction of all CPUs' time that was busy over ``interval`` seconds (/proc/stat)."""
     def snap():

@@ -24,8 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_page  # noqa: E402
-from bench_page import (ARGS, CHROMIUM, OUT, change_actions, open_pair, quiet, start_pair, stop,  # noqa: E402
-                        timed)
+from bench_page import ARGS, CHROMIUM, OUT, change_actions, one_change, open_pair, start_pair, stop  # noqa: E402
 
 CHANGES = {"lr": "move a learning rate (one run)", "start": "type a new start x (8 runs)",
            "click": "click a new start on the plot (8 runs)", "steps": "change the steps (8 runs)",
@@ -47,13 +46,7 @@ def run_tree(root: Path, kinds: list[str], reps: int) -> dict[str, float]:
             todo = change_actions(page, pm)
             for rep in range(-1, reps):  # (one untimed try of each first)
                 for kind in kinds + ["minimal"]:
-                    pg, prepare = todo[kind]
-                    quiet()
-                    pg.bring_to_front()
-                    pg.wait_for_timeout(300)
-                    act, pred, arg = prepare(rep)
-                    ms, _ = timed(pg, act, pred, arg)
-                    pg.wait_for_timeout(300)
+                    ms = one_change(*todo[kind], rep)
                     if rep >= 0:
                         got.setdefault(kind, []).append(ms)
             browser.close()

@@ -17,14 +17,13 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_page  # noqa: E402
-from bench_page import ARGS, CHROMIUM, OUT, change_actions, open_pair, quiet, start_server, stop, timed  # noqa: E402
-from page_ab import CHANGES  # noqa: E402
+from bench_page import ARGS, CHROMIUM, OUT, change_actions, one_change, open_pair, start_server, stop  # noqa: E402
+from page_ab import CHANGES, commit_of  # noqa: E402
 
 NEW = Path(__file__).resolve().parents[1]
 
@@ -58,13 +57,7 @@ def main():
             for rep in range(-1, a.reps):  # (one untimed try of each first)
                 for kind in kinds:
                     for tag in (("old", "new") if rep % 2 == 0 else ("new", "old")):
-                        pg, prepare = todo[tag][kind]
-                        quiet()
-                        pg.bring_to_front()
-                        pg.wait_for_timeout(300)
-                        act, pred, arg = prepare(rep)
-                        ms, _ = timed(pg, act, pred, arg)
-                        pg.wait_for_timeout(300)
+                        ms = one_change(*todo[tag][kind], rep)
                         if rep >= 0:
                             got[tag][kind].append(ms)
                 print(rep, {t: {k: round(v[-1]) for k, v in r.items() if v} for t, r in got.items()}, flush=True)
@@ -78,9 +71,7 @@ def main():
         rows[k] = {"old_median": statistics.median(got["old"][k]), "new_median": statistics.median(got["new"][k]),
                    "paired_diff_median": statistics.median(diffs), "new_faster": sum(d < 0 for d in diffs),
                    "pairs": len(diffs), "old": got["old"][k], "new": got["new"][k]}
-    commit = lambda root: subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"],  # noqa: E731
-                                         capture_output=True, text=True).stdout.strip()
-    head = f"commit {commit(NEW)} against {commit(a.old)}"
+    head = f"commit {commit_of(NEW)} against {commit_of(a.old)}"
     (OUT / f"{a.name}.json").write_text(json.dumps({"commits": head, "reps": a.reps, "rows": rows}, indent=1))
     lines = [f"# The page's changes, paired: {head}", "",
              f"`python benchmarks/pair_ab.py --old {a.old} --name {a.name} --reps {a.reps} --kinds {a.kinds}`: "
