@@ -134,25 +134,26 @@ def rule_cards(scene: Scene):
                 f":small[{extra}*References.* {'; '.join(rule.references)}]")
 
 
-def share_and_export(live: dict):
+def share_and_export(live: dict):  # live: {"now": state.ShareView}
     """The link and the downloads, drawn with the page, not with the chart's fragment (a change
     of the chart then sends its one element): ``live["now"]``, which the fragment keeps up to
-    date (``_shown_now``), says what they hold when they are used."""
+    date (``state.keep_share_view``), says what they hold when they are used."""
     st.markdown("#### Share and export")
     c0, c1, c2 = st.columns(3)
     with c0.popover("Copy the link to this view", icon=":material/link:", width="stretch"):
         st.caption("This link reproduces the page exactly: scene, runs, settings, animation range.")
-        widgets.live_link(live["now"][3])
+        widgets.live_link(live["now"].url)
 
     def csv():  # (the buttons' data are made on a click, from the scene shown then)
-        scene, L, _, _ = live["now"]
-        return export.trajectories_csv(scene, scene_results(scene, L), scene.labels())
+        now = live["now"]
+        return export.trajectories_csv(now.scene, scene_results(now.scene, now.L), now.scene.labels())
 
     def html():
-        scene, L, query, url = live["now"]
-        match = presets.matching(scene)
-        return export.standalone_html(SpecFigure(main_figure_spec(query, scene)), match.title if match else L.title,
-                                      subtitle=", ".join(scene.labels()), link=url)
+        now = live["now"]
+        match = presets.matching(now.scene)
+        return export.standalone_html(SpecFigure(main_figure_spec(now.query, now.scene)),
+                                      match.title if match else now.L.title,
+                                      subtitle=", ".join(now.scene.labels()), link=now.url)
     # What they hold until a click stays in this session (kept 120 s after the visitor leaves): the
     # scene, not its runs (8 x 100k steps: 19 MB).
     c1.download_button("Trajectories (CSV, every step)", icon=":material/download:", key="dl_csv",
@@ -160,13 +161,6 @@ def share_and_export(live: dict):
     c2.download_button("Animated figure (HTML, plays offline)", icon=":material/download:", key="dl_html",
                        on_click="ignore", data=html, file_name="optimizer-race.html", mime="text/html",
                        width="stretch")
-
-
-LIVE = "_shown_now"  # {"now": (scene, landscape, query, share URL)} of the chart shown
-
-
-def _shown_now(scene: Scene, L, query: str):
-    S.setdefault(LIVE, {})["now"] = (scene, L, query, widgets.share_url(query))
 
 
 @st.fragment
@@ -205,7 +199,7 @@ def _race_chart():
     chart.plotly_chart(data, key="main_chart", on_click=rs.on_click, on_drawn=rs.on_drawn,
                        on_lr=rs.on_lr, on_start=rs.on_start, on_resync=on_resync)
     widgets.sync_url(encode(scene))  # (after the chart: the browser takes it with the chart's data)
-    _shown_now(scene, L, query)
+    rs.keep_share_view(scene, L, query)
     if not first and not scene.runs:
         st.info("No runs yet: add one in the sidebar (Add a run).", icon=":material/add:")
 
@@ -238,8 +232,8 @@ def page():
     finally:
         S.pop(rs.FULL, None)
     if not first:
-        if LIVE in S:  # (the chart's fragment sets it; not if it failed)
-            share_and_export(S[LIVE])
+        if rs.SHARE in S:  # (the chart's fragment sets it; not if it failed)
+            share_and_export(S[rs.SHARE])
         rule_cards(rs.current())
         start_warm_up()  # (after the whole page: the first visitor's controls do not wait for it)
 

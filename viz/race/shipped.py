@@ -94,9 +94,10 @@ def load(path: Path = FILE) -> Shipped | None:
     try:
         with np.load(path, allow_pickle=False) as z:
             meta = json.loads(z["meta"].tobytes())
-            if {k: meta.get(k) for k in fingerprint()} != fingerprint():
-                _log.info("%s: made for %s, not this default scene or versions: not used", path.name,
-                          {k: meta.get(k) for k in fingerprint()})
+            want = fingerprint()
+            made_for = {k: meta.get(k) for k in want}
+            if made_for != want:
+                _log.info("%s: made for %s, not this default scene or versions: not used", path.name, made_for)
                 return None
             runs = tuple(optimizers.Trajectory(**{f: z[f"run{i}_{f}"] for f in FIELDS}, **m)
                          for i, m in enumerate(meta["runs"]))

@@ -7,6 +7,8 @@ widgets' state; every other widget is read back into the Scene (scene_from_widge
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import streamlit as st
 
 import landscapes
@@ -31,6 +33,23 @@ SCHED = "schedule"  # the schedule's widget key (its numbers: sched_<kind>_<name
 CHART_FIRST = "_chart_first"
 # What the page outside the race fragments shows of the scene (see shown), and "a full run"
 SHOWN, FULL = "_race_shown", "_race_full_run"
+
+
+class ShareView(NamedTuple):
+    """What the chart shows now, for the page's share row (drawn with the page, used later: its
+    downloads make their files on a click, outside any script run)."""
+    scene: Scene
+    L: object  # its Landscape
+    query: str
+    url: str  # the share link
+
+
+SHARE = "_share_view"  # {"now": ShareView}: the holder the share row reads
+
+
+def keep_share_view(scene: Scene, L, query: str):
+    """The chart's fragment, on every run: what the share row holds from now on."""
+    S.setdefault(SHARE, {})["now"] = ShareView(scene, L, query, widgets.share_url(query))
 
 
 def widget_state(scene: Scene, L) -> dict[str, object]:
