@@ -114,3 +114,39 @@ def test_the_race_page_imports_no_pandas(tmp_path):
     out = subprocess.run([sys.executable, "-c", _RACE_PAGE_IMPORTS, str(ROOT / "app.py")], env=env, cwd=ROOT,
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0 and out.stdout.strip().splitlines()[-1] == "[]", (out.stdout[-500:], out.stderr[-2000:])
+
+
+def _nodelay(s) -> int:
+    import socket
+    return s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+
+
+def test_no_delay_sets_the_servers_listening_socket_and_its_connections_only():
+    """A listening socket made as Streamlit 1.67 makes its server's (``socket.socket(family)``:
+    protocol 0, so asyncio leaves Nagle's algorithm on): ``no_delay`` sets TCP_NODELAY on it and
+    on the connection it accepted; a connection it accepts later inherits it (Linux); a client
+    socket of this process, whose own port is not a listening one, is left as it is."""
+    import socket
+    if not os.path.isdir("/proc/self/fd"):
+        assert bootstrap.no_delay() == 0
+        return
+    server = socket.socket(socket.AF_INET)
+    server.bind(("127.0.0.1", 0))
+    server.listen(4)
+    port = server.getsockname()[1]
+    client = socket.create_connection(("127.0.0.1", port))
+    before, _ = server.accept()
+    try:
+        assert server.proto == 0 and _nodelay(before) == 0 and _nodelay(client) == 0
+        assert bootstrap.no_delay() >= 2
+        later_client = socket.create_connection(("127.0.0.1", port))
+        later, _ = server.accept()
+        assert _nodelay(server) == 1 and _nodelay(before) == 1 and _nodelay(later) == 1
+        assert _nodelay(client) == 0 and _nodelay(later_client) == 0
+        before.sendall(b"still open")  # its descriptor was duplicated, not closed
+        assert client.recv(16) == b"still open"
+        later_client.close()
+        later.close()
+    finally:
+        for s in (client, before, server):
+            s.close()
