@@ -547,6 +547,25 @@ def _reruns(log) -> tuple[int, int, int]:
     return tuple(text.count(f" landscape.{page}: rerun") for page in ("race", "race.controls", "race.chart"))
 
 
+def _direct(log) -> tuple[list[str], str]:
+    """The server log's lines of the race chart's direct route (viz/race/direct.py), each an
+    answer it drew before the page's rerun, and the last chart line of the page's own reruns."""
+    lines = log.read_text(errors="replace").splitlines()
+    page = [ln for ln in lines if " landscape.race" in ln and " chart " in ln and ".direct:" not in ln]
+    return [ln for ln in lines if " landscape.race.direct: rerun" in ln], page[-1] if page else ""
+
+
+def _as_a_new_visitor_sees(browser, page):
+    """The chart draws what a new visitor of the page's URL sees: traces, frames, the slider."""
+    ctx2, page2 = _open(browser, page.url)
+    try:
+        page2.wait_for_timeout(1000)
+        for js in (JS_DRAWING, JS_FRAMES, JS_STEPS):
+            assert page2.evaluate(js, CHART) == page.evaluate(js, CHART), js
+    finally:
+        ctx2.close()
+
+
 def _type(page, key: str, value: str):
     box = page.locator(f".st-key-{key} input" if key == "steps" else START.format(key[-1]))
     box.fill(value)
@@ -577,12 +596,19 @@ def test_the_charts_own_controls_rerun_the_chart_alone(browser, tmp_path):
             _idle(page)
             assert _paths(page) != paths and title not in main.inner_text()
             assert "your own scene" in page.locator(".st-key-scene_preset input").input_value()
-            # 2. a typed start y: the chart's fragment alone
+            # 2. a typed start y: the chart's fragment alone, after the direct route drew the
+            # chart (the server's log has its line); the fragment's chart data is then an
+            # empty patch from what the chart shows (nothing is drawn again)
             full, controls, alone = _reruns(log)
+            answered = len(_direct(log)[0])
             _type(page, "start_y", "1.75")
             page.wait_for_function("() => location.search.includes('start=-1.25%2C1.75')", timeout=60_000)
             _idle(page)
             assert _reruns(log) == (full, controls, alone + 1)
+            direct, last = _direct(log)
+            assert len(direct) == answered + 1 and " whole " in direct[-1], direct[-1:]
+            assert " patch " in last and int(last.split(" chart ")[1].split(" kB")[0]) < 20, last
+            assert page.evaluate("() => performance.getEntriesByName('lle-chart-resync').length") == 0
             # 3. a click on the plot: the chart's fragment alone, and the sidebar shows the new start
             box = page.locator(f"{CHART} .draglayer .xy .nsewdrag").first.bounding_box()
             before = page.url
@@ -596,6 +622,9 @@ def test_the_charts_own_controls_rerun_the_chart_alone(browser, tmp_path):
             shown = [float(page.locator(START.format(c)).input_value()) for c in "xy"]
             assert all(_close(a, b, rel=1e-4) for a, b in zip(shown, start)), (shown, start)
             assert start[0] > 0 and _reruns(log) == (full, controls, alone + 2)
+            assert len(_direct(log)[0]) == answered + 2
+            _as_a_new_visitor_sees(browser, page)
+            full, controls, alone = _reruns(log)  # (the new visitor's page ran too)
             # 4. the steps: the controls' fragment (and the chart's inside it); the chart's
             # slider ends at the new count.  New frame names, the same traces: the quick path
             # (the old frames replaced, not kept), and it draws what a new visitor of the same
@@ -605,20 +634,14 @@ def test_the_charts_own_controls_rerun_the_chart_alone(browser, tmp_path):
             page.wait_for_function("() => location.search.includes('steps=3000')", timeout=60_000)
             page.wait_for_function(JS_DRAWN, arg=CHART, timeout=DRAW_MS)
             _idle(page)
-            assert _reruns(log) == (full, controls + 1, alone + 2)
+            assert _reruns(log) == (full, controls + 1, alone)
             assert page.locator(".st-key-steps input").input_value() == "3000"
             last = page.evaluate("(sel) => document.querySelector(sel)._transitionData._frames.at(-1).name", CHART)
             assert last == "3000"
             now = page.evaluate(JS_UPDATES)
             assert now == {"quick": updates["quick"] + 1, "full": updates["full"]}, (updates, now)
             assert page.evaluate(JS_ANIM, CHART)["frames"] == n_frames
-            ctx2, page2 = _open(browser, page.url)
-            try:
-                page2.wait_for_timeout(1000)
-                for js in (JS_DRAWING, JS_FRAMES, JS_STEPS):
-                    assert page2.evaluate(js, CHART) == page.evaluate(js, CHART), js
-            finally:
-                ctx2.close()
+            _as_a_new_visitor_sees(browser, page)
             full, controls, alone = _reruns(log)  # (the new visitor's page ran too)
             # 5. a learning rate: the chart's fragment alone; the start inputs are still there
             lr = page.locator(LRS).nth(0)
@@ -628,6 +651,7 @@ def test_the_charts_own_controls_rerun_the_chart_alone(browser, tmp_path):
             page.wait_for_function("(u) => window.location.href !== u", arg=before, timeout=60_000)
             _idle(page)
             assert _reruns(log) == (full, controls, alone + 1)
+            assert len(_direct(log)[0]) == answered + 3 and " patch " in _direct(log)[0][-1], _direct(log)
             assert [float(page.locator(START.format(c)).input_value()) for c in "xy"] == shown
             _shot(page, "fragment_controls")
             # 6. the start's Reset: the landscape's own start, the chart's fragment alone

@@ -564,35 +564,88 @@ function reportDrawn(gd) {
   gd.__lleSend("drawn", true);
 }
 
+// The direct route (viz/race/direct.py).  A learning rate, a typed start or a click is first sent
+// to the server's route with the name of the figure shown; its answer (the chart's data, as the
+// page's rerun would send it) is drawn, and then the trigger goes to Streamlit as before, with
+// the name of the figure now shown ("have"): the page's rerun makes the change its own (the URL,
+// the share row) and sends a patch from that figure (empty when it is the same: nothing drawn).
+// Any other answer, an error, or a chart that has not drawn yet: the trigger goes at once, the
+// page's way.  A change made while one is on its way waits for it (the latest of each kind: a
+// learning rate's message carries every run's rate), so the page hears them in order.
+const DIRECT = new Set(["lr", "start", "click"]);
+const DIRECT_URL = "api/race/chart";  // (relative: the app's base path, if any, comes with it)
+
+function send(gd, kind, value) {
+  const trigger = gd.__lleTrigger;
+  const q = gd.__lleRev;
+  if (DIRECT.has(kind) && gd.__lleAsking) {
+    gd.__lleQueued.delete(kind);
+    gd.__lleQueued.set(kind, value);
+    return;
+  }
+  if (!DIRECT.has(kind) || !q || !gd.__lleDrawn) { trigger(kind, value); return; }
+  gd.__lleAsking = true;
+  performance.mark("lle-direct-sent");
+  fetch(DIRECT_URL, { method: "POST", headers: { "Content-Type": "application/json" },
+                     body: JSON.stringify({ q, kind, value }) })
+    .then((r) => (r.ok ? r.arrayBuffer() : null))
+    .catch(() => null)
+    .then((buf) => (buf && gd.__lleRev === q ? receive(gd, new Uint8Array(buf)) : null))
+    .catch(() => null)
+    .then(() => {
+      gd.__lleAsking = false;
+      const have = gd.__lleRev;  // drawn: the page's rerun sends a patch from it (none, if the same)
+      trigger(kind, have !== q ? { ...value, have } : value);
+      sendQueued(gd);
+    });
+}
+
+function sendQueued(gd) {
+  while (gd.__lleQueued.size && !gd.__lleAsking) {
+    const [kind, value] = gd.__lleQueued.entries().next().value;
+    gd.__lleQueued.delete(kind);
+    send(gd, kind, value);
+  }
+}
+
 export default function (component) {
   const { parentElement, setTriggerValue } = component;
   const gd = parentElement.querySelector(".lle-chart");
   const side = parentElement.querySelector(".lle-side");
-  const legend = parentElement.querySelector(".lle-legend");
-  const message = parentElement.querySelector(".lle-chart-message");
-  const note = parentElement.querySelector(".lle-note");
-  const startBox = parentElement.querySelector(".lle-start");
-  const lrs = parentElement.querySelector(".lle-lrs");
-  const table = parentElement.querySelector(".lle-table");
   if (!gd || !side) return;
+  gd.__lleEls = {
+    side, legend: parentElement.querySelector(".lle-legend"),
+    message: parentElement.querySelector(".lle-chart-message"),
+    note: parentElement.querySelector(".lle-note"), startBox: parentElement.querySelector(".lle-start"),
+    lrs: parentElement.querySelector(".lle-lrs"), table: parentElement.querySelector(".lle-table"),
+  };
   gd.__lleSide = side;
-  gd.__lleSend = setTriggerValue;  // the click handler (bound once) uses the latest one
+  gd.__lleTrigger = setTriggerValue;  // (the handlers bound once use the latest)
+  gd.__lleSend = (kind, value) => send(gd, kind, value);
+  if (!gd.__lleQueued) gd.__lleQueued = new Map();  // changes made while one is asked
   if (!gd.__lleTimer) gd.__lleTimer = setTimeout(() => reportDrawn(gd), DRAWN_WAIT_MS);
   if (component.data === gd.__lleBytes) return;  // the same bytes: nothing to parse
   gd.__lleBytes = component.data;
-  let data = component.data;  // JSON bytes (viz.common.chart.payload)
+  receive(gd, component.data);
+}
+
+// The chart's data (JSON bytes: viz.common.chart.payload), from the page or the direct route:
+// drawn; a promise that settles once it is (undefined when there is nothing to draw).
+function receive(gd, bytes) {
+  const { side, legend, message, note, startBox, lrs, table } = gd.__lleEls;
+  let data = bytes;
   if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) {
     data = JSON.parse(new TextDecoder().decode(data));
   }
-  if (!data) return;
-  if (gd.__lleRev === data.rev) return;  // the same figure: nothing to draw
+  if (!data) return undefined;
+  if (gd.__lleRev === data.rev) return undefined;  // the same figure: nothing to draw
   if (data.patch) {  // a patch to the figure named data.base
     const had = gd.__llePristine;
     if (!had || had.rev !== data.base) {  // this chart does not have it: ask for the whole figure
       gd.__lleBytes = null;
       performance.mark("lle-chart-resync");
       gd.__lleSend("resync", data.rev);
-      return;
+      return undefined;
     }
     data.spec = applyPatch(had.spec, data.patch);
   }
@@ -625,9 +678,9 @@ export default function (component) {
     legend.replaceChildren();
     rest();
     reportDrawn(gd);
-    return;
+    return undefined;
   }
-  window.llePlotly
+  return window.llePlotly
     .then((Plotly) => {
       if (gd.__lleRev !== rev) return null;  // a newer figure arrived while loading
       rememberArrayAttributes(Plotly);

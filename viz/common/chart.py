@@ -29,7 +29,7 @@ import streamlit as st
 from viz.common.lru import Memo, deep_size
 from viz.common.plotting import PALETTE
 from viz.common.runs import notches, short_title
-from viz.common.url import fmt
+from viz.common.url import MAX_QUERY_CHARS, fmt
 from viz.race.scene import Scene
 
 NAME = "loss_landscape_chart"
@@ -262,6 +262,14 @@ def trigger(state: Any, name: str) -> Any:
         return state.get(name) if hasattr(state, "get") else None
     except Exception:  # noqa: BLE001 - an odd state object has no value
         return None
+
+
+def had(value: Any) -> str | None:
+    """The name of the figure the chart drew before sending the trigger ``value`` (its "have":
+    the direct route's answer, viz/race/direct.py), or None.  From the browser: a lie only costs
+    a resync (a patch from a figure the chart lacks is not applied)."""
+    have = value.get("have") if isinstance(value, Mapping) else None
+    return have if isinstance(have, str) and 0 < len(have) <= MAX_QUERY_CHARS else None
 
 
 def clicked(state: Any) -> list[dict]:

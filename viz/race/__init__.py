@@ -6,5 +6,6 @@ checkable data), ``compute`` (Scene -> optimizers.run), ``metrics`` (the table),
 ``export`` (CSV, standalone HTML), ``_tune`` (offline: how the default learning rates were found).
 
 Streamlit: ``state`` (this visitor's Scene, widgets, callbacks), ``cached`` (shared results and
-the chart's data).
+the chart's data), ``direct`` (the chart's own route: a change in the chart answered before the
+page's rerun, from ``cached``).
 """

@@ -154,6 +154,34 @@ def scene_results(scene: Scene, L, p: Progress | None = None):
     return list(_POOL.map(one, scene.runs))
 
 
+class Slow(Exception):
+    """A program would have to be compiled (``results_without_compiling``)."""
+
+
+def _refuse(name: str):
+    raise Slow(name)
+
+
+def no_compiler():
+    """A block (``with``) in which this thread raises :class:`Slow` instead of compiling."""
+    return compiled.watch(_refuse)
+
+
+def results_without_compiling(scene: Scene, L):
+    """The scene's runs as ``scene_results`` gives them (two at a time when several are new),
+    or :class:`Slow` as soon as one of them would compile a program: the direct route
+    (viz/race/direct.py) answers only what takes no compiler, whose wait the page shows."""
+    _ship_once()
+
+    def run(r):
+        with no_compiler():
+            return cached_run(*run_args(scene, L, r))
+    one = rerun_log.carried(run)
+    if sum(not cached_run.has(*run_args(scene, L, r)) for r in scene.runs) < 2:
+        return [one(r) for r in scene.runs]
+    return list(_POOL.map(one, scene.runs))
+
+
 @cached_by_key("race.picture", 4 * MB)  # a PNG data URI, ~30-150 kB
 def _picture(landscape_key: tuple, f_star: float, known: bool):
     ref = metrics.Reference(f_star, "f − f*" if known else "f − min f (estimated)", known)
@@ -208,16 +236,26 @@ def chart_data(query: str, scene: Scene, results) -> bytes:
     """The main chart's data (viz.common.chart.payload) for this page: the whole figure, or a
     patch from the figure sent last (most of a change: one run's traces and frames).  The 3-D
     view draws its own figure (st.plotly_chart): this chart then shows what is under the plot."""
-    extras = chart_extras(query, scene, results)
+    base = S.get(SENT)
     if scene.view == "3d":
         S.pop(SENT, None)
+    else:
+        S[SENT] = query
+    return chart_payload(query, scene, results, base)
+
+
+def chart_payload(query: str, scene: Scene, results, base: str | None) -> bytes:
+    """The chart's data for ``scene`` (named ``query``) to a chart that has the figure named
+    ``base`` (None: none): a patch from it when it is still in the memo and most traces stay,
+    else the whole figure.  Shared by the page (``chart_data``) and the direct route
+    (viz/race/direct.py); no session."""
+    extras = chart_extras(query, scene, results)
+    if scene.view == "3d":
         return _sent(chart.payload(None, rev=query, config=CHART_CONFIG, **extras), "3d")
     # 2-D figures are shared per server (a pickled cache would hand out a copy each time)
     spec = chart.SPECS.get(query, lambda: figure_spec(scene, results, compact=True))
-    base = S.get(SENT)
     old = chart.SPECS.peek(base) if base else None  # gone from the memo: the whole figure
     diff = chart.patch(old, spec) if old is not None else None
-    S[SENT] = query
     if diff is not None and 2 * len(diff["data"]) <= len(spec["data"]):
         return _sent(chart.payload(None, rev=query, config=CHART_CONFIG, base=base, patch=diff, **extras), "patch")
     return _sent(chart.payload(spec, rev=query, config=CHART_CONFIG, **extras), "whole")
@@ -236,6 +274,15 @@ def drawn(query: str, scene: Scene, results, p: Progress | None = None) -> tuple
 def _sent(data: bytes, kind: str) -> bytes:
     rerun_log.sent(len(data), kind)
     return data
+
+
+def took(value) -> None:
+    """A chart's trigger ``value`` says it drew the figure it names already (the direct route,
+    viz/race/direct.py: ``chart.had``): this rerun's chart data is a patch from that one (the
+    same figure: an empty patch, nothing drawn again)."""
+    have = chart.had(value)
+    if have is not None:
+        S[SENT] = have
 
 
 def on_resync():

@@ -17,7 +17,7 @@ from viz.common import chart, widgets
 from viz.common.chart import lr_key
 from viz.common.widgets import from_widget, widget_value
 from viz.race import defaults, presets
-from viz.race.cached import landscape
+from viz.race.cached import landscape, took
 from viz.race.compute import start_of
 from viz.common.url import num
 from viz.race.link import decode
@@ -246,21 +246,25 @@ def on_steps():
 
 def on_start():
     """A start typed (or reset) under the chart (checked: the message comes from the browser)."""
-    scene = current()
-    start = start_from_input(chart.trigger(S.get("main_chart"), "start"), landscape_domain(scene))
+    scene, value = current(), chart.trigger(S.get("main_chart"), "start")
+    took(value)
+    start = start_from_input(value, landscape_domain(scene))
     if start is not None:
         push_race(scene.replace(start=None if start == RESET else start))
 
 
 def on_lr():
     """A learning rate moved under the chart (checked: the message comes from the browser)."""
-    for key, value in chart.lr_changes(chart.trigger(S.get("main_chart"), "lr"), current()).items():
+    asked = chart.trigger(S.get("main_chart"), "lr")
+    took(asked)
+    for key, value in chart.lr_changes(asked, current()).items():
         S[key] = value
 
 
 def on_click():
     """A click on the transparent grid over the contour sets the start point."""
     scene = current()
+    took(chart.trigger(S.get("main_chart"), "click"))
     start = start_from_click(chart.clicked(S.get("main_chart")), landscape_domain(scene))
     if start is not None:
         push_race(scene.replace(start=start))

@@ -1,0 +1,121 @@
+"""The race chart's direct route (viz/race/direct.py): a learning rate, a typed start or a click
+answered over HTTP before the page's rerun.  Its answer must be what the page would draw after
+the same change, named as the page names it; everything else goes the page's way (409), and
+an untrusted body gets a clear refusal, never an exception.  (The real route in a real browser:
+tests/test_browser.py.)"""
+
+from __future__ import annotations
+
+import json
+
+import orjson
+import pytest
+
+from conftest import ok, url_of
+from test_app import SENT, _spec_of, chart_data, move_lr, page, scene_of, type_start
+from viz.common import chart
+from viz.race import cached, direct, figures, link, presets
+from viz.race.scene import Run, Scene
+
+OK, BAD, PAGES_WAY, TOO_LARGE = 200, 400, 409, 413
+
+
+def ask(q: str, kind: str, value) -> tuple[int, dict | None]:
+    status, data = direct.answer(orjson.dumps({"q": q, "kind": kind, "value": value}))
+    return status, (json.loads(data) if status == OK else None)
+
+
+def drawn(base_spec: dict, data: dict) -> dict:
+    """What the chart draws from the answer ``data`` when it shows ``base_spec``."""
+    spec = chart.apply_patch(base_spec, data["patch"]) if data.get("patch") is not None else data["spec"]
+    return figures.expand_frames(json.loads(json.dumps(spec)))
+
+
+def test_a_learning_rate_draws_what_the_page_draws_after_it_and_the_page_sends_nothing_again():
+    at = page()
+    q, shown = at.session_state[SENT], chart.SPECS.peek(at.session_state[SENT])
+    controls = chart_data(at)["controls"]
+    value = controls[2]["values"][controls[2]["at"] + 1]
+    sent = {"keys": [c["key"] for c in controls], "values": [c["values"][c["at"]] for c in controls]}
+    sent["values"][2] = value
+    status, data = ask(q, "lr", sent)
+    assert status == OK and data["base"] == q and len(data["patch"]["data"]) < len(shown["data"]) / 2
+    # the page after the same change: the same name (the URL) and the same figure
+    at.session_state[SENT] = data["rev"]  # what cached.took does with the trigger's "have"
+    ok(move_lr(at, 2, value))
+    assert link.to_query_string(scene_of(at)) == data["rev"]
+    assert drawn(shown, data) == figures.expand_frames(_spec_of(scene_of(at)))
+    again = chart_data(at)  # the chart has it: an empty patch, nothing drawn again
+    assert again["rev"] == again["base"] == data["rev"] and again["patch"]["data"] == {}
+    assert data["table"] == again["table"] and data["controls"] == again["controls"]
+
+
+@pytest.mark.parametrize("kind", ["start", "click"])
+def test_a_start_typed_or_clicked_draws_what_a_new_visitor_of_the_link_sees(kind):
+    at = page()
+    q, shown = at.session_state[SENT], chart.SPECS.peek(at.session_state[SENT])
+    value = {"x": -1.25, "y": 1.75} | ({"curve": 0} if kind == "click" else {})
+    status, data = ask(q, kind, value)
+    assert status == OK
+    ok(type_start(at, {"x": -1.25, "y": 1.75}))
+    assert link.to_query_string(scene_of(at)) == data["rev"] and "start=-1.25,1.75" in data["rev"]
+    assert drawn(shown, data) == drawn(shown, chart_data(at)) == drawn({}, chart_data(page(url_of(at), chart_first=True)))
+    # and back to the landscape's own start (the Reset button)
+    status, back = ask(data["rev"], "start", {"reset": True})
+    assert status == OK and back["rev"] == q
+
+
+def test_the_chart_says_which_figure_it_has_in_the_trigger():
+    assert chart.had({"x": 1, "y": 2, "have": "ls=rosenbrock"}) == "ls=rosenbrock"
+    for value in (None, "ls=x", [], {"x": 1}, {"have": 3}, {"have": ""}, {"have": ["a"]},
+                  {"have": "q" * 100_000}):
+        assert chart.had(value) is None, value
+
+
+def _default_query() -> str:
+    return link.to_query_string(presets.PRESETS[presets.DEFAULT_PRESET].scene)
+
+
+def test_what_it_cannot_read_is_refused_plainly():
+    q = _default_query()
+    assert direct.answer(b"")[0] == BAD
+    assert direct.answer(b"{not json")[0] == BAD
+    assert direct.answer(b"[1, 2]")[0] == BAD
+    assert direct.answer(orjson.dumps({"q": 3, "kind": "lr"}))[0] == BAD
+    assert direct.answer(orjson.dumps({"q": q, "kind": "__import__('os')"}))[0] == BAD
+    assert direct.answer(b" " * (direct.MAX_BODY + 1))[0] == TOO_LARGE
+    assert direct.answer(orjson.dumps({"q": q + "&x=" + "9" * direct.MAX_BODY, "kind": "lr"}))[0] == TOO_LARGE
+
+
+def test_what_the_page_must_decide_goes_the_pages_way():
+    q = _default_query()
+    start = {"x": 0.5, "y": 0.5}
+    assert ask(q, "start", start)[0] == OK
+    # a link with warnings, one not in its canonical form, the 3-D view
+    assert ask(q + "&bogus=1", "start", start)[0] == PAGES_WAY
+    assert ask("&".join(reversed(q.split("&"))), "start", start)[0] == PAGES_WAY
+    assert ask(q.replace("ls=", "zz="), "start", start)[0] == PAGES_WAY
+    three_d = link.to_query_string(link.decode(q)[0].replace(view="3d"))
+    assert ask(three_d, "start", start)[0] == PAGES_WAY
+    # a change the page's checks ignore, or one that changes nothing
+    assert ask(q, "start", {"x": "1", "y": 2})[0] == PAGES_WAY
+    assert ask(q, "start", {"x": float("nan"), "y": 2})[0] == PAGES_WAY
+    assert ask(q, "click", [1, 2])[0] == PAGES_WAY
+    assert ask(q, "lr", {"keys": ["nope"], "values": [0.1]})[0] == PAGES_WAY
+    assert link.decode(q)[0].start is None and ask(q, "start", {"reset": True})[0] == PAGES_WAY
+
+
+def test_a_change_that_needs_a_compiler_goes_the_pages_way_and_then_comes_back():
+    """A program not compiled yet (a formula only this test draws): the page shows that wait
+    with its progress card, so the route says no; once compiled, yes."""
+    scene = Scene(landscape="custom", formula="x**2 + 3.0625*y**2 + 0.0625*x*y + 0.25*x", steps=300,
+                  runs=(Run("adam", {"learning_rate": 0.05}),))
+    q = link.to_query_string(scene)
+    with cached.no_compiler(), pytest.raises(cached.Slow):
+        cached.cached_grid(scene.landscape_key())
+    assert ask(q, "start", {"x": 1.5, "y": -1.0})[0] == PAGES_WAY
+    L = cached.landscape(scene.landscape_key())
+    cached.scene_results(scene.replace(start=(1.5, -1.0)), L)  # the page's way: compiled here
+    cached.cached_grid(scene.landscape_key())
+    status, data = ask(q, "start", {"x": 1.5, "y": -1.0})
+    assert status == OK and data["rev"] == link.to_query_string(scene.replace(start=(1.5, -1.0)))
