@@ -451,8 +451,8 @@ def test_a_patch_turns_one_figure_into_the_next(compact):
     new = _spec_of(new_scene, compact)
     diff = chart.patch(old, new)
     assert chart.apply_patch(old, diff) == new and old == _spec_of(a_scene, compact)  # (old unchanged)
-    names = {new["data"][int(j)]["name"] for j in diff["data"]}
-    assert names == {new_scene.labels()[1]}  # only run 2's traces (path, head, side curves)
+    names = {new["data"][int(j)]["name"].removesuffix(": diverged") for j in diff["data"]}
+    assert names == {new_scene.labels()[1]}  # only run 2's traces (path, head, cross, side curves)
     if compact:  # only run 2's description of its frames
         assert list(diff["runs"]) == ["1"] and not diff["frames"] and "layout" not in diff
         assert figures.expand_frames(chart.apply_patch(old, diff)) == figures.expand_frames(new)

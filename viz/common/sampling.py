@@ -8,17 +8,24 @@ iterate actually moves get the detail.  The CSV export keeps every step.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 
+@functools.lru_cache(maxsize=256)  # a few (lo, hi, n) per scene, asked by every run's samplers
 def _log_uniform(lo: int, hi: int, n: int) -> np.ndarray:
-    """About ``n`` integers in [lo, hi], half log-spaced from lo, half uniform, lo and hi included."""
+    """About ``n`` integers in [lo, hi], half log-spaced from lo, half uniform, lo and hi
+    included (read-only: one array shared by every caller)."""
     if hi - lo + 1 <= n:
-        return np.arange(lo, hi + 1)
-    half = max(n // 2, 2)
-    logs = lo + np.unique(np.round(np.geomspace(1, hi - lo + 1, half) - 1).astype(np.int64))
-    lin = np.round(np.linspace(lo, hi, n - half)).astype(np.int64)
-    return np.unique(np.concatenate([logs, lin, [lo, hi]]))
+        out = np.arange(lo, hi + 1)
+    else:
+        half = max(n // 2, 2)
+        logs = lo + np.unique(np.round(np.geomspace(1, hi - lo + 1, half) - 1).astype(np.int64))
+        lin = np.round(np.linspace(lo, hi, n - half)).astype(np.int64)
+        out = np.unique(np.concatenate([logs, lin, [lo, hi]]))
+    out.flags.writeable = False
+    return out
 
 
 def frame_steps(lo: int, hi: int, n: int = 100) -> np.ndarray:

@@ -16,8 +16,8 @@ float32: 5.3 bytes a number on the wire.
 The main figure: the landscape is a picture under the axes (trace 0 carries its
 colour bar) and is never animated; a transparent grid of markers over it catches
 clicks (Streamlit reports clicks on scatter points only) and shows f on hover;
-each run has two traces (its path and a head marker) and a third, a cross, only
-if it diverges; each frame names only the runs' traces (``traces=[...]``) and
+each run has three traces (its path, a head marker and a cross, empty unless it
+diverges: the same traces whatever the start); each frame names only the runs' traces (``traces=[...]``) and
 plays with ``redraw: False`` on fixed axes.  The ``N_FRAMES`` (60) frames are
 log-and-uniformly spaced steps; a frame's path is the run's points on a coarse,
 shape-keeping grid up to that step; the last frame and the initial picture carry
@@ -197,8 +197,8 @@ def _content(r: RunResult) -> bytes:
 
 def _run_animation(i: int, r: RunResult, label: str, frame_list: np.ndarray, anim_points: int,
                    full_points: int, box) -> dict:
-    """Run ``i``'s traces in the main figure (its path, head and, if it diverges within the
-    shown steps, a cross: every trace costs the browser ~1 ms per redraw) at the last step, and
+    """Run ``i``'s traces in the main figure (its path, head and cross, shown if it diverges
+    within the shown steps) at the last step, and
     what its frames are made of (:func:`_run_frames`): ``{"traces", "frames"}``."""
     hi = int(frame_list[-1])
     color, symbol = _run_style(i)
@@ -217,17 +217,19 @@ def _run_animation(i: int, r: RunResult, label: str, frame_list: np.ndarray, ani
                 marker=dict(symbol=symbol, size=14, color=color, line=dict(color="#ffffff", width=1.5)),
                 hovertemplate=f"<b>{label}</b><br>step %{{customdata[0]}}"
                               "<br>f = %{customdata[1]:.4g}<extra></extra>")
-    traces = [path, head]
+    div_text = f"<b>{label}</b>"
     if any_div:
-        div_text = f"<b>{label}</b><br>diverged at step {r.diverged_at}"
+        div_text += f"<br>diverged at step {r.diverged_at}"
         if mk[0] < r.diverged_at - 1:
             div_text += f"<br>(left the view at step {mk[0] + 1})"
-        traces.append(dict(type="scatter", mode="markers", x=[_r(mk[1][0])], y=[_r(mk[1][1])],
-                           name=f"{label}: diverged", legendgroup=group, showlegend=False,
-                           unselected=keep, cliponaxis=False,
-                           marker=dict(symbol="x", size=20, color=color, line=dict(color="#111111", width=1.5)),
-                           hovertemplate=div_text + "<extra></extra>"))
-    return {"traces": traces, "frames": _run_frames(r, grid, frame_list, any_div)}
+    # the cross: empty while the run does not diverge (every run has the same three traces, so a
+    # new start that makes a run diverge, or stop diverging, is a quick update in the browser)
+    cross = dict(type="scatter", mode="markers", x=[_r(mk[1][0])] if any_div else [],
+                 y=[_r(mk[1][1])] if any_div else [], name=f"{label}: diverged", legendgroup=group,
+                 showlegend=False, unselected=keep, cliponaxis=False,
+                 marker=dict(symbol="x", size=20, color=color, line=dict(color="#111111", width=1.5)),
+                 hovertemplate=div_text + "<extra></extra>")
+    return {"traces": [path, head, cross], "frames": _run_frames(r, grid, frame_list, any_div)}
 
 
 def _run_frames(r: RunResult, grid: np.ndarray, frame_list: np.ndarray, any_div: bool) -> dict:
@@ -247,9 +249,9 @@ def _run_frames(r: RunResult, grid: np.ndarray, frame_list: np.ndarray, any_div:
         tails.append(int(not k or int(grid[k - 1]) != end))
         cross.append(int(any_div and s >= r.diverged_at))
     rows = grid[: max(ks, default=0)]
-    return {"n": 3 if any_div else 2, "px": f4(r.xy[rows, 0]), "py": f4(r.xy[rows, 1]), "k": ks,
+    return {"n": 3, "px": f4(r.xy[rows, 0]), "py": f4(r.xy[rows, 1]), "k": ks,
             "tail": tails, "end": ends, "ex": f4(r.xy[ends, 0]), "ey": f4(r.xy[ends, 1]),
-            "loss": f4(r.loss[ends]), "cross": cross if any_div else None}
+            "loss": f4(r.loss[ends]), "cross": cross}
 
 
 def _floats(a) -> np.ndarray:
