@@ -466,6 +466,18 @@ def test_a_patch_turns_one_figure_into_the_next(compact):
     assert chart.patch(old, other) is None  # frames described / built: the whole figure goes
 
 
+def test_a_patch_names_the_traces_a_diverging_runs_frames_add():
+    """A run's cross is named by the frames only while the run diverges: a patch between a
+    figure where one diverges and one where none does carries the frames' new trace list."""
+    scene = presets.PRESETS[presets.DEFAULT_PRESET].scene
+    calm, wild = _spec_of(scene), _spec_of(scene.replace(start=(-2.0, -1.0)))  # (Nesterov diverges)
+    assert len(wild["lle_frames"]["traces"]) == len(calm["lle_frames"]["traces"]) + 1
+    for a, b in ((calm, wild), (wild, calm)):
+        diff = chart.patch(a, b)
+        assert diff["frame_traces"] == b["lle_frames"]["traces"]
+        assert figures.expand_frames(chart.apply_patch(a, diff)) == figures.expand_frames(b)
+
+
 def test_described_frames_are_a_fraction_of_the_built_ones():
     """The page sends what the frames are made of (the browser builds them): the default
     figure is at most 40 % of its bytes with the frames built."""

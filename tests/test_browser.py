@@ -561,7 +561,7 @@ def _as_a_new_visitor_sees(browser, page):
     try:
         page2.wait_for_timeout(1000)
         for js in (JS_DRAWING, JS_FRAMES, JS_STEPS):
-            assert page2.evaluate(js, CHART) == page.evaluate(js, CHART), js
+            assert page.evaluate(js, CHART) == page2.evaluate(js, CHART), js
     finally:
         ctx2.close()
 
@@ -624,6 +624,24 @@ def test_the_charts_own_controls_rerun_the_chart_alone(browser, tmp_path):
             assert start[0] > 0 and _reruns(log) == (full, controls, alone + 2)
             assert len(_direct(log)[0]) == answered + 2
             _as_a_new_visitor_sees(browser, page)
+            # 3b. a start from which a run diverges (Nesterov, from this corner): its cross
+            # appears, still by a quick update (every run has a cross trace, empty until it
+            # diverges), and the chart is what a new visitor of the link sees
+            updates = page.evaluate(JS_UPDATES)
+            crosses = """(sel) => document.querySelector(sel)._fullData.filter((t) => t.marker &&
+              t.marker.symbol === 'x' && t.x && t.x.some((v) => v !== null && v !== undefined)).length"""
+            assert page.evaluate(crosses, CHART) == 0
+            _type(page, "start_x", "-2")
+            page.wait_for_function("() => location.search.includes('start=-2%2C')", timeout=60_000)
+            _idle(page)
+            _type(page, "start_y", "-1")
+            page.wait_for_function("() => location.search.includes('start=-2%2C-1')", timeout=60_000)
+            page.wait_for_function(JS_DRAWN, arg=CHART, timeout=DRAW_MS)
+            _idle(page)
+            assert page.evaluate(crosses, CHART) == 1
+            assert page.evaluate(JS_UPDATES) == {"quick": updates["quick"] + 2, "full": updates["full"]}
+            _as_a_new_visitor_sees(browser, page)
+            shown = [float(page.locator(START.format(c)).input_value()) for c in "xy"]
             full, controls, alone = _reruns(log)  # (the new visitor's page ran too)
             # 4. the steps: the controls' fragment (and the chart's inside it); the chart's
             # slider ends at the new count.  New frame names, the same traces: the quick path
@@ -644,6 +662,7 @@ def test_the_charts_own_controls_rerun_the_chart_alone(browser, tmp_path):
             _as_a_new_visitor_sees(browser, page)
             full, controls, alone = _reruns(log)  # (the new visitor's page ran too)
             # 5. a learning rate: the chart's fragment alone; the start inputs are still there
+            crosses_before = page.evaluate(crosses, CHART)
             lr = page.locator(LRS).nth(0)
             before = page.url
             lr.focus()
@@ -651,14 +670,19 @@ def test_the_charts_own_controls_rerun_the_chart_alone(browser, tmp_path):
             page.wait_for_function("(u) => window.location.href !== u", arg=before, timeout=60_000)
             _idle(page)
             assert _reruns(log) == (full, controls, alone + 1)
-            assert len(_direct(log)[0]) == answered + 3 and " patch " in _direct(log)[0][-1], _direct(log)
+            assert len(_direct(log)[0]) == answered + 5 and " patch " in _direct(log)[0][-1], _direct(log)[-1:]
             assert [float(page.locator(START.format(c)).input_value()) for c in "xy"] == shown
             _shot(page, "fragment_controls")
+            # (from this start, SGD one notch up diverges: its cross appears, and the patch names
+            # the frames' new traces; drawn in its place among the traces, as a new visitor sees)
+            assert page.evaluate(crosses, CHART) == crosses_before + 1
+            _as_a_new_visitor_sees(browser, page)
+            full, controls, alone = _reruns(log)
             # 6. the start's Reset: the landscape's own start, the chart's fragment alone
             page.locator(".st-key-main_chart .lle-start button").click()
             page.wait_for_function("() => !location.search.includes('start=')", timeout=60_000)
             _idle(page)
-            assert _reruns(log) == (full, controls, alone + 2)
+            assert _reruns(log) == (full, controls, alone + 1)
             own = landscapes.get(presets.PRESETS[presets.DEFAULT_PRESET].scene.landscape).start
             assert [float(page.locator(START.format(c)).input_value()) for c in "xy"] == list(own)
             errors = [e for e in page.errors if e != "undefined"]

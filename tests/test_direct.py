@@ -73,7 +73,11 @@ def test_the_chart_says_which_figure_it_has_in_the_trigger():
 
 
 def _default_query() -> str:
-    return link.to_query_string(presets.PRESETS[presets.DEFAULT_PRESET].scene)
+    """The default scene's query, its programs compiled (as a page that drew it has them)."""
+    scene = presets.PRESETS[presets.DEFAULT_PRESET].scene
+    cached.scene_results(scene, cached.landscape(scene.landscape_key()))
+    cached.cached_grid(scene.landscape_key())
+    return link.to_query_string(scene)
 
 
 def test_what_it_cannot_read_is_refused_plainly():

@@ -58,7 +58,9 @@ function keysOf(spec) {
     alone,
     traces: spec.data.map((t) => JSON.stringify(t)),
     skeletons: spec.data.map((t) => without(t, DATA_KEYS) + "|" + Object.keys(t).sort().join(",")),
-    frames: frames.map((f) => JSON.stringify(f.traces)).join(";"),
+    // (the frames are replaced whole: which traces each names may change, e.g. a run's cross
+    // is named only while the run diverges, their number may not)
+    frames: frames.length,
     names: frames.map((f) => f.name).join(";"),
   };
 }
@@ -159,10 +161,11 @@ function applyPatch(spec, patch) {
   }
   const out = Object.assign({}, spec, { data }, spec.frames ? { frames } : {},
                             "layout" in patch ? { layout: patch.layout } : {});
-  if (patch.runs && Object.keys(patch.runs).length) {
+  if ((patch.runs && Object.keys(patch.runs).length) || patch.frame_traces) {
     const runs = spec.lle_frames.runs.slice();
-    for (const [i, r] of Object.entries(patch.runs)) runs[+i] = r;
-    out.lle_frames = Object.assign({}, spec.lle_frames, { runs });
+    for (const [i, r] of Object.entries(patch.runs || {})) runs[+i] = r;
+    out.lle_frames = Object.assign({}, spec.lle_frames, { runs },
+                                   patch.frame_traces ? { traces: patch.frame_traces } : {});
   }
   return out;
 }

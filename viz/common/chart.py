@@ -119,7 +119,8 @@ SPECS = Memo("race.figures", 24 * 2**20, getsizeof=deep_size)  # a figure: ~1-3 
 def patch(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict | None:
     """What turns figure spec ``old`` into ``new``: {"data": {j: trace}, "frames": {k: {m:
     entry}}}, "runs": {i: run} when the frames are described (``lle_frames``, see
-    viz.race.figures.main_figure) and "layout" when it changed (indices as strings, as JSON
+    viz.race.figures.main_figure; "frame_traces": the traces they name, when that changed) and
+    "layout" when it changed (indices as strings, as JSON
     writes them).  None when their shapes differ (other traces, frames or frame names): then
     the whole figure goes."""
     od, nd = old.get("data", []), new.get("data", [])
@@ -136,10 +137,12 @@ def patch(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict | None:
         if changed:
             out["frames"][str(k)] = changed
     if oc is not None:
-        if [oc[k] for k in ("names", "traces", "anchors")] != [nc[k] for k in ("names", "traces", "anchors")] \
+        if [oc[k] for k in ("names", "anchors")] != [nc[k] for k in ("names", "anchors")] \
                 or len(oc["runs"]) != len(nc["runs"]):
             return None
         out["runs"] = _changed(oc["runs"], nc["runs"])
+        if oc["traces"] != nc["traces"]:  # (a run's cross is named while the run diverges)
+            out["frame_traces"] = nc["traces"]
     if old.get("layout") != new.get("layout"):
         out["layout"] = new.get("layout")
     return out
@@ -165,11 +168,12 @@ def apply_patch(spec: Mapping[str, Any], change: Mapping[str, Any]) -> dict:
     out = dict(spec, data=data, frames=frames)
     if "frames" not in spec:
         del out["frames"]
-    if change.get("runs"):
+    if change.get("runs") or "frame_traces" in change:
         runs = list(spec["lle_frames"]["runs"])
-        for i, run in change["runs"].items():
+        for i, run in change.get("runs", {}).items():
             runs[int(i)] = run
-        out["lle_frames"] = dict(spec["lle_frames"], runs=runs)
+        traces = change.get("frame_traces", spec["lle_frames"]["traces"])
+        out["lle_frames"] = dict(spec["lle_frames"], runs=runs, traces=traces)
     if "layout" in change:
         out["layout"] = change["layout"]
     return out

@@ -17,7 +17,8 @@ The main figure: the landscape is a picture under the axes (trace 0 carries its
 colour bar) and is never animated; a transparent grid of markers over it catches
 clicks (Streamlit reports clicks on scatter points only) and shows f on hover;
 each run has three traces (its path, a head marker and a cross, empty unless it
-diverges: the same traces whatever the start); each frame names only the runs' traces (``traces=[...]``) and
+diverges: the same traces whatever the start, so a new start is a quick update in the
+browser); each frame names only the runs' traces (``traces=[...]``) and
 plays with ``redraw: False`` on fixed axes.  The ``N_FRAMES`` (60) frames are
 log-and-uniformly spaced steps; a frame's path is the run's points on a coarse,
 shape-keeping grid up to that step; the last frame and the initial picture carry
@@ -222,10 +223,12 @@ def _run_animation(i: int, r: RunResult, label: str, frame_list: np.ndarray, ani
         div_text += f"<br>diverged at step {r.diverged_at}"
         if mk[0] < r.diverged_at - 1:
             div_text += f"<br>(left the view at step {mk[0] + 1})"
-    # the cross: empty while the run does not diverge (every run has the same three traces, so a
-    # new start that makes a run diverge, or stop diverging, is a quick update in the browser)
-    cross = dict(type="scatter", mode="markers", x=[_r(mk[1][0])] if any_div else [],
-                 y=[_r(mk[1][1])] if any_div else [], name=f"{label}: diverged", legendgroup=group,
+    # the cross: a point not drawn (null) while the run does not diverge.  Every run has the same
+    # three traces, so a new start that makes a run diverge, or stop, is a quick update in the
+    # browser; and Plotly gives each its place among the traces (an empty trace would get none,
+    # and, filled by an update, be drawn over the others)
+    cross = dict(type="scatter", mode="markers", x=[_r(mk[1][0]) if any_div else None],
+                 y=[_r(mk[1][1]) if any_div else None], name=f"{label}: diverged", legendgroup=group,
                  showlegend=False, unselected=keep, cliponaxis=False,
                  marker=dict(symbol="x", size=20, color=color, line=dict(color="#111111", width=1.5)),
                  hovertemplate=div_text + "<extra></extra>")
@@ -249,9 +252,9 @@ def _run_frames(r: RunResult, grid: np.ndarray, frame_list: np.ndarray, any_div:
         tails.append(int(not k or int(grid[k - 1]) != end))
         cross.append(int(any_div and s >= r.diverged_at))
     rows = grid[: max(ks, default=0)]
-    return {"n": 3, "px": f4(r.xy[rows, 0]), "py": f4(r.xy[rows, 1]), "k": ks,
+    return {"n": 3 if any_div else 2, "px": f4(r.xy[rows, 0]), "py": f4(r.xy[rows, 1]), "k": ks,
             "tail": tails, "end": ends, "ex": f4(r.xy[ends, 0]), "ey": f4(r.xy[ends, 1]),
-            "loss": f4(r.loss[ends]), "cross": cross}
+            "loss": f4(r.loss[ends]), "cross": cross if any_div else None}
 
 
 def _floats(a) -> np.ndarray:
@@ -343,8 +346,13 @@ def main_figure(scene: Scene, L: Landscape, grid, results: Sequence[RunResult], 
             if t["yaxis"] not in {data[k]["yaxis"] for k in anchors}:  # drops the drawing of
                 anchors.append(len(data))  # any subplot a frame does not name
             data.append(t)
-    # each frame names the runs' traces and, unchanged ({}), one trace of each side plot
-    trace_ids = list(range(first_run, first_run + sum(len(run["traces"]) for run in runs)))
+    # each frame names the runs' traces (an empty cross, a run that does not diverge, only in
+    # the figure: each trace a frame names costs the browser's full redraws) and, unchanged
+    # ({}), one trace of each side plot
+    trace_ids, at = [], first_run
+    for run in runs:
+        trace_ids.extend(range(at, at + run["frames"]["n"]))
+        at += len(run["traces"])
     names = [str(int(s)) for s in frame_list]
     layout = _main_layout(scene, names, box, height or main_height(L), picture["uri"])
     _fit_colour_bar(data[0], layout, box)
