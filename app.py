@@ -27,6 +27,5 @@ if __name__ == "__main__":  # a page's script run
     st.navigation(PAGES).run()
 else:  # the server
     from viz.common.routes import route_for
-    from viz.race import direct
 
-    app = st.App(__file__, routes=[route_for("/api/race/chart", direct.answer, direct.MAX_BODY)])
+    app = st.App(__file__, routes=[route_for("/api/race/chart", "viz.race.direct")])

@@ -689,3 +689,43 @@ def test_the_charts_own_controls_rerun_the_chart_alone(browser, tmp_path):
             assert errors == [], errors
         finally:
             ctx.close()
+
+
+def _post(url: str, body: bytes) -> tuple[int, bytes]:
+    import urllib.error
+    import urllib.request
+
+    req = urllib.request.Request(url + "api/race/chart", data=body, method="POST",
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=120) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read()
+
+
+def test_the_chart_route_answers_over_http_and_refuses_plainly(server, browser):
+    """The race chart's route on a real server (app.py's st.App): a start for the default scene
+    is answered with the chart's data, named as the page names it; a body it cannot read, one
+    too large, or a link the page must read itself gets a status and no traceback."""
+    import json
+
+    import orjson
+
+    from viz.race import direct, link
+
+    scene = presets.PRESETS[presets.DEFAULT_PRESET].scene
+    q = link.to_query_string(scene)
+    ask = {"q": q, "kind": "start", "value": {"x": 0.75, "y": 2.25}}
+    status, data = _post(server, orjson.dumps(ask))
+    if status == 409:  # the programs are not compiled yet: a first visitor's page does that
+        ctx, _ = _open(browser, server)
+        ctx.close()
+        status, data = _post(server, orjson.dumps(ask))
+    assert status == 200, data[:200]
+    got = json.loads(data)
+    assert got["rev"] == link.to_query_string(scene.replace(start=(0.75, 2.25))) and got["spec"]["data"]
+    assert _post(server, b"{not json")[0] == 400
+    assert _post(server, orjson.dumps(dict(ask, kind="__import__('os')")))[0] == 400
+    assert _post(server, b" " * (direct.MAX_BODY + 1))[0] == 413
+    assert _post(server, orjson.dumps(dict(ask, q=q + "&bogus=1")))[0] == 409

@@ -1,13 +1,16 @@
 """The server's own HTTP routes (Starlette, which Streamlit 1.67 serves with: ``st.App``).
 
-A route here wraps a pure function ``answer(body: bytes) -> (status, bytes)``: the request's
-body is read up to a limit (a larger one is refused before it is read whole), the function
-runs in a worker thread (it may compute: the event loop that serves every page's websocket
-must not wait for it), and its bytes go back as JSON."""
+A route here hands a POST's body to a module's pure function ``answer(body: bytes) ->
+(status, bytes)``: the body is read up to the module's ``MAX_BODY`` bytes (a larger one is
+refused before it is read whole), the function runs in a worker thread (it may compute: the
+event loop that serves every page's websocket must not wait for it), and its bytes go back as
+JSON.  The module is imported at the first request, not when the server starts: by then the
+page that sends it has imported it (the server answers its health check, and a woken app its
+first visitor, without JAX's imports in front)."""
 
 from __future__ import annotations
 
-from typing import Callable
+import importlib
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -17,15 +20,16 @@ from starlette.routing import Route
 TOO_LARGE = 413
 
 
-def route_for(path: str, answer: Callable[[bytes], tuple[int, bytes]], max_body: int) -> Route:
-    """``POST path``: ``answer(body)``'s status and bytes (application/json)."""
+def route_for(path: str, module: str) -> Route:
+    """``POST path``: ``module.answer(body)``'s status and bytes (application/json)."""
     async def endpoint(request: Request) -> Response:
+        got = await run_in_threadpool(importlib.import_module, module)  # (waits for a half-done import)
         body = bytearray()
         async for chunk in request.stream():
             body += chunk
-            if len(body) > max_body:
+            if len(body) > got.MAX_BODY:
                 return Response(status_code=TOO_LARGE)
-        status, data = await run_in_threadpool(answer, bytes(body))
+        status, data = await run_in_threadpool(got.answer, bytes(body))
         return Response(data, status_code=status, media_type="application/json",
                         headers={"Cache-Control": "no-store"})
     return Route(path, endpoint, methods=["POST"])
