@@ -572,11 +572,13 @@ function reportDrawn(gd) {
 // page's rerun would send it) is drawn, and then the trigger goes to Streamlit as before, with
 // the name of the figure now shown ("have"): the page's rerun makes the change its own (the URL,
 // the share row) and sends a patch from that figure (empty when it is the same: nothing drawn).
-// Any other answer, an error, or a chart that has not drawn yet: the trigger goes at once, the
-// page's way.  A change made while one is on its way waits for it (the latest of each kind: a
-// learning rate's message carries every run's rate), so the page hears them in order.
+// Any other answer, an error, no answer within DIRECT_WAIT_MS, or a chart that has not drawn
+// yet: the trigger goes (at once, in the last case), the page's way.  A change made while one is
+// on its way waits for it (the latest of each kind: a learning rate's message carries every
+// run's rate), so the page hears them in order.
 const DIRECT = new Set(["lr", "start", "click"]);
 const DIRECT_URL = "api/race/chart";  // (relative: the app's base path, if any, comes with it)
+const DIRECT_WAIT_MS = 3000;  // no answer by then (a stalled connection): the page's way
 
 function send(gd, kind, value) {
   const trigger = gd.__lleTrigger;
@@ -589,10 +591,13 @@ function send(gd, kind, value) {
   if (!DIRECT.has(kind) || !q || !gd.__lleDrawn) { trigger(kind, value); return; }
   gd.__lleAsking = true;
   performance.mark("lle-direct-sent");
+  const stop = new AbortController();
+  const timer = setTimeout(() => stop.abort(), DIRECT_WAIT_MS);
   fetch(DIRECT_URL, { method: "POST", headers: { "Content-Type": "application/json" },
-                     body: JSON.stringify({ q, kind, value }) })
+                     body: JSON.stringify({ q, kind, value }), signal: stop.signal })
     .then((r) => (r.ok ? r.arrayBuffer() : null))
     .catch(() => null)
+    .then((buf) => { clearTimeout(timer); return buf; })
     .then((buf) => (buf && gd.__lleRev === q ? receive(gd, new Uint8Array(buf)) : null))
     .catch(() => null)
     .then(() => {
