@@ -581,7 +581,7 @@ const DIRECT_URL = "api/race/chart";  // (relative: the app's base path, if any,
 const DIRECT_WAIT_MS = 3000;  // no answer by then (a stalled connection): the page's way
 
 function send(gd, kind, value) {
-  const trigger = gd.__lleTrigger;
+  const trigger = (k, v) => gd.__lleTrigger(k, v);  // (the latest: the component may render meanwhile)
   const q = gd.__lleRev;
   if (DIRECT.has(kind) && gd.__lleAsking) {
     gd.__lleQueued.delete(kind);

@@ -22,8 +22,12 @@ TOO_LARGE = 413
 
 def route_for(path: str, module: str) -> Route:
     """``POST path``: ``module.answer(body)``'s status and bytes (application/json)."""
+    imported = []
+
     async def endpoint(request: Request) -> Response:
-        got = await run_in_threadpool(importlib.import_module, module)  # (waits for a half-done import)
+        if not imported:  # (in a worker thread: it waits for a half-done import, and JAX's take long)
+            imported.append(await run_in_threadpool(importlib.import_module, module))
+        got = imported[0]
         body = bytearray()
         async for chunk in request.stream():
             body += chunk

@@ -131,31 +131,36 @@ def check_shipped(used: shipped.Shipped | None, runs, grid) -> bool:
     return False
 
 
-def scene_results(scene: Scene, L, p: Progress | None = None):
+def scene_results(scene: Scene, L, p: Progress | None = None, *, compiling: bool = True):
     """The scene's runs; two at a time when more than one must be computed (compiling a new
     program, 0.2-0.7 s, mostly leaves Python: a cold server's first page ~25 % sooner), the
     landscape's grid meanwhile when it is new too.  All cached: no thread hop.  ``p`` (a
-    progress card) hears how many new runs are done and which are being compiled."""
+    progress card) hears how many new runs are done and which are being compiled.  With
+    ``compiling=False`` (the direct route, viz/race/direct.py: it answers only what takes no
+    compiler, whose wait the page shows), :class:`Slow` as soon as a run would compile."""
     _ship_once()
     args = {id(r): run_args(scene, L, r) for r in scene.runs}
     new = [r for r in scene.runs if not cached_run.has(*args[id(r)])]
     key = scene.landscape_key()
 
     def run(r):
-        return cached_run(*args[id(r)])
+        if compiling:
+            return cached_run(*args[id(r)])
+        with no_compiler():
+            return cached_run(*args[id(r)])
     one = rerun_log.carried(run)
     if p is not None and new:
         told, fresh = _Told(p, new, scene.steps, compute.landscape_title(key)), {id(r) for r in new}
         one = rerun_log.carried(lambda r: told.run(run, r) if id(r) in fresh else run(r))
     if len(new) < 2:
         return [one(r) for r in scene.runs]
-    if not cached_grid.has(key):  # (the figure needs it next)
+    if compiling and not cached_grid.has(key):  # (the figure needs it next)
         _POOL.submit(rerun_log.carried(cached_grid), key)
     return list(_POOL.map(one, scene.runs))
 
 
 class Slow(Exception):
-    """A program would have to be compiled (``results_without_compiling``)."""
+    """A program would have to be compiled (``scene_results(..., compiling=False)``)."""
 
 
 def _refuse(name: str):
@@ -165,21 +170,6 @@ def _refuse(name: str):
 def no_compiler():
     """A block (``with``) in which this thread raises :class:`Slow` instead of compiling."""
     return compiled.watch(_refuse)
-
-
-def results_without_compiling(scene: Scene, L):
-    """The scene's runs as ``scene_results`` gives them (two at a time when several are new),
-    or :class:`Slow` as soon as one of them would compile a program: the direct route
-    (viz/race/direct.py) answers only what takes no compiler, whose wait the page shows."""
-    _ship_once()
-
-    def run(r):
-        with no_compiler():
-            return cached_run(*run_args(scene, L, r))
-    one = rerun_log.carried(run)
-    if sum(not cached_run.has(*run_args(scene, L, r)) for r in scene.runs) < 2:
-        return [one(r) for r in scene.runs]
-    return list(_POOL.map(one, scene.runs))
 
 
 @cached_by_key("race.picture", 4 * MB)  # a PNG data URI, ~30-150 kB

@@ -18,7 +18,7 @@ that is still held) only when the answer is what the page would send and takes n
   figures by that canonical query), and the view is 2-D;
 - the change is read by the page's own checks (``chart.lr_changes``,
   ``scene.start_from_input``, ``scene.start_from_click``) and changes the scene;
-- no program has to be compiled (``cached.results_without_compiling``): a wait the page shows with its
+- no program has to be compiled (``cached.scene_results(..., compiling=False)``): a wait the page shows with its
   progress card ("compiling Adam ...") goes the page's way.
 
 Else 409 (the page's way; a request it cannot read: 400, too large: 413).  The body is
@@ -94,7 +94,7 @@ def _computed(base: str, scene: Scene) -> tuple[int, bytes]:
     query = link.to_query_string(scene)
     try:
         L = cached.landscape(scene.landscape_key())
-        results = cached.results_without_compiling(scene, L)
+        results = cached.scene_results(scene, L, compiling=False)
         with cached.no_compiler():
             return OK, cached.chart_payload(query, scene, results, base)
     except cached.Slow as slow:

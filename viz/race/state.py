@@ -16,13 +16,12 @@ from landscapes import expression
 from viz.common import chart, widgets
 from viz.common.chart import lr_key
 from viz.common.widgets import from_widget, widget_value
-from viz.race import defaults, presets
+from viz.race import defaults, direct, presets
 from viz.race.cached import landscape, took
 from viz.race.compute import start_of
 from viz.common.url import num
 from viz.race.link import decode
-from viz.race.scene import (CUSTOM, DEFAULT_DOMAIN, MAX_RUNS, RESET, Scene, landscape_domain,
-                            start_from_click, start_from_input)
+from viz.race.scene import CUSTOM, DEFAULT_DOMAIN, MAX_RUNS, Scene
 
 S = st.session_state
 RUN = "run"  # the run editor's key prefix
@@ -246,11 +245,7 @@ def on_steps():
 
 def on_start():
     """A start typed (or reset) under the chart (checked: the message comes from the browser)."""
-    scene, value = current(), chart.trigger(S.get("main_chart"), "start")
-    took(value)
-    start = start_from_input(value, landscape_domain(scene))
-    if start is not None:
-        push_race(scene.replace(start=None if start == RESET else start))
+    _moved_start("start")
 
 
 def on_lr():
@@ -263,11 +258,17 @@ def on_lr():
 
 def on_click():
     """A click on the transparent grid over the contour sets the start point."""
-    scene = current()
-    took(chart.trigger(S.get("main_chart"), "click"))
-    start = start_from_click(chart.clicked(S.get("main_chart")), landscape_domain(scene))
-    if start is not None:
-        push_race(scene.replace(start=start))
+    _moved_start("click")
+
+
+def _moved_start(kind: str):
+    """The chart's trigger ``kind`` ("start" or "click") read as the direct route reads it
+    (``direct.changed``: the same checks, the same scene)."""
+    value = chart.trigger(S.get("main_chart"), kind)
+    took(value)
+    new = direct.changed(current(), kind, value)
+    if new is not None:
+        push_race(new)
 
 
 def on_drawn():
