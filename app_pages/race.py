@@ -30,33 +30,40 @@ def _title_of_landscape(name: str) -> str:
 
 
 def controls(scene: Scene):
-    """The sidebar's controls that change more than the chart; returns the two containers
-    the race fragment fills with the rest (``race_controls``)."""
+    """The sidebar: its frame now, empty, and ``fill``, which draws the page's own controls into
+    it after the chart (a rerun's chart data goes out before them: ~30 widgets the browser's
+    one thread would render first).  Returns (fill, the two containers the race fragment fills
+    with the rest: ``race_controls``)."""
     sb = st.sidebar
     sb.markdown("## :material/landscape: Optimizer race")
-    match = presets.matching(scene)
-    S["scene_preset"] = match.key if match else "(yours)"
-    sb.selectbox("Ready scene", ["(yours)"] + list(presets.PRESETS), key="scene_preset",
-                 format_func=lambda k: "— your own scene —" if k == "(yours)" else presets.PRESETS[k].title,
-                 on_change=rs.on_preset, help="Teaching scenes: each shows one idea. Pick one, then "
-                                              "change one thing at a time.")
-    land = sb.expander("**Landscape**", expanded=True)
-    with land:
-        st.selectbox("Function", landscapes.names() + [CUSTOM], key="landscape",
-                     format_func=_title_of_landscape, on_change=rs.on_landscape)
-        if scene.landscape == CUSTOM:
-            formula_controls()
-    with sb.expander(f"**Runs** ({len(scene.runs)} of {MAX_RUNS})", expanded=True):
-        run_controls(scene)
+    top, land = sb.container(), sb.expander("**Landscape**", expanded=True)
+    function = land.container()
+    runs = sb.expander(f"**Runs** ({len(scene.runs)} of {MAX_RUNS})", expanded=True)
     # Popovers, not expanders: a popover's widgets are drawn only when it opens (~0.06 s off a load).
-    with sb.popover("**Schedule, clipping, noise** (shared)", icon=":material/tune:", width="stretch"):
-        widgets.switch_controls(scene, "", rs.SCHED, noise_step=0.1, noise_help=NOISE.doc)
-        st.number_input("Noise seed", min_value=0, max_value=int(SEED.high), step=1, key="seed",
-                        help=SEED.doc)
-        st.caption("A run marked *raw* ignores clipping and noise (compare with and without).")
+    shared = sb.popover("**Schedule, clipping, noise** (shared)", icon=":material/tune:", width="stretch")
     view = sb.popover("**View**: 2-D/3-D, side plots, steps shown", icon=":material/visibility:",
                       width="stretch")
-    return land, view
+
+    def fill():
+        match = presets.matching(scene)
+        S["scene_preset"] = match.key if match else "(yours)"
+        top.selectbox("Ready scene", ["(yours)"] + list(presets.PRESETS), key="scene_preset",
+                      format_func=lambda k: "— your own scene —" if k == "(yours)" else presets.PRESETS[k].title,
+                      on_change=rs.on_preset, help="Teaching scenes: each shows one idea. Pick one, then "
+                                                   "change one thing at a time.")
+        with function:
+            st.selectbox("Function", landscapes.names() + [CUSTOM], key="landscape",
+                         format_func=_title_of_landscape, on_change=rs.on_landscape)
+            if scene.landscape == CUSTOM:
+                formula_controls()
+        with runs:
+            run_controls(scene)
+        with shared:
+            widgets.switch_controls(scene, "", rs.SCHED, noise_step=0.1, noise_help=NOISE.doc)
+            st.number_input("Noise seed", min_value=0, max_value=int(SEED.high), step=1, key="seed",
+                            help=SEED.doc)
+            st.caption("A run marked *raw* ignores clipping and noise (compare with and without).")
+    return fill, (land, view)
 
 
 def race_controls(scene: Scene, L, land, view):
@@ -172,9 +179,9 @@ def race(slots=()):
 
 
 def _race(slots):
+    race_chart()  # (first: its data goes out before the controls)
     if not S.get(rs.CHART_FIRST, False) and slots:  # (a page drawn in full: the sidebar has them)
         race_controls(*rs.committed(), *slots)
-    race_chart()
 
 
 @st.fragment
@@ -209,14 +216,14 @@ def page():
         chart.preload()
     scene, L = rs.load()
     first = S.get(rs.CHART_FIRST, False)
-    slots = ()
+    slots, fill = (), None
     if first:  # the sidebar while the chart is drawn first (the same title: nothing moves)
         st.sidebar.markdown("## :material/landscape: Optimizer race")
         st.sidebar.caption("Loading the controls…")
     else:  # (the scene first: the ready scene's box shows what the widgets now hold)
         scene = rs.commit(rs.scene_from_widgets(scene, L))
         L = rs.landscape(scene.landscape_key())
-        slots = controls(scene)
+        fill, slots = controls(scene)
     S[rs.SHOWN] = rs.shown(scene, L)
     with st.container():  # one element, whatever it holds: the chart's place stays (no remount)
         widgets.link_warnings(S.get("_warnings") or [])
@@ -231,6 +238,8 @@ def page():
         race(slots)
     finally:
         S.pop(rs.FULL, None)
+        if fill is not None:  # (the sidebar's own controls, after the chart)
+            fill()
     if not first:
         if rs.SHARE in S:  # (the chart's fragment sets it; not if it failed)
             share_and_export(S[rs.SHARE])

@@ -28,6 +28,7 @@ benchmarks/results/page_trace.json and page_trace.md.
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import os
 import re
@@ -93,9 +94,24 @@ def by_kind(profile: dict, offset: float, t0: float, t1: float) -> dict[str, flo
     return out
 
 
+def by_function(profile: dict, offset: float, t0: float, t1: float) -> dict[tuple[str, str], float]:
+    """Self time (ms) per (kind, function) between ``t0`` and ``t1`` (as :func:`by_kind`)."""
+    nodes = {n["id"]: n for n in profile["nodes"]}
+    ts, samples = sample_times(profile), profile.get("samples", [])
+    out: dict[tuple[str, str], float] = {}
+    for i in range(len(samples) - 1):
+        if t0 <= ts[i] - offset <= t1:
+            cf = nodes[samples[i]]["callFrame"]
+            kind = kind_of(cf.get("url", ""), cf.get("functionName", ""))
+            key = (kind, f"{cf.get('functionName') or '(anonymous)'}:{cf.get('lineNumber', 0) + 1}")
+            out[key] = out.get(key, 0.0) + ts[i + 1] - ts[i]
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--top", type=int, default=0, help="print each change's N busiest functions")
     a = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -112,8 +128,9 @@ def main():
                 cdp.send("Profiler.setSamplingInterval", {"interval": 100})
             todo = change_actions(page, pm)
             changes = [(name, *todo[kind]) for name, kind in (
-                ("move a learning rate", "lr"), ("type a new start x", "start"), ("remove a run", "remove"),
-                ("add a run", "add"), ("the minimal page: its button", "minimal"))]
+                ("move a learning rate", "lr"), ("type a new start x", "start"), ("click a new start", "click"),
+                ("change the steps", "steps"), ("remove a run", "remove"), ("add a run", "add"),
+                ("the minimal page: its button", "minimal"))]
             for rep in range(-1, a.reps):
                 for name, pg, prepare in changes:
                     quiet()
@@ -133,7 +150,7 @@ def main():
                     server = (sum(int(m) for m in re.findall(r"\[timing\] (?:script|race|chart) (\d+) ms", text))
                               if pg is page else None)  # (the minimal page logs no timing)
                     if rep >= 0:
-                        traces.append((name, ms, server, profile, t0, t1, sent))
+                        traces.append((name, ms, server, profile, t0, t1, sent, pg is page))
             browser.close()
     finally:
         stop(app)
@@ -141,18 +158,28 @@ def main():
     # the two clocks: the websocket send (performance.now(), JS_WS) is the first sample in
     # Streamlit's sendBackMsg; a change where no sample fell there takes the median of the same
     # change's others (each page has a clock of its own), else of all
-    offsets = {i: sample - (t0 + sent) for i, (_, _, _, profile, t0, _, sent) in enumerate(traces)
-               if sent is not None and (sample := sent_sample(profile)) is not None}
+    # (a change the chart's route answers sends its rerun request after the chart is drawn: no
+    # request within the change; it takes the median of its page's others)
+    offsets = {i: sample - (t[4] + t[6]) for i, t in enumerate(traces)
+               if t[6] is not None and (sample := sent_sample(t[3])) is not None}
     if not offsets:
         raise SystemExit("no sample in sendBackMsg: cannot tie the profile's clock to the page's")
     common = {name: statistics.median(offsets[i] for i, t in enumerate(traces) if t[0] == name and i in offsets)
               for name in {t[0] for i, t in enumerate(traces) if i in offsets}}
+    by_page = {app: statistics.median(offsets[i] for i, t in enumerate(traces) if t[7] == app and i in offsets)
+               for app in {t[7] for i, t in enumerate(traces) if i in offsets}}
     rows: dict[str, list[dict]] = {}
-    for i, (name, ms, server, profile, t0, t1, _) in enumerate(traces):
-        offset = offsets.get(i, common.get(name, statistics.median(offsets.values())))
+    tops: dict[str, collections.Counter] = {}
+    for i, (name, ms, server, profile, t0, t1, _, app) in enumerate(traces):
+        offset = offsets.get(i, common.get(name, by_page.get(app, statistics.median(offsets.values()))))
         rows.setdefault(name, []).append({"ms": ms, "server_ms": server, "anchored": i in offsets,
                                           **by_kind(profile, offset, t0, t1)})
+        tops.setdefault(name, collections.Counter()).update(by_function(profile, offset, t0, t1))
     write(rows, a.reps)
+    for name, c in tops.items():  # where each change's time goes, function by function
+        print(f"\n{name}: the busiest functions (self ms over {a.reps} changes)")
+        for (kind, fn), v in c.most_common(a.top):
+            print(f"  {v:7.1f}  {kind:22s} {fn}")
 
 
 def write(rows: dict, reps: int):

@@ -64,6 +64,18 @@ JS_DRAWING = """(sel) => {
           ticks: all('.xtick text, .ytick text', e => e.textContent)};
 }"""
 
+# Every trace's array attributes as the chart remembers them (chart.js, rememberArrayAttributes: by
+# trace object, and by the trace's shape for a figure drawn anew) and as Plotly finds them: the
+# traces where the two differ, and how many were compared.
+JS_ARRAY_ATTRS = """() => window.llePlotly.then((P) => {
+  const find = P.PlotSchema.findArrayAttributes.__lleOriginal;
+  const out = {n: 0, differ: []};
+  for (const sel of ['.st-key-main_chart .lle-chart', '.st-key-main_chart .lle-side'])
+    for (const t of document.querySelector(sel)._fullData) {
+      out.n++;
+      if (JSON.stringify(find(t)) !== JSON.stringify(t._arrayAttrs)) out.differ.push(t.name);
+    }
+  return out; })"""
 # How many updates the chart drew by the quick path (viz/common/chart.js: plan()) and in full.
 JS_UPDATES = """() => ({quick: performance.getEntriesByName('lle-chart-quick').length,
                       full: performance.getEntriesByName('lle-chart-react').length})"""
@@ -340,6 +352,9 @@ def test_draw_play_change_and_share(server, browser):
         assert parse_qs(urlsplit(page2.url).query) == q1
         page2.wait_for_timeout(1000)  # (the page below the chart follows it)
         assert page2.evaluate(JS_DRAWING, CHART) == drawing  # the quick update drew the same
+        for pg in (page, page2):  # (remembered by shape: the 8 runs' traces of page2's first figure)
+            attrs = pg.evaluate(JS_ARRAY_ATTRS)
+            assert attrs["n"] > 40 and attrs["differ"] == [], attrs
         # ... and holds the same frames (built in each page from what Python described): those
         # Python builds for that scene
         frames = _numbers(page.evaluate(JS_FRAMES, CHART))
