@@ -32,13 +32,13 @@ def _title_of_landscape(name: str) -> str:
 def controls(scene: Scene):
     """The sidebar: its frame now, empty, and ``fill``, which draws the page's own controls into
     it after the chart (a rerun's chart data goes out before them: ~30 widgets the browser's
-    one thread would render first).  Returns (fill, the two containers the race fragment fills
+    one thread would render first).  Returns (fill, the three containers the race fragment fills
     with the rest: ``race_controls``)."""
     sb = st.sidebar
     sb.markdown("## :material/landscape: Optimizer race")
     top, land = sb.container(), sb.expander("**Landscape**", expanded=True)
     function = land.container()
-    runs = sb.expander(f"**Runs** ({len(scene.runs)} of {MAX_RUNS})", expanded=True)
+    runs = sb.expander("**Runs**", expanded=True)  # (its count: run_controls, a fragment's)
     # Popovers, not expanders: a popover's widgets are drawn only when it opens (~0.06 s off a load).
     shared = sb.popover("**Schedule, clipping, noise** (shared)", icon=":material/tune:", width="stretch")
     view = sb.popover("**View**: 2-D/3-D, side plots, steps shown", icon=":material/visibility:",
@@ -56,20 +56,17 @@ def controls(scene: Scene):
                          format_func=_title_of_landscape, on_change=rs.on_landscape)
             if scene.landscape == CUSTOM:
                 formula_controls()
-        with runs:
-            run_controls(scene)
         with shared:
             widgets.switch_controls(scene, "", rs.SCHED, noise_step=0.1, noise_help=NOISE.doc)
-            st.number_input("Noise seed", min_value=0, max_value=int(SEED.high), step=1, key="seed",
-                            help=SEED.doc)
+            st.number_input("Noise seed", min_value=0, max_value=int(SEED.high), step=1, key="seed", help=SEED.doc)
             st.caption("A run marked *raw* ignores clipping and noise (compare with and without).")
-    return fill, (land, view)
+    return fill, (land, view, runs)
 
 
-def race_controls(scene: Scene, L, land, view):
+def race_controls(scene: Scene, L, land, view, runs):
     """The controls that change the chart alone, drawn by the ``race`` fragment into the
-    sidebar's containers (``land``: under the landscape's choice; ``view``: the View popover):
-    a change of one of them reruns the fragment, not the page."""
+    sidebar's containers (``land``: under the landscape's choice; ``view``: the View popover;
+    ``runs``: the run editor): a change of one of them reruns the fragment, not the page."""
     with land:
         for p in () if scene.landscape == CUSTOM else landscapes.param_specs(scene.landscape):
             key = f"lp_{scene.landscape}_{p.name}"
@@ -79,11 +76,13 @@ def race_controls(scene: Scene, L, land, view):
                         on_change=rs.on_steps, help=f"Number of updates, 1 to {MAX_STEPS:,}.")
     with view:
         view_controls(scene)
+    with runs:
+        run_controls(scene)
 
 
 def run_controls(scene: Scene):
-    st.caption("Learning rates: the sliders under the figure. Here: each run's optimizer "
-               "and its other hyperparameters.")
+    st.caption(f"{len(scene.runs)} of {MAX_RUNS} runs. Learning rates: the sliders under the figure. "
+               "Here: each run's optimizer and its other hyperparameters.")
     edit = rs.edited_run(scene)
     if edit is not None:
         st.radio("Edit run", list(range(len(scene.runs))), key="edit_run", horizontal=True,
@@ -142,9 +141,9 @@ def rule_cards(scene: Scene):
 
 
 def share_and_export(live: dict):  # live: {"now": state.ShareView}
-    """The link and the downloads, drawn with the page, not with the chart's fragment (a change
-    of the chart then sends its one element): ``live["now"]``, which the fragment keeps up to
-    date (``state.keep_share_view``), says what they hold when they are used."""
+    """The link and the downloads, drawn by the race fragment, not the chart's (a change of the
+    chart sends its one element): ``live["now"]``, which the chart's fragment keeps up to date
+    (``state.keep_share_view``), says what they hold when they are used."""
     st.markdown("#### Share and export")
     c0, c1, c2 = st.columns(3)
     with c0.popover("Copy the link to this view", icon=":material/link:", width="stretch"):
@@ -172,9 +171,10 @@ def share_and_export(live: dict):  # live: {"now": state.ShareView}
 
 @st.fragment
 def race(slots=()):
-    """The chart's own controls (``race_controls``, into the sidebar's ``slots``) and, inside,
-    the chart's fragment.  A fragment: a change of one of those reruns this part, not the page,
-    unless the header changes too (a ready scene left, a link's warnings answered)."""
+    """The chart's fragment, then the controls that change the chart alone (``race_controls``,
+    into the sidebar's ``slots``: steps, the landscape's numbers, the runs, the view), the share
+    row and the update rules.  A fragment: a change of one of those reruns this part, not the
+    page, unless the header changes too (a ready scene left, a link's warnings answered)."""
     widgets.timed("race", lambda: _race(slots), "race.controls")
 
 
@@ -182,6 +182,9 @@ def _race(slots):
     race_chart()  # (first: its data goes out before the controls)
     if not S.get(rs.CHART_FIRST, False) and slots:  # (a page drawn in full: the sidebar has them)
         race_controls(*rs.committed(), *slots)
+        if rs.SHARE in S:  # (the chart's fragment sets it; not if it failed)
+            share_and_export(S[rs.SHARE])
+        rule_cards(rs.current())
 
 
 @st.fragment
@@ -241,9 +244,6 @@ def page():
         if fill is not None:  # (the sidebar's own controls, after the chart)
             fill()
     if not first:
-        if rs.SHARE in S:  # (the chart's fragment sets it; not if it failed)
-            share_and_export(S[rs.SHARE])
-        rule_cards(rs.current())
         start_warm_up()  # (after the whole page: the first visitor's controls do not wait for it)
 
 
