@@ -33,9 +33,19 @@ function without(obj, drop) {  // a JSON key of obj with its keys in drop left o
 }
 
 // Layout keys a quick update may change through Plotly.relayout, each redrawn alone: the
-// animation's buttons and slider (new steps: new frame names) and the landscape's picture (a new
-// landscape parameter).  Any other layout change goes through Plotly.react.
-const REDRAWN_ALONE = new Set(["updatemenus", "sliders", "images"]);
+// animation's buttons and slider (new steps: new frame names) and the landscape's picture and
+// its uirevision (a new landscape parameter: the axes go back to the figure's ranges, as
+// Plotly.react does for a new uirevision).  Any other layout change goes through Plotly.react.
+const REDRAWN_ALONE = new Set(["updatemenus", "sliders", "images", "uirevision"]);
+
+// A trace's skeleton without its colour bar (a new landscape parameter changes the landscape's
+// colour bar ticks alone: viz.race.figures puts the bar on 0..1): such a trace's bar is restyled
+// (Plotly redraws the colour bars alone).
+function bareSkeleton(t) {
+  const rest = omit(t, DATA_KEYS);
+  if (rest.marker && rest.marker.colorbar) rest.marker = omit(rest.marker, ["colorbar"]);
+  return JSON.stringify(rest) + "|" + Object.keys(t).sort().join(",");
+}
 
 // Keys of a spec to compare the next one with (taken before Plotly sees the spec: Plotly
 // writes computed values into the objects it is given).
@@ -58,6 +68,7 @@ function keysOf(spec) {
     alone,
     traces: spec.data.map((t) => JSON.stringify(t)),
     skeletons: spec.data.map((t) => without(t, DATA_KEYS) + "|" + Object.keys(t).sort().join(",")),
+    bare: spec.data.map(bareSkeleton),
     // (the frames are replaced whole: which traces each names may change, e.g. a run's cross
     // is named only while the run diverges, their number may not)
     frames: frames.length,
@@ -66,16 +77,21 @@ function keysOf(spec) {
 }
 
 // The quick update from prev to next, or null for Plotly.react: {traces: those whose numbers
-// changed, ranges: the axes' new ranges, alone: the REDRAWN_ALONE keys that changed, names:
-// whether the frames' names changed}.
+// changed, bars: those whose colour bar changed (alone), ranges: the axes' new ranges, alone:
+// the REDRAWN_ALONE keys that changed, names: whether the frames' names changed}.
 function plan(prev, next) {
   if (!prev || prev.layout !== next.layout || prev.frames !== next.frames ||
       prev.traces.length !== next.traces.length ||
       Object.keys(prev.alone).join() !== Object.keys(next.alone).join()) return null;
-  const changed = [];
+  const changed = [], bars = [];
   for (let j = 0; j < next.traces.length; j++) {
     if (next.traces[j] === prev.traces[j]) continue;
-    if (next.skeletons[j] !== prev.skeletons[j]) return null;
+    if (next.skeletons[j] !== prev.skeletons[j]) {
+      if (next.bare[j] !== prev.bare[j]) return null;
+      bars.push(j);  // (its colour bar: restyled; its numbers too, if they changed)
+      if (JSON.stringify(omit(JSON.parse(next.traces[j]), ["marker"])) ===
+          JSON.stringify(omit(JSON.parse(prev.traces[j]), ["marker"]))) continue;
+    }
     changed.push(j);
   }
   // Plotly.animate puts the SVG groups of the traces it re-plots in their order (d3's order()),
@@ -84,11 +100,12 @@ function plan(prev, next) {
   const traces = [];
   for (let j = changed[0]; changed.length && j <= changed[changed.length - 1]; j++) traces.push(j);
   const ranges = {};
+  const anew = next.alone.uirevision !== prev.alone.uirevision;  // (the person's zoom is let go)
   for (const k of Object.keys(next.ranges)) {
-    if (JSON.stringify(next.ranges[k]) !== JSON.stringify(prev.ranges[k])) ranges[k + ".range"] = next.ranges[k];
+    if (anew || JSON.stringify(next.ranges[k]) !== JSON.stringify(prev.ranges[k])) ranges[k + ".range"] = next.ranges[k];
   }
   const alone = Object.keys(next.alone).filter((k) => next.alone[k] !== prev.alone[k]);
-  return { traces, ranges, alone, names: prev.names !== next.names };
+  return { traces, bars, ranges, alone, names: prev.names !== next.names };
 }
 
 function quick(Plotly, gd, spec, step) {
@@ -102,9 +119,20 @@ function quick(Plotly, gd, spec, step) {
   // sorts the indices it is given as strings and so skips some when given more than ten.
   if (step.names) for (let k = 0; k < frames.length; k++) Plotly.deleteFrames(gd, [0]);
   Plotly.addFrames(gd, frames);  // same names: replaced
-  const changes = Object.assign({}, step.ranges);
+  const changes = {};
+  for (const [k, range] of Object.entries(step.ranges)) {  // (one the axis has already: not redrawn)
+    const axis = gd.layout && gd.layout[k.slice(0, -".range".length)];
+    if (!axis || JSON.stringify(axis.range) !== JSON.stringify(range)) changes[k] = range;
+  }
   for (const k of step.alone) changes[k] = spec.layout[k];
-  const relayout = () => Object.keys(changes).length && Plotly.relayout(gd, changes);
+  // (a colour bar alone: Plotly redraws the colour bars, not the plot; Plotly.update of the two
+  // took longer here)
+  const bars = () => Promise.all(step.bars.map((j) => {
+    const bar = spec.data[j].marker.colorbar, update = {};
+    for (const k of Object.keys(bar)) update["marker.colorbar." + k] = [bar[k]];
+    return Plotly.restyle(gd, update, [j]);
+  }));
+  const relayout = () => Promise.resolve(Object.keys(changes).length && Plotly.relayout(gd, changes)).then(bars);
   if (!step.traces.length) return Promise.resolve().then(relayout);
   // Plotly.animate re-plots the traces in the next animation frame (in the promise callbacks
   // that follow its "plotly_transitioning" event) and resolves its promise a task later; the

@@ -381,10 +381,13 @@ def _landscape_traces(grid, picture: dict, box) -> list[dict]:
     transparent markers it cost every full draw ~8 ms and the page 324 SVG elements)."""
     xs, ys, z = grid
     x0, x1, y0, y1 = box
-    vmin, vmax = picture["vmin"], picture["vmax"]
+    vmin, vmax, cbar = picture["vmin"], picture["vmax"], dict(picture["cbar"])
+    if "tickvals" in cbar and vmax > vmin:  # the bar on 0..1, its ticks where they fall: another
+        cbar["tickvals"] = [round((t - vmin) / (vmax - vmin), 6) for t in cbar["tickvals"]]  # landscape
+        vmin, vmax = 0.0, 1.0  # changes only the ticks (the browser redraws the bar alone: chart.js)
     bar = dict(type="scatter", mode="markers", x=[_r(x0), _r(x0)], y=[_r(y0), _r(y0)],
                marker=dict(color=[vmin, vmax], cmin=vmin, cmax=vmax, colorscale=COLORSCALE,
-                           showscale=True, colorbar=dict(picture["cbar"]), opacity=0, size=1),
+                           showscale=True, colorbar=cbar, opacity=0, size=1),
                hoverinfo="skip", name="landscape", showlegend=False)
     GX, GY = np.meshgrid(np.linspace(x0, x1, CLICK_GRID, dtype=np.float32),
                          np.linspace(y0, y1, CLICK_GRID, dtype=np.float32))
