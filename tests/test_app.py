@@ -11,11 +11,13 @@ their ``key=``.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+import optimizers
 from conftest import APP, ok, open_page, texts, url_of
 from viz.common import chart
 from viz.common.lru import Memo
@@ -527,8 +529,25 @@ def test_the_3d_view_keeps_the_learning_rates_and_table_under_its_plot():
 def test_update_rules_are_shown():
     at = page({"scene": "adagrad_stalls"})
     body = texts(at)
-    assert "Update rules" in body and body.count("$$") >= 6  # three rules in LaTeX
+    assert "Update rules" in body and body.count("<math") >= 5 and "$$" not in body  # 3 rules, 5 equations
     assert "AdaGrad" in body and "RMSProp" in body
+
+
+@pytest.mark.parametrize("name", optimizers.names())
+def test_every_rules_equations_are_drawn_as_mathml(name):
+    """The cards draw each equation as MathML (viz.common.text.block_math: no KaTeX): every
+    equation converts, one <math> each, with every digit of the LaTeX among its numbers."""
+    from viz.common.text import block_math, equations
+
+    rule = optimizers.get(name)
+    eqs = equations(rule.latex)
+    assert eqs and "=" in eqs[0], eqs
+    for eq in eqs:
+        mathml = block_math(eq)
+        assert mathml.startswith("<math") and mathml.endswith("</math>") and mathml.count("<math") == 1, eq
+        assert "merror" not in mathml and "<code>" not in mathml, eq
+        numbers = "".join(re.findall(r"<mn>([^<]*)</mn>", mathml))
+        assert sorted(re.findall(r"\d", eq)) == sorted(re.findall(r"\d", numbers)), (eq, numbers)
 
 
 # --- sharing: the URL round trip ---------------------------------------------------------------

@@ -21,10 +21,14 @@ def warnings_markdown(warnings: list[str]) -> str:
             + "\n".join(f"- {md_escape(w)}" for w in warnings))
 
 
+def equations(latex: str) -> list[str]:
+    """A rule's equations (the core joins them with \\quad)."""
+    return [p.strip() for p in latex.replace(r"\qquad", r"\quad").split(r"\quad") if p.strip()]
+
+
 def stacked(latex: str) -> str:
-    """A rule's equations one per line (the core joins them with \\quad)."""
-    parts = [p.strip() for p in latex.replace(r"\qquad", r"\quad").split(r"\quad") if p.strip()]
-    return r"\begin{gathered}" + r" \\ ".join(parts) + r"\end{gathered}"
+    """A rule's equations one per line, as one LaTeX block."""
+    return r"\begin{gathered}" + r" \\ ".join(equations(latex)) + r"\end{gathered}"
 
 
 def share_link(base_url: str | None, query: str) -> str:
@@ -32,6 +36,21 @@ def share_link(base_url: str | None, query: str) -> str:
     if base_url:
         return base_url.split("?")[0].split("#")[0] + "?" + query
     return "?" + query
+
+
+@functools.lru_cache(maxsize=64)
+def block_math(latex: str) -> str:
+    """A displayed equation (LaTeX, ours: one of an update rule's, :func:`equations`; MathML has
+    no line breaks the browser draws) as MathML, which the browser draws itself: KaTeX's
+    rendering of the race page's update rules took ~100-150 ms of the browser's one thread each
+    time the race fragment reran (adding or removing a run, benchmarks/results/HISTORY.md).
+    What the converter cannot read is shown as the LaTeX."""
+    from latex2mathml.converter import convert
+
+    try:
+        return convert(latex, display="block").replace("<math ", '<math style="font-size: 1.1em; margin: 0.5em 0" ', 1)
+    except Exception:  # noqa: BLE001 - any failure: the text, not a traceback
+        return f"<code>{html.escape(latex)}</code>"
 
 
 @functools.lru_cache(maxsize=256)
