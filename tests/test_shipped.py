@@ -46,9 +46,15 @@ def test_the_shipped_file_is_for_todays_default_scene_and_versions():
     assert shipped.load() is not None, f"made for another default scene, JAX or NumPy: {REGENERATE}"
 
 
+PREFIX = 200  # steps compared (see below)
+
+
 def test_it_holds_the_default_scenes_runs_and_grid(computed):
     """What this process computes, run by run (bit for bit where the file was written; another
-    CPU may round the last bits otherwise, which a server checks for itself: see below)."""
+    CPU may round the last bits otherwise, which a server checks for itself: see below).  The
+    first ``PREFIX`` steps of each run: after them, another CPU's last bits grow (on an AMD EPYC,
+    RMSProp's path differs from step 572 on and by 1e-3 at step 1,150; AdaGrad's from 1,260,
+    AdaDelta's from 1,522); any change to a rule, a default or the scene changes the first steps."""
     got = shipped.load()
     scene = shipped.default_scene()
     assert len(got.runs) == len(computed.runs) == len(scene.runs) == 8
@@ -59,7 +65,8 @@ def test_it_holds_the_default_scenes_runs_and_grid(computed):
         for f in shipped.FIELDS:
             x, y = getattr(a, f), getattr(b, f)
             assert x.dtype == y.dtype and x.shape == y.shape, (a.optimizer, f)
-            np.testing.assert_allclose(x, y, rtol=1e-5, atol=1e-6, err_msg=f"{a.optimizer} {f}: {REGENERATE}")
+            np.testing.assert_allclose(x[:PREFIX], y[:PREFIX], rtol=1e-5, atol=1e-6,
+                                       err_msg=f"{a.optimizer} {f}: {REGENERATE}")
     # the grid: the server's XLA flag (bootstrap) moves its last bits; this process has XLA's defaults
     for x, y in zip(got.grid, computed.grid):
         assert x.dtype == y.dtype == np.float32 and x.shape == y.shape
