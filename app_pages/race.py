@@ -63,10 +63,10 @@ def controls(scene: Scene):
     return fill, (land, view, runs)
 
 
-def race_controls(scene: Scene, L, land, view, runs):
-    """The controls that change the chart alone, drawn by the ``race`` fragment into the
-    sidebar's containers (``land``: under the landscape's choice; ``view``: the View popover;
-    ``runs``: the run editor): a change of one of them reruns the fragment, not the page."""
+def race_controls(scene: Scene, L, land, view):
+    """The controls that change the chart alone, drawn by the chart's fragment into the sidebar's
+    containers (``land``: under the landscape's choice; ``view``: the View popover): a change of
+    one of them reruns that fragment, not the page."""
     with land:
         for p in () if scene.landscape == CUSTOM else landscapes.param_specs(scene.landscape):
             key = f"lp_{scene.landscape}_{p.name}"
@@ -76,8 +76,6 @@ def race_controls(scene: Scene, L, land, view, runs):
                         on_change=rs.on_steps, help=f"Number of updates, 1 to {MAX_STEPS:,}.")
     with view:
         view_controls(scene)
-    with runs:
-        run_controls(scene)
 
 
 def run_controls(scene: Scene):
@@ -171,31 +169,31 @@ def share_and_export(live: dict):  # live: {"now": state.ShareView}
 
 @st.fragment
 def race(slots=()):
-    """The chart's fragment, then the controls that change the chart alone (``race_controls``,
-    into the sidebar's ``slots``: steps, the landscape's numbers, the runs, the view), the share
-    row and the update rules.  A fragment: a change of one of those reruns this part, not the
-    page, unless the header changes too (a ready scene left, a link's warnings answered)."""
+    """The chart's fragment, then the run editor (in ``slots[2]``), the share row and the update
+    rules.  A run added, removed or edited reruns this, not the page, unless the header changes."""
     widgets.timed("race", lambda: _race(slots), "race.controls")
 
 
 def _race(slots):
-    race_chart()  # (first: its data goes out before the controls)
+    race_chart(slots[:2])  # (first: its data goes out before the rest)
     if not S.get(rs.CHART_FIRST, False) and slots:  # (a page drawn in full: the sidebar has them)
-        race_controls(*rs.committed(), *slots)
+        with slots[2]:
+            run_controls(rs.current())
         if rs.SHARE in S:  # (the chart's fragment sets it; not if it failed)
             share_and_export(S[rs.SHARE])
         rule_cards(rs.current())
 
 
 @st.fragment
-def race_chart():
+def race_chart(slots=()):
     """The figure with the start point's inputs, the learning rates and the table under it
-    (one element, viz.common.chart); the URL.  A fragment inside ``race``: a learning rate, a
-    typed start or a click on the plot reruns only this."""
-    widgets.timed("chart", _race_chart, "race.chart")
+    (one element, viz.common.chart), the URL, then the controls that change the chart alone
+    (``race_controls``, into ``slots``).  A fragment inside ``race``: a learning rate, a typed
+    start, a click on the plot, the steps, a landscape parameter or the view rerun only this."""
+    widgets.timed("chart", lambda: _race_chart(slots), "race.chart")
 
 
-def _race_chart():
+def _race_chart(slots):
     if S.pop("_full_rerun", False):  # the chart was drawn first: now the whole page
         st.rerun(scope="app")
     first = S.get(rs.CHART_FIRST, False)  # the chart alone (see state.CHART_FIRST)
@@ -210,6 +208,8 @@ def _race_chart():
                        on_lr=rs.on_lr, on_start=rs.on_start, on_resync=on_resync)
     widgets.sync_url(encode(scene))  # (after the chart: the browser takes it with the chart's data)
     rs.keep_share_view(scene, L, query)
+    if not first and slots:  # (a page drawn in full: the sidebar has them)
+        race_controls(scene, L, *slots)
     if not first and not scene.runs:
         st.info("No runs yet: add one in the sidebar (Add a run).", icon=":material/add:")
 

@@ -652,11 +652,11 @@ def _type(page, key: str, value: str):
 
 @pytest.mark.timeout(300)
 def test_the_charts_own_controls_rerun_the_chart_alone(browser, tmp_path):
-    """The start (typed in the chart's own inputs, or a click on the plot) belongs to the chart's
-    fragment, the steps (in the sidebar) to the fragment around it: a change reruns that
-    fragment alone (the server's log says which ran), the inputs show the new values, and the
-    chart and URL follow.  Leaving the ready scene changes the header too: that reruns the
-    page, once.  The start's Reset button goes back to the landscape's own start."""
+    """The start (typed in the chart's own inputs, or a click on the plot) and the steps (in the
+    sidebar) belong to the chart's fragment, the run editor to the fragment around it: a change
+    reruns that fragment alone (the server's log says which ran), the inputs show the new values,
+    and the chart and URL follow.  Leaving the ready scene changes the header too: that reruns
+    the page, once.  The start's Reset button goes back to the landscape's own start."""
     log = tmp_path / "server.log"
     with streamlit_server(log) as url:
         ctx, page = _open(browser, url)
@@ -721,8 +721,8 @@ def test_the_charts_own_controls_rerun_the_chart_alone(browser, tmp_path):
             _as_a_new_visitor_sees(browser, page)
             shown = [float(page.locator(START.format(c)).input_value()) for c in "xy"]
             full, controls, alone = _reruns(log)  # (the new visitor's page ran too)
-            # 4. the steps: the controls' fragment (and the chart's inside it); the chart's
-            # slider ends at the new count.  New frame names, the same traces: the quick path
+            # 4. the steps: the chart's fragment alone (it draws them, in the sidebar); the
+            # chart's slider ends at the new count.  New frame names, the same traces: the quick path
             # (the old frames replaced, not kept), and it draws what a new visitor of the same
             # link sees: traces, ticks, frames, the slider's and the Play button's steps
             updates, n_frames = page.evaluate(JS_UPDATES), page.evaluate(JS_ANIM, CHART)["frames"]
@@ -730,7 +730,7 @@ def test_the_charts_own_controls_rerun_the_chart_alone(browser, tmp_path):
             page.wait_for_function("() => location.search.includes('steps=3000')", timeout=60_000)
             page.wait_for_function(JS_DRAWN, arg=CHART, timeout=DRAW_MS)
             _idle(page)
-            assert _reruns(log) == (full, controls + 1, alone)
+            assert _reruns(log) == (full, controls, alone + 1)
             assert page.locator(".st-key-steps input").input_value() == "3000"
             last = page.evaluate("(sel) => document.querySelector(sel)._transitionData._frames.at(-1).name", CHART)
             assert last == "3000"
@@ -763,6 +763,15 @@ def test_the_charts_own_controls_rerun_the_chart_alone(browser, tmp_path):
             assert _reruns(log) == (full, controls, alone + 1)
             own = landscapes.get(presets.PRESETS[presets.DEFAULT_PRESET].scene.landscape).start
             assert [float(page.locator(START.format(c)).input_value()) for c in "xy"] == list(own)
+            # 7. a run removed (the open editor's): the fragment around the chart's, not the page
+            full, controls, alone = _reruns(log)
+            n = len(_paths(page))
+            page.locator('div[class*="st-key-run"][class*="_remove"] button').first.click()
+            page.wait_for_function(f"(sel) => {{ const p = ({JS_PATHS})(sel); return p && p.length === {n - 1}; }}",
+                                   arg=CHART, timeout=DRAW_MS)
+            _idle(page)
+            assert _reruns(log) == (full, controls + 1, alone)
+            assert f"{n - 1} of " in page.locator('[data-testid="stSidebar"]').inner_text()
             errors = [e for e in page.errors if e != "undefined"]
             assert errors == [], errors
         finally:
