@@ -35,7 +35,7 @@ SHOWN, FULL = "_race_shown", "_race_full_run"
 
 
 class ShareView(NamedTuple):
-    """What the chart shows now, for the page's share row (drawn with the page, used later: its
+    """What the chart shows now, for the page's share row (drawn by the race fragment, used later: its
     downloads make their files on a click, outside any script run)."""
     scene: Scene
     L: object  # its Landscape
