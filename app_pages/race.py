@@ -32,8 +32,8 @@ def _title_of_landscape(name: str) -> str:
 def controls(scene: Scene):
     """The sidebar: its frame now, empty, and ``fill``, which draws the page's own controls into
     it after the chart (a rerun's chart data goes out before them: ~30 widgets the browser's
-    one thread would render first).  Returns (fill, the three containers the race fragment fills
-    with the rest: ``race_controls``)."""
+    one thread would render first).  Returns (fill, the containers the fragments fill: the
+    landscape's and the View popover, ``race_controls``; the runs', ``run_controls``)."""
     sb = st.sidebar
     sb.markdown("## :material/landscape: Optimizer race")
     top, land = sb.container(), sb.expander("**Landscape**", expanded=True)

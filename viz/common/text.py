@@ -26,11 +26,6 @@ def equations(latex: str) -> list[str]:
     return [p.strip() for p in latex.replace(r"\qquad", r"\quad").split(r"\quad") if p.strip()]
 
 
-def stacked(latex: str) -> str:
-    """A rule's equations one per line, as one LaTeX block."""
-    return r"\begin{gathered}" + r" \\ ".join(equations(latex)) + r"\end{gathered}"
-
-
 def share_link(base_url: str | None, query: str) -> str:
     """The page's address (without its old query or fragment) with ``query``."""
     if base_url:
@@ -42,7 +37,7 @@ def share_link(base_url: str | None, query: str) -> str:
 def block_math(latex: str) -> str:
     """A displayed equation (LaTeX, ours: one of an update rule's, :func:`equations`; MathML has
     no line breaks the browser draws) as MathML, which the browser draws itself: KaTeX's
-    rendering of the race page's update rules took ~100-150 ms of the browser's one thread each
+    rendering of the race page's update rules took ~100-190 ms of the browser's one thread each
     time the race fragment reran (adding or removing a run, benchmarks/results/HISTORY.md).
     What the converter cannot read is shown as the LaTeX."""
     from latex2mathml.converter import convert
