@@ -648,7 +648,7 @@ function send(gd, kind, value) {
     gd.__lleQueued.set(kind, value);
     return;
   }
-  if (!DIRECT.has(kind) || !q || !gd.__lleDrawn) { trigger(kind, value); return; }
+  if (!DIRECT.has(kind) || !q || !gd.__lleDrawn) { gd.__lleTold = []; trigger(kind, value); return; }
   gd.__lleAsking = true;
   performance.mark("lle-direct-sent");
   const stop = new AbortController();
@@ -663,9 +663,31 @@ function send(gd, kind, value) {
     .then(() => {
       gd.__lleAsking = false;
       const have = gd.__lleRev;  // drawn: the page's rerun sends a patch from it (none, if the same)
+      if (have !== q) told(gd, have);
+      else gd.__lleTold = [];  // (the page's way: whatever figure the page sends is drawn)
       trigger(kind, have !== q ? { ...value, have } : value);
       sendQueued(gd);
     });
+}
+
+// The figures the chart drew from the route and named to the page ("have"), the last one last.
+// A rerun of the page for an earlier one can reach the chart after a later one is drawn (two
+// quick moves: the page is one behind): its data is a patch from a figure the chart no longer
+// has.  Asking for the whole figure then ("resync") would draw the earlier figure again and put
+// a second trigger right behind the later one's; the page's rerun for the later one is on its
+// way and sends a patch from what the chart shows: such data is let go (isStale).  A change that
+// goes the page's way forgets them (the page's figure is then drawn, whichever it is).
+const TOLD_KEPT = 8;
+
+function told(gd, rev) {
+  gd.__lleTold = (gd.__lleTold || []).filter((r) => r !== rev).slice(-(TOLD_KEPT - 1));
+  gd.__lleTold.push(rev);
+}
+
+function isStale(gd, data) {
+  const t = gd.__lleTold || [];
+  return t.length > 1 && t[t.length - 1] === gd.__lleRev && data.rev !== gd.__lleRev &&
+    t.slice(0, -1).includes(data.rev);
 }
 
 function sendQueued(gd) {
@@ -694,12 +716,12 @@ export default function (component) {
   if (!gd.__lleTimer) gd.__lleTimer = setTimeout(() => reportDrawn(gd), DRAWN_WAIT_MS);
   if (component.data === gd.__lleBytes) return;  // the same bytes: nothing to parse
   gd.__lleBytes = component.data;
-  receive(gd, component.data);
+  receive(gd, component.data, true);
 }
 
 // The chart's data (JSON bytes: viz.common.chart.payload), from the page or the direct route:
 // drawn; a promise that settles once it is (undefined when there is nothing to draw).
-function receive(gd, bytes) {
+function receive(gd, bytes, fromPage = false) {
   const { side, legend, message, note, startBox, lrs, table } = gd.__lleEls;
   let data = bytes;
   if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) {
@@ -707,6 +729,10 @@ function receive(gd, bytes) {
   }
   if (!data) return undefined;
   if (gd.__lleRev === data.rev) return undefined;  // the same figure: nothing to draw
+  if (fromPage && isStale(gd, data)) {  // the page is one behind the chart: its next rerun follows
+    performance.mark("lle-chart-stale");
+    return undefined;
+  }
   if (data.patch) {  // a patch to the figure named data.base
     const had = gd.__llePristine;
     if (!had || had.rev !== data.base) {  // this chart does not have it: ask for the whole figure
