@@ -177,19 +177,19 @@ def race(slots=()):
 def _race(slots):
     race_chart(slots[:2])  # (first: its data goes out before the rest)
     if not S.get(rs.CHART_FIRST, False) and slots:  # (a page drawn in full: the sidebar has them)
+        scene = rs.current()  # (as the chart's fragment committed it)
         with slots[2]:
-            run_controls(rs.current())
+            run_controls(scene)
         if rs.SHARE in S:  # (the chart's fragment sets it; not if it failed)
             share_and_export(S[rs.SHARE])
-        rule_cards(rs.current())
+        rule_cards(scene)
 
 
 @st.fragment
 def race_chart(slots=()):
-    """The figure with the start point's inputs, the learning rates and the table under it
-    (one element, viz.common.chart), the URL, then the controls that change the chart alone
-    (``race_controls``, into ``slots``).  A fragment inside ``race``: a learning rate, a typed
-    start, a click on the plot, the steps, a landscape parameter or the view rerun only this."""
+    """The chart (one element, viz.common.chart: the plot, start inputs, learning rates, table),
+    the URL, then ``race_controls`` (into ``slots``).  A fragment inside ``race``: a learning
+    rate, a typed start, a click, the steps, a landscape parameter or the view rerun only this."""
     widgets.timed("chart", lambda: _race_chart(slots), "race.chart")
 
 

@@ -62,13 +62,14 @@ function keysOf(spec) {
     else axes[k] = JSON.stringify(layout[k]);
   }
   const frames = spec.frames || [];
+  const skeletons = spec.data.map((t) => without(t, DATA_KEYS) + "|" + Object.keys(t).sort().join(","));
   return {
     layout: JSON.stringify(axes),
     ranges,
     alone,
     traces: spec.data.map((t) => JSON.stringify(t)),
-    skeletons: spec.data.map((t) => without(t, DATA_KEYS) + "|" + Object.keys(t).sort().join(",")),
-    bare: spec.data.map(bareSkeleton),
+    skeletons,
+    bare: spec.data.map((t, j) => (t.marker && t.marker.colorbar ? bareSkeleton(t) : skeletons[j])),
     // (the frames are replaced whole: which traces each names may change, e.g. a run's cross
     // is named only while the run diverges, their number may not)
     frames: frames.length,
