@@ -20,7 +20,7 @@ from viz.race import state as rs
 from viz.race.cached import drawn, main_figure_spec, on_resync, scene_results, start_warm_up
 from viz.common.runs import short_title
 from viz.race.link import encode, to_query_string
-from viz.race.scene import CUSTOM, MAX_RUNS, MAX_STEPS, PANEL_TITLES, PANELS, TOL, Scene
+from viz.race.scene import CUSTOM, MAX_RUNS, PANEL_TITLES, PANELS, TOL, Scene
 
 S = st.session_state
 
@@ -66,14 +66,12 @@ def controls(scene: Scene):
 def race_controls(scene: Scene, L, land, view):
     """The controls that change the chart alone, drawn by the chart's fragment into the sidebar's
     containers (``land``: under the landscape's choice; ``view``: the View popover): a change of
-    one of them reruns that fragment, not the page."""
+    one of them reruns that fragment, not the page.  (The steps: the chart's own input.)"""
     with land:
         for p in () if scene.landscape == CUSTOM else landscapes.param_specs(scene.landscape):
             key = f"lp_{scene.landscape}_{p.name}"
             ensure(key, widget_value(p, p.default))
             param_widget(p, key, st, label=p.doc.split(":")[0] if p.doc else p.name)
-        st.number_input("Steps", min_value=1, max_value=MAX_STEPS, step=500, key="steps",
-                        on_change=rs.on_steps, help=f"Number of updates, 1 to {MAX_STEPS:,}.")
     with view:
         view_controls(scene)
 
@@ -205,7 +203,7 @@ def _race_chart(slots):
     if spec_3d is not None:
         st.plotly_chart(SpecFigure(spec_3d), key="main_chart_3d", theme=None, config=CHART_CONFIG)
     chart.plotly_chart(data, key="main_chart", on_click=rs.on_click, on_drawn=rs.on_drawn,
-                       on_lr=rs.on_lr, on_start=rs.on_start, on_resync=on_resync)
+                       on_lr=rs.on_lr, on_start=rs.on_start, on_steps=rs.on_steps, on_resync=on_resync)
     widgets.sync_url(encode(scene))  # (after the chart: the browser takes it with the chart's data)
     rs.keep_share_view(scene, L, query)
     if not first and slots:  # (a page drawn in full: the sidebar has them)

@@ -119,7 +119,7 @@ JS_DRAWN = f"""(sel) => {{ if (({JS_SIG})(sel) !== null) {{ window.__t1 = perfor
 # The whole page: the sidebar's controls and the share row are there too (a new visitor's page
 # draws the chart, its learning rates and table first, the rest once it is drawn: viz.race.state.CHART_FIRST).
 LR_INPUTS = ".st-key-main_chart .lle-lr input[type=range]"
-JS_COMPLETE = """() => { if (document.querySelector('.st-key-steps input')
+JS_COMPLETE = """() => { if (document.querySelector('.st-key-landscape input')
     && document.querySelector('.st-key-dl_html button')) {
   window.__t2 = performance.now(); return true; } return false; }"""
 JS_SIDE = "() => { const m = performance.getEntriesByName('lle-chart-drawn'); return m.length ? m[0].startTime : null; }"
@@ -206,6 +206,11 @@ def change_actions(page, pm):
         box = inputs if inputs.count() else page.locator(".st-key-start_x input")
         return typed(box, f"{-1.49 + 0.01 * (rep + 1):g}")
 
+    def steps(rep):  # (the chart's input; older pages: the sidebar's)
+        inputs = page.locator(".st-key-main_chart .lle-steps input")
+        box = inputs if inputs.count() else page.locator(".st-key-steps input")
+        return typed(box, str(10_000 + 37 * (rep + 2)))
+
     def click(rep):
         page.locator(CHART).scroll_into_view_if_needed()
         box = page.locator(f"{CHART} .draglayer .xy .nsewdrag").first.bounding_box()
@@ -226,7 +231,7 @@ def change_actions(page, pm):
         return (lambda: pm.locator(".st-key-add button").click()), JS_TEXT, f"count: {count[0]}"
 
     return {"lr": (page, lr), "start": (page, start), "click": (page, click),
-            "steps": (page, lambda rep: typed(page.locator(".st-key-steps input"), str(10_000 + 37 * (rep + 2)))),
+            "steps": (page, steps),
             "remove": (page, button('div[class*="st-key-run"][class*="_remove"] button')),
             "add": (page, button(".st-key-add_run button")), "minimal": (pm, minimal)}
 

@@ -25,7 +25,7 @@ from viz.race import compute
 from viz.race import figures
 from viz.race import presets
 from viz.race.link import decode, encode
-from viz.race.scene import RESET, Scene, landscape_domain, start_from_input
+from viz.race.scene import MAX_STEPS, RESET, Scene, landscape_domain, start_from_input, steps_from_input
 
 MAX_BYTES = 1_500_000
 
@@ -115,6 +115,16 @@ def type_start(at: AppTest, value) -> AppTest:
     if start is not None:
         x, y = compute.landscape_of(scene).start if start == RESET else start
         at.session_state["start_x"], at.session_state["start_y"] = float(x), float(y)
+    return at.run()
+
+
+def type_steps(at: AppTest, n, sent=None) -> AppTest:
+    """Type the steps ``n`` under the chart as its input does: chart.js sends the trigger value
+    "steps" ({steps: n}; or ``sent``, as a hostile browser might) and viz.race.state.on_steps keeps what viz.race.scene.steps_from_input accepts,
+    writing the steps' session state (tests/test_browser.py types in the real input)."""
+    steps = steps_from_input({"steps": n} if sent is None else sent)
+    if steps is not None:
+        at.session_state["steps"] = steps
     return at.run()
 
 
@@ -297,9 +307,18 @@ def test_hyperparameters_lookahead_raw_and_label():
 
 def test_steps_start_and_reset():
     at = page({"scene": "saddle_escape"})
-    ok(at.number_input(key="steps").set_value(2500).run())
+    ok(type_steps(at, 2500))
     assert scene_of(at).steps == 2500 and url_of(at)["steps"] == "2500"
     assert int(charts(at)[0]["frames"][-1]["name"]) == 2500
+    assert chart_data(at)["steps"]["value"] == 2500  # the chart's input shows it
+    assert at.slider(key="span").value == (0, 2500) and at.slider(key="span").max == 2500
+    for hostile in ("3000", True, float("nan"), float("inf"), None, [3000], 3000, {"steps": "3000"}, {"n": 3000}):
+        ok(type_steps(at, None, sent=hostile))  # ignored
+        assert scene_of(at).steps == 2500
+    ok(type_steps(at, 1e12))  # clamped
+    assert scene_of(at).steps == MAX_STEPS and chart_data(at)["steps"]["value"] == MAX_STEPS
+    ok(type_steps(at, 2500.4))  # rounded
+    assert scene_of(at).steps == 2500 and url_of(at)["steps"] == "2500"
     ok(type_start(at, {"x": 1.0, "y": 0.5}))
     assert scene_of(at).start == (1.0, 0.5) and url_of(at)["start"] == "1,0.5"
     assert chart_data(at)["start"]["labels"] == ["1", "0.5"]  # the chart's inputs show it
@@ -558,7 +577,7 @@ def test_url_round_trip_through_a_new_session():
     ok(move_lr(at, 6, 0.1))
     ok(at.radio(key="edit_run").set_value(1).run())
     ok(at.button(key="run1_remove").click().run())
-    ok(at.number_input(key="steps").set_value(3000).run())
+    ok(type_steps(at, 3000))
     ok(at.radio(key="clip_kind").set_value("value").run())
     ok(at.number_input(key="noise").set_value(0.5).run())
     ok(at.slider(key="span").set_value((10, 500)).run())
@@ -594,7 +613,7 @@ def test_changing_numbers_never_recompiles():
     ok(at.radio(key="edit_run").set_value(2).run())
     ok(at.select_slider(key="run2_adam_b1").set_value(0.8).run())
     ok(type_start(at, {"x": -1.0, "y": chart_data(at)["start"]["y"]}))
-    ok(at.number_input(key="steps").set_value(4500).run())  # 5000 and 4500: one bucket
+    ok(type_steps(at, 4500))  # 5000 and 4500: one bucket
     ok(at.number_input(key="seed").set_value(3).run())  # the seed is a number too
     assert simulate.programs_made() == before
     assert scene_of(at).runs[2].hp["b1"] == 0.8
@@ -603,7 +622,7 @@ def test_changing_numbers_never_recompiles():
 def test_sessions_do_not_leak_into_each_other():
     a = page()
     b = page()
-    ok(a.number_input(key="steps").set_value(777).run())
+    ok(type_steps(a, 777))
     ok(b.run())
     assert scene_of(b).steps == 10_000 and url_of(b)["steps"] == "10000"
 

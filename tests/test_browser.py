@@ -206,13 +206,13 @@ def _paths(page):
 
 LRS = ".st-key-main_chart .lle-lr input[type=range]"  # the learning rates (viz/common/chart.js)
 START = ".st-key-main_chart .lle-start input[name={}]"  # the start point's inputs (chart.js)
+STEPS = ".st-key-main_chart .lle-steps input"  # the steps' input (chart.js)
 
 
 def _settled(page) -> dict:
     """``_shown`` once the whole page is in (the sidebar follows the chart) and it holds still:
-    Streamlit draws a new number input with its minimum first (the steps box reads "1" for
-    ~20-70 ms) and its value a render later."""
-    page.wait_for_function("() => document.querySelector('.st-key-steps input') && "
+    Streamlit draws a new widget with its default first and its value a render later."""
+    page.wait_for_function("() => document.querySelector('.st-key-landscape input') && "
                            "document.querySelector('.st-key-dl_html button')", timeout=DRAW_MS)
     last = None
     for _ in range(40):
@@ -233,7 +233,7 @@ def _shown(page) -> dict:
         return page.locator(sel).first.input_value().strip()
 
     out = {"landscape": text('.st-key-landscape [data-testid="stSelectbox"]'),  # label + choice
-           "steps": value(".st-key-steps input"),
+           "steps": value(STEPS),
            "start_x": value(START.format("x")),
            "start_y": value(START.format("y"))}
     for el in page.locator(".st-key-main_chart .lle-lr").all():
@@ -647,15 +647,15 @@ def test_a_landscape_parameter_is_a_quick_update_that_draws_what_a_new_visitor_s
 
 
 def _type(page, key: str, value: str):
-    box = page.locator(f".st-key-{key} input" if key == "steps" else START.format(key[-1]))
+    box = page.locator(STEPS if key == "steps" else START.format(key[-1]))
     box.fill(value)
     box.press("Enter")
 
 
 @pytest.mark.timeout(300)
 def test_the_charts_own_controls_rerun_the_chart_alone(browser, tmp_path):
-    """The start (typed in the chart's own inputs, or a click on the plot) and the steps (in the
-    sidebar) belong to the chart's fragment, the run editor to the fragment around it: a change
+    """The start (typed in the chart's own inputs, or a click on the plot) and the steps (the
+    chart's own input too) belong to the chart's fragment, the run editor to the fragment around it: a change
     reruns that fragment alone (the server's log says which ran), the inputs show the new values,
     and the chart and URL follow.  Leaving the ready scene changes the header too: that reruns
     the page, once.  The start's Reset button goes back to the landscape's own start."""
@@ -663,7 +663,7 @@ def test_the_charts_own_controls_rerun_the_chart_alone(browser, tmp_path):
     with streamlit_server(log) as url:
         ctx, page = _open(browser, url)
         try:
-            page.wait_for_selector(".st-key-steps input", timeout=DRAW_MS)  # (after the chart)
+            page.wait_for_selector(".st-key-landscape input", timeout=DRAW_MS)  # (after the chart)
             _idle(page)
             title = presets.PRESETS[presets.DEFAULT_PRESET].title
             main = page.locator('[data-testid="stMain"]')
@@ -723,19 +723,22 @@ def test_the_charts_own_controls_rerun_the_chart_alone(browser, tmp_path):
             _as_a_new_visitor_sees(browser, page)
             shown = [float(page.locator(START.format(c)).input_value()) for c in "xy"]
             full, controls, alone = _reruns(log)  # (the new visitor's page ran too)
-            # 4. the steps: the chart's fragment alone (it draws them, in the sidebar); the
+            # 4. the steps (within their programs' size: no compiler): the route draws them
+            # first, then the page's rerun of the chart's fragment alone (an empty patch); the
             # chart's slider ends at the new count.  New frame names, the same traces: the quick path
             # (the old frames replaced, not kept), and it draws what a new visitor of the same
             # link sees: traces, ticks, frames, the slider's and the Play button's steps
             updates, n_frames = page.evaluate(JS_UPDATES), page.evaluate(JS_ANIM, CHART)["frames"]
-            _type(page, "steps", "3000")
-            page.wait_for_function("() => location.search.includes('steps=3000')", timeout=60_000)
+            _type(page, "steps", "9000")
+            page.wait_for_function("() => location.search.includes('steps=9000')", timeout=60_000)
             page.wait_for_function(JS_DRAWN, arg=CHART, timeout=DRAW_MS)
             _idle(page)
             assert _reruns(log) == (full, controls, alone + 1)
-            assert page.locator(".st-key-steps input").input_value() == "3000"
+            direct, last = _direct(log)
+            assert len(direct) == answered + 5 and " chart " in direct[-1] and " patch " in last, direct[-1:]
+            assert page.locator(STEPS).input_value() == "9000"
             last = page.evaluate("(sel) => document.querySelector(sel)._transitionData._frames.at(-1).name", CHART)
-            assert last == "3000"
+            assert last == "9000"
             now = page.evaluate(JS_UPDATES)
             assert now == {"quick": updates["quick"] + 1, "full": updates["full"]}, (updates, now)
             assert page.evaluate(JS_ANIM, CHART)["frames"] == n_frames
@@ -750,7 +753,7 @@ def test_the_charts_own_controls_rerun_the_chart_alone(browser, tmp_path):
             page.wait_for_function("(u) => window.location.href !== u", arg=before, timeout=60_000)
             _idle(page)
             assert _reruns(log) == (full, controls, alone + 1)
-            assert len(_direct(log)[0]) == answered + 5 and " patch " in _direct(log)[0][-1], _direct(log)[-1:]
+            assert len(_direct(log)[0]) == answered + 6 and " patch " in _direct(log)[0][-1], _direct(log)[-1:]
             assert [float(page.locator(START.format(c)).input_value()) for c in "xy"] == shown
             _shot(page, "fragment_controls")
             # (from this start, SGD one notch up diverges: its cross appears, and the patch names

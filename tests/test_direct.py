@@ -1,5 +1,5 @@
-"""The race chart's direct route (viz/race/direct.py): a learning rate, a typed start or a click
-answered over HTTP before the page's rerun.  Its answer must be what the page would draw after
+"""The race chart's direct route (viz/race/direct.py): a learning rate, a typed start, a click or
+the steps answered over HTTP before the page's rerun.  Its answer must be what the page would draw after
 the same change, named as the page names it; everything else goes the page's way (409), and
 an untrusted body gets a clear refusal, never an exception.  (The real route in a real browser:
 tests/test_browser.py.)"""
@@ -13,7 +13,7 @@ import orjson
 import pytest
 
 from conftest import ok, url_of
-from test_app import SENT, _spec_of, chart_data, move_lr, page, scene_of, type_start
+from test_app import SENT, _spec_of, chart_data, move_lr, page, scene_of, type_start, type_steps
 from viz.common import chart
 from viz.race import cached, direct, figures, link, presets
 from viz.race.scene import Run, Scene
@@ -78,6 +78,26 @@ def test_a_start_typed_or_clicked_draws_what_a_new_visitor_of_the_link_sees(kind
     # and back to the landscape's own start (the Reset button)
     status, back = ask(data["rev"], "start", {"reset": True})
     assert status == OK and back["rev"] == q
+
+
+def test_the_steps_draw_what_a_new_visitor_of_the_link_sees():
+    """New steps (within the programs' size bucket: no compiler) go the route's way; the
+    animation's range goes back to every step, as on the page."""
+    at = page({"scene": "adam_vs_sgd"})
+    compiled(scene_of(at))
+    at.slider(key="span").set_value((10, 500))
+    ok(at.run())
+    q, shown = at.session_state[SENT], chart.SPECS.peek(at.session_state[SENT])
+    new = scene_of(at).steps - 100
+    status, data = ask(q, "steps", {"steps": new + 0.2})  # (rounded, as the page rounds it)
+    assert status == OK and data["steps"]["value"] == new
+    ok(type_steps(at, new))
+    assert link.to_query_string(scene_of(at)) == data["rev"] and f"steps={new}" in data["rev"]
+    assert scene_of(at).span is None and at.slider(key="span").value == (0, new)
+    assert drawn(shown, data) == drawn(shown, chart_data(at)) == drawn({}, chart_data(page(url_of(at), chart_first=True)))
+    for ignored in ({"steps": "9"}, None, {"steps": True}, {"steps": float("nan")}, [new], new,
+                    {"steps": new}):  # (the last: the same, no change)
+        assert ask(data["rev"], "steps", ignored)[0] == PAGES_WAY, ignored
 
 
 def test_the_chart_says_which_figure_it_has_in_the_trigger():

@@ -597,6 +597,38 @@ function drawStart(gd, box, start) {
   });
 }
 
+// The step count's input (steps: viz.common.chart.steps_control).  A committed edit (Enter, or
+// leaving the box) sends the trigger value "steps" = {steps: the number typed} (checked by
+// viz.race.scene.steps_from_input: rounded, clamped); a box edited since keeps what was typed.
+function drawSteps(gd, box, steps) {
+  if (!steps) { box.replaceChildren(); box.__lleInput = null; return; }
+  let input = box.__lleInput;
+  if (!input) {
+    input = document.createElement("input");
+    input.type = "number";
+    input.name = "steps";
+    input.setAttribute("aria-label", "steps");
+    input.addEventListener("input", () => { input.__lleEdited = true; });
+    input.addEventListener("change", () => {
+      const n = Number(input.value);
+      if (input.value === "" || !Number.isFinite(n)) return;
+      input.__lleEdited = false;
+      gd.__lleSend("steps", { steps: n });
+    });
+    const title = document.createElement("b");
+    title.textContent = "Steps";
+    const label = document.createElement("label");
+    label.title = steps.help;
+    label.append(title, input);
+    box.replaceChildren(label);
+    box.__lleInput = input;
+  }
+  input.min = String(steps.min);
+  input.max = String(steps.max);
+  input.step = String(steps.step);
+  if (!input.__lleEdited) input.value = String(steps.value);
+}
+
 function drawTable(box, table) {
   if (!table || !table.rows || !table.rows.length) { box.replaceChildren(); return; }
   const el = document.createElement("table");
@@ -628,7 +660,7 @@ function reportDrawn(gd) {
   gd.__lleSend("drawn", true);
 }
 
-// The direct route (viz/race/direct.py).  A learning rate, a typed start or a click is first sent
+// The direct route (viz/race/direct.py).  A learning rate, a typed start, a click or the steps are first sent
 // to the server's route with the name of the figure shown; its answer (the chart's data, as the
 // page's rerun would send it) is drawn, and then the trigger goes to Streamlit as before, with
 // the name of the figure now shown ("have"): the page's rerun makes the change its own (the URL,
@@ -637,7 +669,7 @@ function reportDrawn(gd) {
 // yet: the trigger goes (at once, in the last case), the page's way.  A change made while one is
 // on its way waits for it (the latest of each kind: a learning rate's message carries every
 // run's rate), so the page hears them in order.
-const DIRECT = new Set(["lr", "start", "click"]);
+const DIRECT = new Set(["lr", "start", "click", "steps"]);
 const DIRECT_URL = "api/race/chart";  // (relative: the app's base path, if any, comes with it)
 const DIRECT_WAIT_MS = 3000;  // no answer by then (a stalled connection): the page's way
 
@@ -708,6 +740,7 @@ export default function (component) {
     side, legend: parentElement.querySelector(".lle-legend"),
     message: parentElement.querySelector(".lle-chart-message"),
     note: parentElement.querySelector(".lle-note"), startBox: parentElement.querySelector(".lle-start"),
+    stepsBox: parentElement.querySelector(".lle-steps"),
     lrs: parentElement.querySelector(".lle-lrs"), table: parentElement.querySelector(".lle-table"),
   };
   gd.__lleSide = side;
@@ -723,7 +756,7 @@ export default function (component) {
 // The chart's data (JSON bytes: viz.common.chart.payload), from the page or the direct route:
 // drawn; a promise that settles once it is (undefined when there is nothing to draw).
 function receive(gd, bytes, fromPage = false) {
-  const { side, legend, message, note, startBox, lrs, table } = gd.__lleEls;
+  const { side, legend, message, note, startBox, stepsBox, lrs, table } = gd.__lleEls;
   let data = bytes;
   if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) {
     data = JSON.parse(new TextDecoder().decode(data));
@@ -755,6 +788,7 @@ function receive(gd, bytes, fromPage = false) {
   // (after the plot's update has started below: it comes first on the busy thread)
   const rest = () => {
     note.textContent = data.note || "";
+    drawSteps(gd, stepsBox, data.steps);
     drawStart(gd, startBox, data.start);
     drawControls(gd, lrs, data.controls || []);
     drawTable(table, data.table);

@@ -7,11 +7,11 @@ served by Streamlit's static file serving (``.streamlit/config.toml``); ``chart.
 once per page, draws with ``Plotly.react`` (zoom kept through ``uirevision``), or, when only
 some traces' numbers changed, re-plots just those (``Plotly.animate`` without a redraw).
 
-The element also holds an HTML legend above the plot and, below it, the start point's inputs,
+The element also holds an HTML legend above the plot and, below it, the steps and the start point's inputs,
 every run's learning rate (a range input over ``viz.common.runs.notches``) and the results
 table.  It reports a click on a point (trigger ``click`` = {x, y}), its first drawn figure
 (``drawn``), a typed start (``start`` = {x, y} or {reset: true}, checked by
-viz.race.scene.start_from_input), a moved rate (``lr`` = {keys, values}, checked by
+viz.race.scene.start_from_input), typed steps (``steps`` = {steps}, viz.race.scene.steps_from_input), a moved rate (``lr`` = {keys, values}, checked by
 :func:`lr_changes`) and a patch it cannot apply (``resync``).  The start lives here, not in the
 sidebar, so that a change of it, like a click or a rate, reruns the chart's fragment with this
 one element.  Why each piece, with the measurements: benchmarks/results/HISTORY.md.
@@ -40,7 +40,8 @@ _HTML = ('<div class="lle-chart-message" role="status"></div>'
          '<div class="lle-legend" aria-label="legend: click a run to hide or show it"></div>'
          '<div class="lle-chart"></div>'
          '<div class="lle-side"></div>'  # the side plots, over the chart (chart.js: splitSpec)
-         '<div class="lle-start" role="group" aria-label="start point"></div>'
+         '<div class="lle-inputs"><div class="lle-steps"></div>'
+         '<div class="lle-start" role="group" aria-label="start point"></div></div>'
          '<p class="lle-note"></p>'
          '<div class="lle-lrs" role="group" aria-label="learning rates"></div>'
          '<div class="lle-table"></div>')
@@ -52,14 +53,16 @@ _CSS = """
 .lle-legend-item { display: inline-flex; align-items: center; gap: 0.35rem; border: 0; padding: 0;
                    background: none; font: inherit; color: inherit; cursor: pointer; }
 .lle-legend-off { opacity: 0.4; }
-.lle-note:empty, .lle-lrs:empty, .lle-table:empty, .lle-start:empty { display: none; }
-.lle-start { display: flex; flex-wrap: wrap; align-items: center; gap: 0.4rem 0.9rem; margin: 0.4rem 0 0.2rem;
-             font-size: 0.875rem; }
-.lle-start label { display: inline-flex; align-items: center; gap: 0.35rem; }
-.lle-start input { width: 7.5rem; font: inherit; padding: 0.2rem 0.4rem; border: 1px solid rgba(49, 51, 63, 0.25);
-                   border-radius: 0.4rem; font-variant-numeric: tabular-nums; }
+.lle-note:empty, .lle-lrs:empty, .lle-table:empty, .lle-start:empty, .lle-steps:empty { display: none; }
+.lle-inputs { display: flex; flex-wrap: wrap; align-items: center; gap: 0.4rem 2.2rem; margin: 0.4rem 0 0.2rem;
+              font-size: 0.875rem; }
+.lle-start { display: flex; flex-wrap: wrap; align-items: center; gap: 0.4rem 0.9rem; }
+.lle-start label, .lle-steps label { display: inline-flex; align-items: center; gap: 0.35rem; }
+.lle-start input, .lle-steps input { width: 7.5rem; font: inherit; padding: 0.2rem 0.4rem;
+                                     border: 1px solid rgba(49, 51, 63, 0.25); border-radius: 0.4rem; font-variant-numeric: tabular-nums; }
 .lle-start button { font: inherit; padding: 0.2rem 0.7rem; border: 1px solid rgba(49, 51, 63, 0.25);
                     border-radius: 0.4rem; background: #fff; cursor: pointer; }
+.lle-steps input { width: 6.5rem; }
 .lle-start-tip { color: rgba(49, 51, 63, 0.6); }
 .lle-note { font-size: 0.875rem; color: rgba(49, 51, 63, 0.6); margin: 0.2rem 0 0.6rem; }
 .lle-lrs { display: grid; gap: 0.3rem 1.5rem; margin: 0 0 1rem;  /* 4 a row, fewer when narrow */
@@ -86,17 +89,18 @@ _component = st.components.v2.component(NAME, html=_HTML, css=_CSS, js=_JS, isol
 def payload(spec: Mapping[str, Any] | None, rev: str, config: Mapping[str, Any] | None = None, *,
             note: str = "", controls: Sequence[Mapping[str, Any]] = (),
             table: Mapping[str, Any] | None = None, start: Mapping[str, Any] | None = None,
-            base: str | None = None, patch: Mapping[str, Any] | None = None) -> bytes:
+            steps: Mapping[str, Any] | None = None, base: str | None = None,
+            patch: Mapping[str, Any] | None = None) -> bytes:
     """What the chart receives: ``spec`` (a Plotly figure as a dict: data, layout, frames; None:
     no plot, only what follows), its name ``rev`` (the browser redraws only when it changes),
-    Plotly's ``config``, a ``note`` under the plot, the ``start`` point's inputs
-    (:func:`start_control`), the learning-rate ``controls`` (:func:`lr_controls`) and the
+    Plotly's ``config``, a ``note`` under the plot, the ``steps`` input (:func:`steps_control`), the
+    ``start`` point's inputs (:func:`start_control`), the learning-rate ``controls`` (:func:`lr_controls`) and the
     results ``table`` ({header, rows, colors}; plain text, shown with textContent), as JSON
     bytes.  Or, instead of ``spec``, a ``patch`` (:func:`patch`) to the figure named ``base``,
     which the browser has.  Bytes, not a dict: Streamlit passes bytes through as they are,
     while a dict is walked, dumped twice and hashed on every rerun."""
     out = {"rev": rev, "config": dict(config or {}), "spec": spec, "note": note,
-           "start": dict(start) if start else None,
+           "start": dict(start) if start else None, "steps": dict(steps) if steps else None,
            "controls": list(controls), "table": dict(table) if table else None}
     if patch is not None:
         out.update(spec=None, base=base, patch=patch)
@@ -221,6 +225,14 @@ def start_control(start: Sequence[float], domain: Sequence[float]) -> dict[str, 
             "step": [float(f"{(x1 - x0) / 100:.1g}"), float(f"{(y1 - y0) / 100:.1g}")]}
 
 
+def steps_control(steps: int, most: int) -> dict[str, Any]:
+    """The step count's input under the plot: its ``value``, bounds (1 to ``most``), the arrows'
+    ``step`` and its tooltip.  A typed count comes back as the trigger value ``steps`` ({steps: n}),
+    checked by viz.race.scene.steps_from_input."""
+    return {"value": int(steps), "min": 1, "max": int(most), "step": 500,
+            "help": f"Number of updates, 1 to {most:,}."}
+
+
 def lr_changes(value: Any, scene: Scene) -> dict[str, float]:
     """The learning rates a chart's ``lr`` trigger asks for, as {session-state key: rate}.
 
@@ -248,15 +260,17 @@ def lr_changes(value: Any, scene: Scene) -> dict[str, float]:
 
 def plotly_chart(data: bytes, *, key: str, on_click: Callable[[], None] | None = None,
                  on_drawn: Callable[[], None] | None = None, on_lr: Callable[[], None] | None = None,
-                 on_start: Callable[[], None] | None = None, on_resync: Callable[[], None] | None = None):
+                 on_start: Callable[[], None] | None = None, on_steps: Callable[[], None] | None = None,
+                 on_resync: Callable[[], None] | None = None):
     """Draw a figure (``data`` from :func:`payload`).  ``on_click`` runs (as a widget callback)
     after a click on a point; :func:`clicked` reads the point.  ``on_drawn`` runs once the
     chart has drawn its first figure (or failed to, or after 5 s: ``DRAWN_WAIT_MS`` in chart.js).
-    ``on_lr`` runs after a learning rate moved, ``on_start`` after a start was typed (or reset);
-    :func:`trigger` reads the value ``lr`` or ``start``.  ``on_resync`` runs when the browser
+    ``on_lr`` runs after a learning rate moved, ``on_start`` after a start was typed (or reset),
+    ``on_steps`` after the steps were typed; :func:`trigger` reads the value ``lr``, ``start`` or
+    ``steps``.  ``on_resync`` runs when the browser
     got a patch for a figure it does not have."""
     callbacks = {"on_click_change": on_click, "on_drawn_change": on_drawn, "on_lr_change": on_lr,
-                 "on_start_change": on_start, "on_resync_change": on_resync}
+                 "on_start_change": on_start, "on_steps_change": on_steps, "on_resync_change": on_resync}
     return _component(key=key, data=data, **{k: v for k, v in callbacks.items() if v is not None})
 
 

@@ -19,7 +19,7 @@ from viz.common.caching import MB, cached_by_key
 from viz.common.plotting import CHART_CONFIG, PALETTE
 from viz.common.progress import Progress
 from viz.race import compute, figures, metrics, presets, shipped
-from viz.race.scene import Scene, landscape_domain
+from viz.race.scene import MAX_STEPS, Scene, landscape_domain
 
 S = st.session_state
 _log = logging.getLogger("landscape.race")
@@ -209,11 +209,12 @@ def results_table(scene: Scene, L, results) -> dict:
 
 @cached_by_key("race.extras", 2 * MB, key=lambda query, scene, results: query)  # ~5-20 kB
 def chart_extras(query: str, scene: Scene, results) -> dict:
-    """What the chart shows under the plot: the note, the start point's inputs, the learning
-    rates, the results table."""
+    """What the chart shows under the plot: the note, the steps' and the start point's inputs,
+    the learning rates, the results table."""
     L = landscape(scene.landscape_key())
     return {"note": NOTE if scene.view != "3d" and scene.runs else "",
             "start": chart.start_control(compute.start_of(scene, L), landscape_domain(scene)),
+            "steps": chart.steps_control(scene.steps, MAX_STEPS),
             "controls": chart.lr_controls(scene),
             "table": results_table(scene, L, results) if scene.runs else None}
 

@@ -175,6 +175,16 @@ def start_from_input(value: Any, domain: Sequence[float]) -> tuple[float, float]
     return start_from_click([value], domain)
 
 
+def steps_from_input(value: Any) -> int | None:
+    """The step count the chart's steps input asks for (its trigger value ``steps``, from the
+    browser): {"steps": a finite number}, rounded to a whole one and clamped to [1, MAX_STEPS];
+    anything else (a string, a boolean, NaN): None (ignored)."""
+    n = value.get("steps") if isinstance(value, Mapping) else None
+    if isinstance(n, bool) or not isinstance(n, (int, float)) or not math.isfinite(n):
+        return None
+    return int(min(max(round(n), 1), MAX_STEPS))
+
+
 def start_from_click(points: Any, domain: Sequence[float]) -> tuple[float, float] | None:
     """The start point from a plot selection's ``points`` (Streamlit's ``selection.points``):
     the first point with finite numeric x and y, clamped to ``domain`` (xmin, xmax, ymin, ymax)."""

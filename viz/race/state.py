@@ -95,12 +95,12 @@ def push(scene: Scene):
 
 
 # the widgets the race fragments draw (app_pages/race.py: race_controls), lp_<landscape>_<name>,
-# and the start (no widget: the chart's own inputs show it, viz.common.chart.start_control)
+# the start and the steps (no widgets: the chart's own inputs show them, viz.common.chart.start_control)
 RACE_KEYS = frozenset({"start_x", "start_y", "steps", "span", "view", "panels", "tol", "log_steps"})
 
 
 def push_race(scene: Scene):
-    """Make ``scene`` the current one after a change the race fragment makes alone (the start,
+    """Make ``scene`` the current one after a change the chart's fragment makes alone (the start,
     the steps): only the fragment's widgets are set to show it (a fragment's rerun draws no
     other widget, and theirs do not change)."""
     for k, v in widget_state(scene, landscape(scene.landscape_key())).items():
@@ -240,12 +240,13 @@ def on_optimizer(i: int):
 
 
 def on_steps():
-    push_race(current().replace(steps=int(S["steps"]), span=None))
+    """The steps typed under the chart (checked: the message comes from the browser)."""
+    _changed_in_chart("steps")
 
 
 def on_start():
     """A start typed (or reset) under the chart (checked: the message comes from the browser)."""
-    _moved_start("start")
+    _changed_in_chart("start")
 
 
 def on_lr():
@@ -258,11 +259,11 @@ def on_lr():
 
 def on_click():
     """A click on the transparent grid over the contour sets the start point."""
-    _moved_start("click")
+    _changed_in_chart("click")
 
 
-def _moved_start(kind: str):
-    """The chart's trigger ``kind`` ("start" or "click") read as the direct route reads it
+def _changed_in_chart(kind: str):
+    """The chart's trigger ``kind`` ("start", "click" or "steps") read as the direct route reads it
     (``direct.changed``: the same checks, the same scene)."""
     value = chart.trigger(S.get("main_chart"), kind)
     took(value)
@@ -291,6 +292,9 @@ def scene_from_widgets(scene: Scene, L) -> Scene:
     edit = edited_run(scene)
     kw["runs"] = tuple(widgets.run_from_widgets(RUN, i, run, lr_key(i, run), i == edit)
                        for i, run in enumerate(scene.runs))
+    kw["steps"] = int(S.get("steps", scene.steps))  # (no widget: the chart's own input shows it)
+    if kw["steps"] != scene.steps:  # the animation's range goes back to every step (as on_steps does)
+        S["span"] = (0, kw["steps"])
     kw["seed"] = int(S.get("seed", scene.seed))
     kw["view"] = S.get("view", scene.view)
     kw["panels"] = tuple(S.get("panels", scene.panels))
