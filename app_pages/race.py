@@ -13,7 +13,7 @@ from optimizers.transforms import NOISE, SEED
 from viz.common import chart, widgets
 from viz.common.plotting import CHART_CONFIG, SpecFigure
 from viz.common.progress import Progress
-from viz.common.text import block_math, equations
+from viz.common.text import rule_cards as rule_card_text
 from viz.common.widgets import ensure, param_widget, widget_value
 from viz.race import export, presets
 from viz.race import state as rs
@@ -122,18 +122,11 @@ def formula_controls():
 
 
 def rule_cards(scene: Scene):
-    """Each selected optimizer's update rule: its equations (MathML, drawn by the browser: no KaTeX),
-    two sentences, its conventions.  One markdown element per rule (each costs a re-render)."""
+    """Each selected optimizer's update rule (viz.common.text.rule_cards: one element, the
+    equations as MathML drawn by the browser, no KaTeX)."""
     rules = list({r.rule.name: r.rule for r in scene.runs}.values())
-    if not rules:
-        return
-    st.markdown("#### Update rules")
-    for start in range(0, len(rules), 2):
-        for col, rule in zip(st.columns(2), rules[start:start + 2]):
-            extra = f"*Conventions.* {rule.conventions}  \n" if rule.conventions else ""
-            col.container(border=True).markdown(
-                f"**{rule.title}**\n\n{''.join(map(block_math, equations(rule.latex)))}\n\n{rule.explanation}\n\n"
-                f":small[{extra}*References.* {'; '.join(rule.references)}]", unsafe_allow_html=True)
+    if rules:
+        st.markdown("#### Update rules\n\n" + rule_card_text(rules), unsafe_allow_html=True)
 
 
 def share_and_export(live: dict):  # live: {"now": state.ShareView}

@@ -550,6 +550,11 @@ def test_update_rules_are_shown():
     body = texts(at)
     assert "Update rules" in body and body.count("<math") >= 5 and "$$" not in body  # 3 rules, 5 equations
     assert "AdaGrad" in body and "RMSProp" in body
+    # one element holds every card (each element is applied on its own when the fragment reruns)
+    (cards,) = [m.value for m in at.markdown if "Update rules" in m.value]
+    rules = {r.rule.name: r.rule for r in scene_of(at).runs}.values()
+    assert len(rules) == 3 and all(f"**{r.title}**" in cards for r in rules)
+    assert cards.count("<div") == cards.count("</div>") == 1 + 2 * len(rules)
 
 
 @pytest.mark.parametrize("name", optimizers.names())

@@ -48,6 +48,29 @@ def block_math(latex: str) -> str:
         return f"<code>{html.escape(latex)}</code>"
 
 
+# The cards' grid: two a row where they fit, one on a narrow screen; each card framed as
+# st.container(border=True) frames one.
+_GRID = ("display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 22rem), 1fr)); "
+         "gap: 1rem; margin: 0 0 1rem")
+_CARD = "border: 1px solid rgba(49, 51, 63, 0.2); border-radius: 0.5rem; padding: 0.2rem 1rem 0.3rem; min-width: 0"
+
+
+def rule_cards(rules) -> str:
+    """The update rules' cards (each rule's title, equations as MathML, two sentences, its
+    conventions and references: viz.optimizers' own text, no visitor's) as one markdown text
+    for ``st.markdown(..., unsafe_allow_html=True)``: one element, not ~7 a row of two (columns,
+    containers, a markdown each), which Streamlit's front end applies one by one each time the
+    race fragment reruns (a run added or removed).  Markdown inside the HTML blocks is read as
+    markdown (blank lines around it)."""
+    cards = []
+    for rule in rules:
+        extra = f"*Conventions.* {rule.conventions}  \n" if rule.conventions else ""
+        cards.append(f'<div style="{_CARD}">\n\n**{rule.title}**\n\n{"".join(map(block_math, equations(rule.latex)))}'
+                     f'\n\n{rule.explanation}\n\n<div style="font-size: 0.875em">\n\n{extra}*References.* '
+                     f'{"; ".join(rule.references)}\n\n</div>\n\n</div>')
+    return f'<div style="{_GRID}">\n\n' + "\n\n".join(cards) + "\n\n</div>"
+
+
 @functools.lru_cache(maxsize=256)
 def inline_math(latex: str) -> str:
     """A formula (LaTeX, ours: a landscape's, or one the expression parser wrote) as inline MathML,
