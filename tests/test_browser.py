@@ -113,7 +113,7 @@ JS_ANIM = """(sel) => {
 
 # The animation's steps: the slider's (label, frame) and the frames the Play button plays.
 JS_STEPS = """(sel) => { const g = document.querySelector(sel), s = g._fullLayout.sliders[0];
-  return {slider: s.steps.map(t => [t.label, t.args[0]]), active: s.active,
+  return {slider: s.steps.map(t => [t.label, t.value, t.args[0]]), active: s.active,
           play: g._fullLayout.updatemenus[0].buttons[0].args[0]}; }"""
 
 

@@ -78,6 +78,9 @@ def test_default_figure_size_and_animation(default_fig):
     steps = lay["sliders"][0]["steps"]
     assert lay["sliders"][0]["active"] == len(steps) - 1  # opens on the full path
     assert steps[-1]["args"][0] == [frames[-1]["name"]] and steps[0]["args"][0] == [frames[0]["name"]]
+    # no text on the slider (Plotly measures each new one): the frame's name is the step's value
+    assert all(s["label"] == "" and s["args"][0] == [s["value"]] for s in steps)
+    assert lay["sliders"][0]["currentvalue"]["visible"] is False
 
 
 def test_one_trace_per_run_in_the_legend_with_distinct_colours(default_fig):

@@ -51,7 +51,7 @@ FULL_PATH_TOTAL = 8000  # ... and for all runs together
 FRAME_BUDGET_BYTES = 200_000  # raw float32 bytes of all frames' paths together
 CLICK_GRID = 18  # 324 points a click or a hover finds (not drawn: see _landscape_traces)
 HOVER_PX = 30  # the main figure's hover distance (px)
-SLIDER_STEPS = 50  # of the N_FRAMES frames: every slider tick is text Plotly measures on each draw
+SLIDER_STEPS = 50  # of the N_FRAMES frames: the slider's ticks (each an SVG group every draw makes)
 
 
 def _r(v: float) -> float | None:
@@ -450,10 +450,12 @@ def _main_layout(scene: Scene, names: list[str], box, height: int, image: str) -
                                    dict(label="Resume", method="animate",
                                         args=[None, dict(play, fromcurrent=True)])])],
         sliders=[dict(active=len(ticks) - 1, x=0.3, len=0.7, y=0.0, yanchor="top", pad=dict(t=52, b=0),
-                      currentvalue=dict(prefix="step ", font=dict(size=16), xanchor="left"),
-                      font=dict(size=11, color="rgba(0,0,0,0)"), ticklen=3, tickcolor="#888",
-                      transition=dict(duration=0),
-                      steps=[dict(label=n, method="animate", args=[[n], still]) for n in ticks])],
+                      # no text (none was ever seen: the font is transparent); the step's frame
+                      # name is its value.  Plotly measures every label and current value it
+                      # draws, each new text a forced layout: new steps' 50 labels cost ~30 ms
+                      currentvalue=dict(visible=False), font=dict(size=11, color="rgba(0,0,0,0)"),
+                      ticklen=3, tickcolor="#888", transition=dict(duration=0),
+                      steps=[dict(label="", value=n, method="animate", args=[[n], still]) for n in ticks])],
         images=[dict(source=image, xref="x", yref="y", x=x0, y=y1, sizex=x1 - x0, sizey=y1 - y0,
                      sizing="stretch", xanchor="left", yanchor="top", layer="below")])
 
