@@ -77,8 +77,8 @@ def race_controls(scene: Scene, L, land, view):
 
 
 def run_controls(scene: Scene):
-    st.caption(f"{len(scene.runs)} of {MAX_RUNS} runs. Learning rates: the sliders under the figure. "
-               "Here: each run's optimizer and its other hyperparameters.")
+    st.caption(f"{len(scene.runs)} of {MAX_RUNS} runs. Under the figure: each run's learning rate, its "
+               "remove button (×) and \"Add a run\". Here: each run's optimizer and its other hyperparameters.")
     edit = rs.edited_run(scene)
     if edit is not None:
         st.radio("Edit run", list(range(len(scene.runs))), key="edit_run", horizontal=True,
@@ -196,7 +196,8 @@ def _race_chart(slots):
     if spec_3d is not None:
         st.plotly_chart(SpecFigure(spec_3d), key="main_chart_3d", theme=None, config=CHART_CONFIG)
     chart.plotly_chart(data, key="main_chart", on_click=rs.on_click, on_drawn=rs.on_drawn,
-                       on_lr=rs.on_lr, on_start=rs.on_start, on_steps=rs.on_steps, on_resync=on_resync)
+                       on_lr=rs.on_lr, on_start=rs.on_start, on_steps=rs.on_steps,
+                       on_runs=rs.on_chart_runs, on_resync=on_resync)
     widgets.sync_url(encode(scene))  # (after the chart: the browser takes it with the chart's data)
     rs.keep_share_view(scene, L, query)
     if not first and slots:  # (a page drawn in full: the sidebar has them)

@@ -11,9 +11,12 @@ Writes benchmarks/results/page.json and page.md and prints the table.
     - "start": type a new start x (-1.49, -1.48, ...) in the chart's start inputs and press
       Enter: all 8 runs, the chart's fragment;
     - "click": click the plot at a point of its click grid not chosen before: all 8 runs;
-    - "steps": type a new step count (10,074, 10,111, ...) and press Enter: all 8 runs;
-    - "remove": the run editor's "Remove this run" (8 runs -> 7; nothing recomputes);
-    - "add": "Add a run" (7 -> 8: one new run, at the steps changed since);
+    - "steps": type a new step count (10,074, 10,111, ...) in the chart's steps input and press
+      Enter: all 8 runs;
+    - "remove": the last run's remove button (×) under the figure (8 runs -> 7; nothing
+      recomputes; an older page: the run editor's "Remove this run");
+    - "add": "Add a run" under the figure (7 -> 8: one new run, at the steps changed since;
+      an older page: the sidebar's);
     - "param": on a second page, the race on the quadratic, its condition-number slider one
       notch up (a new landscape: its picture and 8 runs).
     Timed from the keydown event (a capture listener stores performance.now()) to the first
@@ -219,9 +222,9 @@ def change_actions(page, pm):
         page.wait_for_timeout(100)
         return on_chart(lambda: page.mouse.click(*at))
 
-    def button(selector):
+    def button(selector, older):  # (the chart's own; older pages: the sidebar's)
         def make(rep):
-            b = page.locator(selector).last
+            b = page.locator(selector).last if page.locator(selector).count() else page.locator(older).last
             b.scroll_into_view_if_needed()
             return on_chart(lambda: b.click())
         return make
@@ -232,8 +235,8 @@ def change_actions(page, pm):
 
     return {"lr": (page, lr), "start": (page, start), "click": (page, click),
             "steps": (page, steps),
-            "remove": (page, button('div[class*="st-key-run"][class*="_remove"] button')),
-            "add": (page, button(".st-key-add_run button")), "minimal": (pm, minimal)}
+            "remove": (page, button(".st-key-main_chart .lle-lr-remove", 'div[class*="st-key-run"][class*="_remove"] button')),
+            "add": (page, button(".st-key-main_chart .lle-add button", ".st-key-add_run button")), "minimal": (pm, minimal)}
 
 
 def one_change(pg, prepare, rep: int) -> float:

@@ -777,6 +777,27 @@ def test_the_charts_own_controls_rerun_the_chart_alone(browser, tmp_path):
             _idle(page)
             assert _reruns(log) == (full, controls + 1, alone)
             assert f"{n - 1} of " in page.locator('[data-testid="stSidebar"]').inner_text()
+            # 8. the chart's own buttons: a run's remove button and "Add a run", each drawn by
+            # the route first, then the whole page once (the run editor is outside the chart's
+            # fragment: it opens the run before the removed one, or the added one)
+            for remove, count in ((True, n - 2), (False, n - 1)):
+                full, answered = _reruns(log)[0], len(_direct(log)[0])
+                button = page.locator(".st-key-main_chart " + (".lle-lr-remove" if remove else ".lle-add button"))
+                (button.last if remove else button).click()
+                page.wait_for_function(f"(sel) => {{ const p = ({JS_PATHS})(sel); return p && p.length === {count}; }}",
+                                       arg=CHART, timeout=DRAW_MS)
+                page.wait_for_function(f"() => location.search.includes('r{count - 1}=') && "
+                                       f"!location.search.includes('r{count}=')", timeout=60_000)
+                _idle(page)
+                direct = _direct(log)[0]
+                assert len(direct) == answered + 1 and " chart " in direct[-1], direct[-1:]
+                assert _reruns(log)[0] == full + 1
+                sidebar = page.locator('[data-testid="stSidebar"]').inner_text()
+                assert f"{count} of " in sidebar and page.locator(".st-key-main_chart .lle-lr").count() == count
+                edited = page.locator(".st-key-edit_run label:has(input:checked)").inner_text().strip()
+                assert edited == str(count), (edited, count)  # (the radio shows runs from 1)
+                assert page.evaluate("() => performance.getEntriesByName('lle-chart-resync').length") == 0
+                _as_a_new_visitor_sees(browser, page)
             errors = [e for e in page.errors if e != "undefined"]
             assert errors == [], errors
         finally:

@@ -15,8 +15,8 @@ import pytest
 from conftest import ok, url_of
 from test_app import SENT, _spec_of, chart_data, move_lr, page, scene_of, type_start, type_steps
 from viz.common import chart
-from viz.race import cached, direct, figures, link, presets
-from viz.race.scene import Run, Scene
+from viz.race import cached, defaults, direct, figures, link, presets
+from viz.race.scene import MAX_RUNS, Run, Scene
 
 OK, BAD, PAGES_WAY, TOO_LARGE = 200, 400, 409, 413
 
@@ -98,6 +98,38 @@ def test_the_steps_draw_what_a_new_visitor_of_the_link_sees():
     for ignored in ({"steps": "9"}, None, {"steps": True}, {"steps": float("nan")}, [new], new,
                     {"steps": new}):  # (the last: the same, no change)
         assert ask(data["rev"], "steps", ignored)[0] == PAGES_WAY, ignored
+
+
+def test_a_run_added_or_removed_by_the_charts_buttons_draws_what_a_new_visitor_of_the_link_sees():
+    """The chart's "Add a run" and a run's remove button: answered like the sidebar's buttons
+    (state.on_add_run, on_remove_run: the same scene), as a new visitor of the link sees it; a
+    button on a page one behind (another count, a key no run has now) goes the page's way."""
+    at = page({"scene": "adam_vs_sgd"})
+    compiled(scene_of(at))
+    q, shown = at.session_state[SENT], chart.SPECS.peek(at.session_state[SENT])
+    n, keys = len(scene_of(at).runs), [c["key"] for c in chart_data(at)["controls"]]
+    assert chart_data(at)["add"] == {"n": n, "max": MAX_RUNS}
+    status, gone = ask(q, "remove", {"key": keys[0], "n": n})
+    assert status == OK
+    ok(at.radio(key="edit_run").set_value(0).run())
+    ok(at.button(key="run0_remove").click().run())  # the sidebar's way: the same scene
+    assert link.to_query_string(scene_of(at)) == gone["rev"]
+    assert drawn(shown, gone) == drawn({}, chart_data(page(url_of(at), chart_first=True)))
+    compiled(defaults.with_run_added(scene_of(at)))  # (its new optimizer: else the page's way)
+    status, back = ask(gone["rev"], "add", {"n": n - 1})
+    assert status == OK and gone["add"] == {"n": n - 1, "max": MAX_RUNS}
+    ok(at.button(key="add_run").click().run())
+    assert link.to_query_string(scene_of(at)) == back["rev"] and len(scene_of(at).runs) == n
+    assert drawn(gone["spec"], back) == drawn({}, chart_data(page(url_of(at), chart_first=True)))
+    for stale in ({"n": n}, {"n": True}, {"n": "1"}, None, [n - 1], n - 1):
+        assert ask(gone["rev"], "add", stale)[0] == PAGES_WAY, stale
+    # a second click on a page one behind (the run in that place now is another of the same
+    # optimizer), no such run, a malformed value
+    for stale in ({"key": keys[0], "n": n}, {"key": keys[-1], "n": n - 1}, {"key": keys[1]},
+                  {"key": 0, "n": n - 1}, {"key": keys[1], "n": True}, keys[1], None):
+        assert ask(gone["rev"], "remove", stale)[0] == PAGES_WAY, stale
+    full = link.to_query_string(presets.PRESETS[presets.DEFAULT_PRESET].scene)  # eight runs: the most
+    assert ask(full, "add", {"n": MAX_RUNS})[0] == PAGES_WAY
 
 
 def test_the_chart_says_which_figure_it_has_in_the_trigger():

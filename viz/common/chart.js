@@ -505,7 +505,7 @@ function drawControls(gd, box, controls) {
       gd.__lleSend("lr", { keys: controls.map((c) => c.key), values });
     };
     box.replaceChildren(...controls.map((c) => {
-      const wrap = document.createElement("label");
+      const wrap = document.createElement("div");  // (not a label: it holds a button too)
       wrap.className = "lle-lr";
       wrap.dataset.key = c.key;
       wrap.title = c.doc || "";
@@ -517,7 +517,14 @@ function drawControls(gd, box, controls) {
       name.className = "lle-lr-name";
       const value = document.createElement("span");
       value.className = "lle-lr-value";
-      head.append(swatchSpan(c.color), n, name, value);
+      const remove = document.createElement("button");  // (the run's key names its place and optimizer)
+      remove.type = "button";
+      remove.className = "lle-lr-remove";
+      remove.textContent = "×";
+      remove.title = "Remove this run";
+      remove.setAttribute("aria-label", "remove run " + c.n + ", " + c.name);
+      remove.addEventListener("click", () => gd.__lleSend("remove", { key: c.key, n: controls.length }));
+      head.append(swatchSpan(c.color), n, name, value, remove);
       const input = document.createElement("input");
       input.type = "range";
       input.min = "0";
@@ -542,6 +549,23 @@ function drawControls(gd, box, controls) {
     if (!keep) input.value = String(c.at);
     show(input);
   });
+}
+
+// The "Add a run" button (add: viz.common.chart.add_control): the trigger value "add" = {n: the
+// runs shown}; disabled at the most runs.
+function drawAdd(gd, box, add) {
+  if (!add) { box.replaceChildren(); return; }
+  let button = box.firstChild;
+  if (!button) {
+    button = document.createElement("button");
+    button.type = "button";
+    button.textContent = "+ Add a run";
+    button.title = "Adds the next optimizer; pick another one and its hyperparameters in the sidebar";
+    button.addEventListener("click", () => gd.__lleSend("add", { n: button.__lleN }));
+    box.replaceChildren(button);
+  }
+  button.__lleN = add.n;
+  button.disabled = add.n >= add.max;
 }
 
 function show(input) {  // the value next to the name, and what a screen reader says
@@ -660,7 +684,8 @@ function reportDrawn(gd) {
   gd.__lleSend("drawn", true);
 }
 
-// The direct route (viz/race/direct.py).  A learning rate, a typed start, a click or the steps are first sent
+// The direct route (viz/race/direct.py).  A learning rate, a typed start, a click, the steps or a
+// run added or removed are first sent
 // to the server's route with the name of the figure shown; its answer (the chart's data, as the
 // page's rerun would send it) is drawn, and then the trigger goes to Streamlit as before, with
 // the name of the figure now shown ("have"): the page's rerun makes the change its own (the URL,
@@ -669,7 +694,7 @@ function reportDrawn(gd) {
 // yet: the trigger goes (at once, in the last case), the page's way.  A change made while one is
 // on its way waits for it (the latest of each kind: a learning rate's message carries every
 // run's rate), so the page hears them in order.
-const DIRECT = new Set(["lr", "start", "click", "steps"]);
+const DIRECT = new Set(["lr", "start", "click", "steps", "add", "remove"]);
 const DIRECT_URL = "api/race/chart";  // (relative: the app's base path, if any, comes with it)
 const DIRECT_WAIT_MS = 3000;  // no answer by then (a stalled connection): the page's way
 
@@ -742,6 +767,7 @@ export default function (component) {
     note: parentElement.querySelector(".lle-note"), startBox: parentElement.querySelector(".lle-start"),
     stepsBox: parentElement.querySelector(".lle-steps"),
     lrs: parentElement.querySelector(".lle-lrs"), table: parentElement.querySelector(".lle-table"),
+    add: parentElement.querySelector(".lle-add"),
   };
   gd.__lleSide = side;
   gd.__lleTrigger = setTriggerValue;  // (the handlers bound once use the latest)
@@ -756,7 +782,7 @@ export default function (component) {
 // The chart's data (JSON bytes: viz.common.chart.payload), from the page or the direct route:
 // drawn; a promise that settles once it is (undefined when there is nothing to draw).
 function receive(gd, bytes, fromPage = false) {
-  const { side, legend, message, note, startBox, stepsBox, lrs, table } = gd.__lleEls;
+  const { side, legend, message, note, startBox, stepsBox, lrs, table, add } = gd.__lleEls;
   let data = bytes;
   if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) {
     data = JSON.parse(new TextDecoder().decode(data));
@@ -791,6 +817,7 @@ function receive(gd, bytes, fromPage = false) {
     drawSteps(gd, stepsBox, data.steps);
     drawStart(gd, startBox, data.start);
     drawControls(gd, lrs, data.controls || []);
+    drawAdd(gd, add, data.add);
     drawTable(table, data.table);
   };
   if (!data.spec) {  // no plot here (the 3-D view draws its own): the controls and the table

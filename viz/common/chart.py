@@ -11,7 +11,8 @@ The element also holds an HTML legend above the plot and, below it, the steps an
 every run's learning rate (a range input over ``viz.common.runs.notches``) and the results
 table.  It reports a click on a point (trigger ``click`` = {x, y}), its first drawn figure
 (``drawn``), a typed start (``start`` = {x, y} or {reset: true}, checked by
-viz.race.scene.start_from_input), typed steps (``steps`` = {steps}, viz.race.scene.steps_from_input), a moved rate (``lr`` = {keys, values}, checked by
+viz.race.scene.start_from_input), typed steps (``steps`` = {steps}, viz.race.scene.steps_from_input), a run added or removed
+(``add`` = {n}, ``remove`` = {key, n}: viz.race.direct.changed), a moved rate (``lr`` = {keys, values}, checked by
 :func:`lr_changes`) and a patch it cannot apply (``resync``).  The start lives here, not in the
 sidebar, so that a change of it, like a click or a rate, reruns the chart's fragment with this
 one element.  Why each piece, with the measurements: benchmarks/results/HISTORY.md.
@@ -44,6 +45,7 @@ _HTML = ('<div class="lle-chart-message" role="status"></div>'
          '<div class="lle-start" role="group" aria-label="start point"></div></div>'
          '<p class="lle-note"></p>'
          '<div class="lle-lrs" role="group" aria-label="learning rates"></div>'
+         '<div class="lle-add"></div>'
          '<div class="lle-table"></div>')
 _CSS = """
 .lle-chart-message:empty { display: none; } .lle-chart-message { color: #a00; }
@@ -68,6 +70,12 @@ _CSS = """
 .lle-lrs { display: grid; gap: 0.3rem 1.5rem; margin: 0 0 1rem;  /* 4 a row, fewer when narrow */
            grid-template-columns: repeat(auto-fill, minmax(max(10rem, calc((100% - 4.5rem) / 4)), 1fr)); }
 .lle-lr { display: flex; flex-direction: column; min-width: 0; font-size: 0.875rem; }
+.lle-lr-remove, .lle-add button { font: inherit; border: 1px solid rgba(49, 51, 63, 0.25); background: #fff;
+                                  border-radius: 0.4rem; cursor: pointer; color: rgba(49, 51, 63, 0.8); }
+.lle-lr-remove { padding: 0 0.35rem; line-height: 1.2; font-size: 0.8rem; }
+.lle-lr-remove:hover, .lle-add button:hover:not(:disabled) { border-color: #d33; color: #d33; }
+.lle-add:empty { display: none; } .lle-add { margin: -0.5rem 0 1rem; font-size: 0.875rem; }
+.lle-add button { padding: 0.2rem 0.8rem; } .lle-add button:disabled { cursor: default; opacity: 0.5; }
 .lle-lr-head { display: flex; align-items: center; gap: 0.4em; white-space: nowrap; }
 .lle-lr-name { overflow: hidden; text-overflow: ellipsis; }
 .lle-lr-value { margin-left: auto; font-variant-numeric: tabular-nums; font-weight: 600; }
@@ -89,18 +97,20 @@ _component = st.components.v2.component(NAME, html=_HTML, css=_CSS, js=_JS, isol
 def payload(spec: Mapping[str, Any] | None, rev: str, config: Mapping[str, Any] | None = None, *,
             note: str = "", controls: Sequence[Mapping[str, Any]] = (),
             table: Mapping[str, Any] | None = None, start: Mapping[str, Any] | None = None,
-            steps: Mapping[str, Any] | None = None, base: str | None = None,
-            patch: Mapping[str, Any] | None = None) -> bytes:
+            steps: Mapping[str, Any] | None = None, add: Mapping[str, Any] | None = None,
+            base: str | None = None, patch: Mapping[str, Any] | None = None) -> bytes:
     """What the chart receives: ``spec`` (a Plotly figure as a dict: data, layout, frames; None:
     no plot, only what follows), its name ``rev`` (the browser redraws only when it changes),
     Plotly's ``config``, a ``note`` under the plot, the ``steps`` input (:func:`steps_control`), the
-    ``start`` point's inputs (:func:`start_control`), the learning-rate ``controls`` (:func:`lr_controls`) and the
+    ``start`` point's inputs (:func:`start_control`), the learning-rate ``controls`` (:func:`lr_controls`,
+    each with its run's remove button), the ``add`` button (:func:`add_control`) and the
     results ``table`` ({header, rows, colors}; plain text, shown with textContent), as JSON
     bytes.  Or, instead of ``spec``, a ``patch`` (:func:`patch`) to the figure named ``base``,
     which the browser has.  Bytes, not a dict: Streamlit passes bytes through as they are,
     while a dict is walked, dumped twice and hashed on every rerun."""
     out = {"rev": rev, "config": dict(config or {}), "spec": spec, "note": note,
            "start": dict(start) if start else None, "steps": dict(steps) if steps else None,
+           "add": dict(add) if add else None,
            "controls": list(controls), "table": dict(table) if table else None}
     if patch is not None:
         out.update(spec=None, base=base, patch=patch)
@@ -233,6 +243,12 @@ def steps_control(steps: int, most: int) -> dict[str, Any]:
             "help": f"Number of updates, 1 to {most:,}."}
 
 
+def add_control(n: int, most: int) -> dict[str, Any]:
+    """The "Add a run" button under the learning rates: the ``n`` runs shown (the trigger value
+    ``add`` = {n}: a button pressed on a page one behind adds nothing) and the most there may be."""
+    return {"n": int(n), "max": int(most)}
+
+
 def lr_changes(value: Any, scene: Scene) -> dict[str, float]:
     """The learning rates a chart's ``lr`` trigger asks for, as {session-state key: rate}.
 
@@ -261,16 +277,17 @@ def lr_changes(value: Any, scene: Scene) -> dict[str, float]:
 def plotly_chart(data: bytes, *, key: str, on_click: Callable[[], None] | None = None,
                  on_drawn: Callable[[], None] | None = None, on_lr: Callable[[], None] | None = None,
                  on_start: Callable[[], None] | None = None, on_steps: Callable[[], None] | None = None,
-                 on_resync: Callable[[], None] | None = None):
+                 on_runs: Callable[[], None] | None = None, on_resync: Callable[[], None] | None = None):
     """Draw a figure (``data`` from :func:`payload`).  ``on_click`` runs (as a widget callback)
     after a click on a point; :func:`clicked` reads the point.  ``on_drawn`` runs once the
     chart has drawn its first figure (or failed to, or after 5 s: ``DRAWN_WAIT_MS`` in chart.js).
     ``on_lr`` runs after a learning rate moved, ``on_start`` after a start was typed (or reset),
-    ``on_steps`` after the steps were typed; :func:`trigger` reads the value ``lr``, ``start`` or
-    ``steps``.  ``on_resync`` runs when the browser
+    ``on_steps`` after the steps were typed, ``on_runs`` after a run was added or removed;
+    :func:`trigger` reads the value ``lr``, ``start``, ``steps``, ``add`` or ``remove``.  ``on_resync`` runs when the browser
     got a patch for a figure it does not have."""
     callbacks = {"on_click_change": on_click, "on_drawn_change": on_drawn, "on_lr_change": on_lr,
-                 "on_start_change": on_start, "on_steps_change": on_steps, "on_resync_change": on_resync}
+                 "on_start_change": on_start, "on_steps_change": on_steps,
+                 "on_add_change": on_runs, "on_remove_change": on_runs, "on_resync_change": on_resync}
     return _component(key=key, data=data, **{k: v for k, v in callbacks.items() if v is not None})
 
 

@@ -19,7 +19,7 @@ from viz.common.caching import MB, cached_by_key
 from viz.common.plotting import CHART_CONFIG, PALETTE
 from viz.common.progress import Progress
 from viz.race import compute, figures, metrics, presets, shipped
-from viz.race.scene import MAX_STEPS, Scene, landscape_domain
+from viz.race.scene import MAX_RUNS, MAX_STEPS, Scene, landscape_domain
 
 S = st.session_state
 _log = logging.getLogger("landscape.race")
@@ -215,6 +215,7 @@ def chart_extras(query: str, scene: Scene, results) -> dict:
     return {"note": NOTE if scene.view != "3d" and scene.runs else "",
             "start": chart.start_control(compute.start_of(scene, L), landscape_domain(scene)),
             "steps": chart.steps_control(scene.steps, MAX_STEPS),
+            "add": chart.add_control(len(scene.runs), MAX_RUNS),
             "controls": chart.lr_controls(scene),
             "table": results_table(scene, L, results) if scene.runs else None}
 

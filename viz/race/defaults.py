@@ -15,7 +15,7 @@ import math
 
 import optimizers
 from viz.race.presets import DEFAULT_PRESET, PRESETS
-from viz.race.scene import CUSTOM, Run, Scene
+from viz.race.scene import CUSTOM, MAX_RUNS, Run, Scene
 
 # fmt: off
 DEFAULT_LR: dict[str, dict[str, float]] = {
@@ -68,6 +68,16 @@ DEFAULT_LANDSCAPE = "rosenbrock"
 def default_runs(landscape: str) -> tuple[Run, ...]:
     """The default scene's optimizers, each at its default rate for ``landscape``."""
     return tuple(default_run(landscape, o) for o in DEFAULT_OPTIMIZERS)
+
+
+def with_run_added(scene: Scene) -> Scene:
+    """``scene`` with one run more (at most MAX_RUNS): the first default optimizer it does not
+    race yet (else Adam), at its default learning rate for the landscape."""
+    if len(scene.runs) >= MAX_RUNS:
+        return scene
+    used = {r.optimizer for r in scene.runs}
+    nxt = next((o for o in DEFAULT_OPTIMIZERS if o not in used), "adam")
+    return scene.replace(runs=scene.runs + (default_run(scene.landscape, nxt),))
 
 
 def default_scene() -> Scene:

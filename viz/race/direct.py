@@ -28,18 +28,19 @@ link; nothing in it is evaluated."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
 
 from viz.common import chart, rerun_log
 from viz.common.url import MAX_QUERY_CHARS
-from viz.race import cached, link
+from viz.race import cached, defaults, link
 from viz.race.scene import RESET, Scene, landscape_domain, start_from_click, start_from_input, steps_from_input
 
 MAX_BODY = 2 * MAX_QUERY_CHARS  # bytes: the query and a small change
 OK, BAD, THE_PAGES_WAY, TOO_LARGE = 200, 400, 409, 413
-KINDS = ("lr", "start", "click", "steps")
+KINDS = ("lr", "start", "click", "steps", "add", "remove")
 _log = logging.getLogger("landscape.race.direct")
 
 
@@ -61,9 +62,24 @@ def changed(scene: Scene, kind: str, value: Any) -> Scene | None:
     elif kind == "steps":  # (the animation's range goes back to every step, as a new link's)
         steps = steps_from_input(value)
         new = None if steps is None else scene.replace(steps=steps, span=None)
+    elif kind == "add":  # {n: the runs the chart shows} (a stale button adds nothing)
+        shown = value.get("n") if isinstance(value, Mapping) else None
+        new = defaults.with_run_added(scene) if type(shown) is int and shown == len(scene.runs) else None
+    elif kind == "remove":
+        i = removed(scene, value)
+        new = None if i is None else scene.replace(runs=scene.runs[:i] + scene.runs[i + 1:])
     else:
         return None
     return None if new is None or new == scene else new
+
+
+def removed(scene: Scene, value: Any) -> int | None:
+    """The run the chart's trigger "remove" names ({key: its learning rate's key, which names
+    its place and optimizer, viz.common.chart.lr_key; n: the runs shown}), or None (no such
+    run now, or a button on a page one behind: a second click must not remove the next run)."""
+    if not isinstance(value, Mapping) or type(value.get("n")) is not int or value["n"] != len(scene.runs):
+        return None
+    return next((i for i, r in enumerate(scene.runs) if chart.lr_key(i, r) == value.get("key")), None)
 
 
 def _request(body: bytes) -> tuple[str, str, Any] | int:

@@ -214,18 +214,33 @@ def on_domain():
 
 def on_add_run():
     scene = current()
-    if len(scene.runs) >= MAX_RUNS:
-        return
-    used = {r.optimizer for r in scene.runs}
-    nxt = next((o for o in defaults.DEFAULT_OPTIMIZERS if o not in used), "adam")
-    S["edit_run"] = len(scene.runs)
-    push(scene.replace(runs=scene.runs + (defaults.default_run(scene.landscape, nxt),)))
+    if len(scene.runs) < MAX_RUNS:
+        S["edit_run"] = len(scene.runs)
+        push(defaults.with_run_added(scene))
 
 
 def on_remove_run(i: int):
     scene = current()
     S["edit_run"] = max(i - 1, 0)
     push(scene.replace(runs=scene.runs[:i] + scene.runs[i + 1:]))
+
+
+def on_chart_runs():
+    """A run added or removed by the chart's own buttons (its trigger "add" or "remove", read
+    as the direct route reads it): as the sidebar's buttons, then the whole page (the run
+    editor and the rules are outside the chart's fragment, which a chart's trigger reruns)."""
+    for kind in ("add", "remove"):
+        value = chart.trigger(S.get("main_chart"), kind)
+        new = direct.changed(current(), kind, value) if value is not None else None
+        if new is not None:
+            took(value)
+            old = current()
+            if kind == "add":
+                S["edit_run"] = len(old.runs)
+            else:
+                S["edit_run"] = max(direct.removed(old, value) - 1, 0)
+            push(new)
+            S["_full_rerun"] = True
 
 
 def on_edit_run():
