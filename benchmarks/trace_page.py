@@ -16,10 +16,13 @@ samples' self time by whose code ran:
 
 Only the samples between the input event and the drawn chart count: the profile's clock is
 tied to performance.now() by the rerun request, seen both ways (the websocket's send, wrapped
-by bench_page.JS_WS, and the first sample inside Streamlit's ``sendBackMsg``).
+by bench_page.JS_WS, and the first sample inside Streamlit's ``sendBackMsg``), or, for a change
+the chart's own route answers, by its request (the mark "lle-direct-sent" and the first sample
+inside chart.js's ``send``).
 
-The server's own time for the same change comes from its log (``[timing] script``, ``race``
-or ``chart`` lines, LANDSCAPE_TIMING=1: one line per rerun, its outermost part).  Writes
+The server's own time for the same change comes from its log: the route's answer
+(``race.direct: rerun N ms``) for a change it answered, else ``[timing] script``, ``race`` or
+``chart`` lines (LANDSCAPE_TIMING=1: one line per rerun, its outermost part).  Writes
 benchmarks/results/page_trace.json and page_trace.md.
 
     python benchmarks/trace_page.py [--reps 3]
@@ -68,14 +71,26 @@ def sample_times(profile: dict) -> list[float]:
     return ts
 
 
-def sent_sample(profile: dict) -> float | None:
-    """When (the profile's clock) the page's first rerun request left: the first sample inside
-    Streamlit's ``sendBackMsg`` (None if no sample fell in it)."""
+# ms from the input event to the chart's route request ("lle-direct-sent"), or null (none)
+JS_ROUTE_SENT = """() => { const m = performance.getEntriesByName('lle-direct-sent').map(e => e.startTime)
+  .filter(x => x >= window.__t0); return m.length ? m[0] - window.__t0 : null; }"""
+
+
+def sent_sample(profile: dict, route: bool = False) -> float | None:
+    """When (the profile's clock) the page's first request left: the first sample inside
+    Streamlit's ``sendBackMsg`` (the rerun request), or with ``route`` inside the chart's own
+    ``send`` (chart.js: the route's request, marked "lle-direct-sent"); None if no sample fell
+    in it."""
     nodes = {n["id"]: n for n in profile["nodes"]}
     parent = {c: n["id"] for n in profile["nodes"] for c in n.get("children", [])}
+
+    def hit(cf):
+        if route:
+            return cf.get("functionName") == "send" and kind_of(cf.get("url", ""), "send") == "our chart"
+        return cf.get("functionName") == "sendBackMsg"
     for t, n in zip(sample_times(profile), profile.get("samples", [])):
         while n is not None:
-            if nodes[n]["callFrame"].get("functionName") == "sendBackMsg":
+            if hit(nodes[n]["callFrame"]):
                 return t
             n = parent.get(n)
     return None
@@ -143,14 +158,20 @@ def main():
                     profile = cdps[pg].send("Profiler.stop")["profile"]
                     t0, t1 = pg.evaluate("() => [window.__t0, window.__t1]")
                     sent = pg.evaluate(JS_PHASES)["sent"]
+                    route = sent is None and pg.evaluate(JS_ROUTE_SENT)
+                    sent = route if route is not None and sent is None else sent
                     pg.wait_for_timeout(500)
                     with open(logs / "app.log", "rb") as f:
                         f.seek(log0)
                         text = f.read().decode(errors="replace")
-                    server = (sum(int(m) for m in re.findall(r"\[timing\] (?:script|race|chart) (\d+) ms", text))
-                              if pg is page else None)  # (the minimal page logs no timing)
+                    # (a change the chart's route answered: the route's answer; the page's rerun
+                    # that follows comes after the chart is drawn.  The minimal page logs none.)
+                    routed = [int(m) for m in re.findall(r"race\.direct: rerun (\d+) ms", text)]
+                    server = (sum(routed) if routed else
+                              sum(int(m) for m in re.findall(r"\[timing\] (?:script|race|chart) (\d+) ms", text))
+                              ) if pg is page else None
                     if rep >= 0:
-                        traces.append((name, ms, server, profile, t0, t1, sent, pg is page))
+                        traces.append((name, ms, server, profile, t0, t1, sent, pg is page, bool(route)))
             browser.close()
     finally:
         stop(app)
@@ -158,10 +179,10 @@ def main():
     # the two clocks: the websocket send (performance.now(), JS_WS) is the first sample in
     # Streamlit's sendBackMsg; a change where no sample fell there takes the median of the same
     # change's others (each page has a clock of its own), else of all
-    # (a change the chart's route answers sends its rerun request after the chart is drawn: no
-    # request within the change; it takes the median of its page's others)
+    # (a change the chart's route answers sends its rerun request after the chart is drawn: its
+    # clock is tied by the route's request instead, chart.js's send)
     offsets = {i: sample - (t[4] + t[6]) for i, t in enumerate(traces)
-               if t[6] is not None and (sample := sent_sample(t[3])) is not None}
+               if t[6] is not None and (sample := sent_sample(t[3], route=t[8])) is not None}
     if not offsets:
         raise SystemExit("no sample in sendBackMsg: cannot tie the profile's clock to the page's")
     common = {name: statistics.median(offsets[i] for i, t in enumerate(traces) if t[0] == name and i in offsets)
@@ -170,7 +191,7 @@ def main():
                for app in {t[7] for i, t in enumerate(traces) if i in offsets}}
     rows: dict[str, list[dict]] = {}
     tops: dict[str, collections.Counter] = {}
-    for i, (name, ms, server, profile, t0, t1, _, app) in enumerate(traces):
+    for i, (name, ms, server, profile, t0, t1, _, app, _) in enumerate(traces):
         offset = offsets.get(i, common.get(name, by_page.get(app, statistics.median(offsets.values()))))
         rows.setdefault(name, []).append({"ms": ms, "server_ms": server, "anchored": i in offsets,
                                           **by_kind(profile, offset, t0, t1)})
