@@ -14,7 +14,7 @@ from viz.common import chart, widgets
 from viz.common.plotting import CHART_CONFIG, SpecFigure
 from viz.common.progress import Progress
 from viz.common.text import rule_cards as rule_card_text
-from viz.common.widgets import ensure, param_widget, widget_value
+from viz.common.widgets import ensure, param_widget
 from viz.race import export, presets
 from viz.race import state as rs
 from viz.race.cached import drawn, main_figure_spec, on_resync, scene_results, start_warm_up
@@ -32,12 +32,11 @@ def _title_of_landscape(name: str) -> str:
 def controls(scene: Scene):
     """The sidebar: its frame now, empty, and ``fill``, which draws the page's own controls into
     it after the chart (a rerun's chart data goes out before them: ~30 widgets the browser's
-    one thread would render first).  Returns (fill, the containers the fragments fill: the
-    landscape's and the View popover, ``race_controls``; the runs', ``run_controls``)."""
+    one thread would render first).  Returns (fill, the containers the fragments fill: the View
+    popover, ``race_controls``; the runs', ``run_controls``)."""
     sb = st.sidebar
     sb.markdown("## :material/landscape: Optimizer race")
     top, land = sb.container(), sb.expander("**Landscape**", expanded=True)
-    function = land.container()
     runs = sb.expander("**Runs**", expanded=True)  # (its count: run_controls, a fragment's)
     # Popovers, not expanders: a popover's widgets are drawn only when it opens (~0.06 s off a load).
     shared = sb.popover("**Schedule, clipping, noise** (shared)", icon=":material/tune:", width="stretch")
@@ -51,7 +50,7 @@ def controls(scene: Scene):
                       format_func=lambda k: "— your own scene —" if k == "(yours)" else presets.PRESETS[k].title,
                       on_change=rs.on_preset, help="Teaching scenes: each shows one idea. Pick one, then "
                                                    "change one thing at a time.")
-        with function:
+        with land:
             st.selectbox("Function", landscapes.names() + [CUSTOM], key="landscape",
                          format_func=_title_of_landscape, on_change=rs.on_landscape)
             if scene.landscape == CUSTOM:
@@ -60,18 +59,13 @@ def controls(scene: Scene):
             widgets.switch_controls(scene, "", rs.SCHED, noise_step=0.1, noise_help=NOISE.doc)
             st.number_input("Noise seed", min_value=0, max_value=int(SEED.high), step=1, key="seed", help=SEED.doc)
             st.caption("A run marked *raw* ignores clipping and noise (compare with and without).")
-    return fill, (land, view, runs)
+    return fill, (view, runs)
 
 
-def race_controls(scene: Scene, L, land, view):
-    """The controls that change the chart alone, drawn by the chart's fragment into the sidebar's
-    containers (``land``: under the landscape's choice; ``view``: the View popover): a change of
-    one of them reruns that fragment, not the page.  (The steps: the chart's own input.)"""
-    with land:
-        for p in () if scene.landscape == CUSTOM else landscapes.param_specs(scene.landscape):
-            key = f"lp_{scene.landscape}_{p.name}"
-            ensure(key, widget_value(p, p.default))
-            param_widget(p, key, st, label=p.doc.split(":")[0] if p.doc else p.name)
+def race_controls(scene: Scene, view):
+    """The controls that change the chart alone, drawn by the chart's fragment into the View
+    popover: a change of one of them reruns that fragment, not the page.  (The steps, the start
+    and the landscape's parameters: the chart's own inputs.)"""
     with view:
         view_controls(scene)
 
@@ -160,16 +154,16 @@ def share_and_export(live: dict):  # live: {"now": state.ShareView}
 
 @st.fragment
 def race(slots=()):
-    """The chart's fragment, then the run editor (in ``slots[2]``), the share row and the update
+    """The chart's fragment, then the run editor (in ``slots[1]``), the share row and the update
     rules.  A run added, removed or edited reruns this, not the page, unless the header changes."""
     widgets.timed("race", lambda: _race(slots), "race.controls")
 
 
 def _race(slots):
-    race_chart(slots[:2])  # (first: its data goes out before the rest)
+    race_chart(slots[:1])  # (first: its data goes out before the rest)
     if not S.get(rs.CHART_FIRST, False) and slots:  # (a page drawn in full: the sidebar has them)
         scene = rs.current()  # (as the chart's fragment committed it)
-        with slots[2]:
+        with slots[1]:
             run_controls(scene)
         if rs.SHARE in S:  # (the chart's fragment sets it; not if it failed)
             share_and_export(S[rs.SHARE])
@@ -197,11 +191,11 @@ def _race_chart(slots):
         st.plotly_chart(SpecFigure(spec_3d), key="main_chart_3d", theme=None, config=CHART_CONFIG)
     chart.plotly_chart(data, key="main_chart", on_click=rs.on_click, on_drawn=rs.on_drawn,
                        on_lr=rs.on_lr, on_start=rs.on_start, on_steps=rs.on_steps,
-                       on_runs=rs.on_chart_runs, on_resync=on_resync)
+                       on_runs=rs.on_chart_runs, on_param=rs.on_param, on_resync=on_resync)
     widgets.sync_url(encode(scene))  # (after the chart: the browser takes it with the chart's data)
     rs.keep_share_view(scene, L, query)
     if not first and slots:  # (a page drawn in full: the sidebar has them)
-        race_controls(scene, L, *slots)
+        race_controls(scene, slots[0])
     if not first and not scene.runs:
         st.info("No runs yet: add one in the sidebar (Add a run).", icon=":material/add:")
 

@@ -17,8 +17,9 @@ Writes benchmarks/results/page.json and page.md and prints the table.
       recomputes; an older page: the run editor's "Remove this run");
     - "add": "Add a run" under the figure (7 -> 8: one new run, at the steps changed since;
       an older page: the sidebar's);
-    - "param": on a second page, the race on the quadratic, its condition-number slider one
-      notch up (a new landscape: its picture and 8 runs).
+    - "param": on a second page, the race on the quadratic, its condition number's range input
+      under the figure one notch up (a new landscape: its picture and 8 runs; an older page: the
+      sidebar's slider).
     Timed from the keydown event (a capture listener stores performance.now()) to the first
     animation frame where the chart's trajectory data in the DOM (Plotly's _fullData: every run's
     name, point count and last point) differs from before, the paths are drawn, the legend shows
@@ -504,7 +505,9 @@ def main():
             todo = change_actions(pa, pm)  # (the minimal page's counter is shared by both uses)
 
             def condition(rep):  # the quadratic's condition number, one notch up
-                thumb = pq.locator(".st-key-lp_quadratic_condition input[type=range]")
+                thumb = pq.locator(".st-key-main_chart .lle-params input[data-key=lp_quadratic_condition]")
+                if not thumb.count():  # (an older page: the sidebar's)
+                    thumb = pq.locator(".st-key-lp_quadratic_condition input[type=range]")
                 thumb.focus()
                 return (lambda: thumb.press("ArrowRight")), JS_CHANGED, [CHART, pq.evaluate(JS_SIG, CHART)]
 

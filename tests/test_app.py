@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+import landscapes
 import optimizers
 from conftest import APP, ok, open_page, texts, url_of
 from viz.common import chart
@@ -125,6 +126,18 @@ def type_steps(at: AppTest, n, sent=None) -> AppTest:
     steps = steps_from_input({"steps": n} if sent is None else sent)
     if steps is not None:
         at.session_state["steps"] = steps
+    return at.run()
+
+
+def set_param(at: AppTest, sent) -> AppTest:
+    """Change a landscape parameter under the chart as its control does: chart.js sends the
+    trigger value "param" ({key, value}: ``sent``) and viz.race.state.on_param keeps what
+    viz.common.chart.param_change accepts, writing the parameter's session state."""
+    scene = scene_of(at)
+    specs = landscapes.param_specs(scene.landscape)
+    change = chart.param_change(sent, scene.landscape, specs, [v for _, v in scene.landscape_params])
+    if change is not None:
+        at.session_state[chart.param_key(scene.landscape, change[0])] = change[1]
     return at.run()
 
 
@@ -237,11 +250,24 @@ def test_landscape_and_its_parameter():
     s = scene_of(at)
     assert s.landscape == "quadratic" and s.start is None and len(s.runs) == 8
     assert url_of(at)["ls"] == "quadratic"
-    ok(at.select_slider(key="lp_quadratic_condition").set_value(100.0).run())
+    condition, angle = chart_data(at)["params"]  # under the chart: a range of notches, a box
+    assert (condition["key"], condition["kind"], condition["values"][condition["at"]]) == \
+        ("lp_quadratic_condition", "notches", 10.0) and 100.0 in condition["values"]
+    assert (angle["key"], angle["kind"], angle["min"], angle["max"]) == ("lp_quadratic_angle", "number", -90.0, 90.0)
+    ok(set_param(at, {"key": "lp_quadratic_condition", "value": 100.0}))
     assert scene_of(at).landscape_params[0] == ("condition", 100.0)
     assert url_of(at)["ls"] == "quadratic:condition=100"
-    ok(at.number_input(key="lp_quadratic_angle").set_value(-45.0).run())
+    ok(set_param(at, {"key": "lp_quadratic_angle", "value": -45.0}))
     assert url_of(at)["ls"] == "quadratic:condition=100,angle=-45"
+    assert chart_data(at)["params"][1]["value"] == -45.0  # the chart's box shows it
+    for hostile in ({"key": "lp_quadratic_condition", "value": 101.5},  # not a notch
+                    {"key": "lp_quadratic_condition", "value": "100"}, {"key": "lp_quadratic_angle", "value": True},
+                    {"key": "lp_quadratic_angle", "value": float("nan")}, {"key": "lp_rosenbrock_a", "value": 1.0},
+                    {"value": 5.0}, [1, 2], None):
+        ok(set_param(at, hostile))  # ignored
+        assert url_of(at)["ls"] == "quadratic:condition=100,angle=-45"
+    ok(set_param(at, {"key": "lp_quadratic_angle", "value": 1e9}))  # clamped
+    assert url_of(at)["ls"] == "quadratic:condition=100,angle=90"
     assert "Quadratic bowl" in texts(at)
 
 

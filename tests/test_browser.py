@@ -595,8 +595,8 @@ def _as_a_new_visitor_sees(browser, page):
 
 @pytest.mark.timeout(300)
 def test_a_landscape_parameter_is_a_quick_update_that_draws_what_a_new_visitor_sees(server, browser):
-    """The quadratic's condition number one notch up: a new picture, colour bar ticks and every
-    run, by the quick path (no Plotly.react: the colour bar is on 0..1 and only its ticks
+    """The quadratic's condition number one notch up (the chart's own control, answered by its
+    route): a new picture, colour bar ticks and every run, by the quick path (no Plotly.react: the colour bar is on 0..1 and only its ticks
     move); the person's zoom goes back to the figure's ranges, as for any new landscape; the
     chart then draws what a new visitor of the new link sees, colour bar and picture included."""
     from viz.race.defaults import default_run
@@ -612,14 +612,18 @@ def test_a_landscape_parameter_is_a_quick_update_that_draws_what_a_new_visitor_s
         page.evaluate("(sel) => window.llePlotly.then((P) => P.relayout(document.querySelector(sel), "
                       "{'xaxis.range': [-1, 1], 'yaxis.range': [-1, 1]}))", CHART)  # a zoom
         url = page.url
-        thumb = page.locator(".st-key-lp_quadratic_condition input[type=range], "
-                             ".st-key-lp_quadratic_condition [role=slider]").first
+        asked = page.evaluate("() => performance.getEntriesByName('lle-direct-sent').length")
+        thumb = page.locator(".st-key-main_chart .lle-params input[data-key=lp_quadratic_condition]")
+        assert page.locator(".st-key-main_chart .lle-param").count() == 2  # the condition and the angle
         thumb.focus()
         thumb.press("ArrowRight")
         page.wait_for_function("(u) => window.location.href !== u", arg=url, timeout=60_000)
         page.wait_for_function(JS_DRAWN, arg=CHART, timeout=DRAW_MS)
         _idle(page)
         assert "condition" in page.url and page.url != url
+        # the chart's own route answered it (the page's rerun then sent nothing to draw)
+        assert page.evaluate("() => performance.getEntriesByName('lle-direct-sent').length") == asked + 1
+        assert page.locator(".st-key-main_chart .lle-param-value").first.inner_text() == "12.5"
         now = page.evaluate(JS_UPDATES)
         assert now == {"quick": updates["quick"] + 1, "full": updates["full"]}, (updates, now)
         after = page.evaluate(JS_BAR, CHART)

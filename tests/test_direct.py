@@ -13,7 +13,7 @@ import orjson
 import pytest
 
 from conftest import ok, url_of
-from test_app import SENT, _spec_of, chart_data, move_lr, page, scene_of, type_start, type_steps
+from test_app import SENT, _spec_of, chart_data, move_lr, page, scene_of, set_param, type_start, type_steps
 from viz.common import chart
 from viz.race import cached, defaults, direct, figures, link, presets
 from viz.race.scene import MAX_RUNS, Run, Scene
@@ -130,6 +130,22 @@ def test_a_run_added_or_removed_by_the_charts_buttons_draws_what_a_new_visitor_o
         assert ask(gone["rev"], "remove", stale)[0] == PAGES_WAY, stale
     full = link.to_query_string(presets.PRESETS[presets.DEFAULT_PRESET].scene)  # eight runs: the most
     assert ask(full, "add", {"n": MAX_RUNS})[0] == PAGES_WAY
+
+
+def test_a_landscape_parameter_draws_what_a_new_visitor_of_the_link_sees():
+    at = page({"ls": "quadratic", "r0": "adam", "r1": "sgd"})
+    compiled(scene_of(at))
+    q, shown = at.session_state[SENT], chart.SPECS.peek(at.session_state[SENT])
+    status, data = ask(q, "param", {"key": "lp_quadratic_condition", "value": 12.5})
+    assert status == OK and data["params"][0]["values"][data["params"][0]["at"]] == 12.5
+    ok(set_param(at, {"key": "lp_quadratic_condition", "value": 12.5}))
+    assert link.to_query_string(scene_of(at)) == data["rev"] and "quadratic:condition=12.5" in url_of(at)["ls"]
+    assert drawn(shown, data) == drawn(shown, chart_data(at)) == drawn({}, chart_data(page(url_of(at), chart_first=True)))
+    for ignored in ({"key": "lp_quadratic_condition", "value": 12.6}, {"key": "lp_quadratic_angle", "value": "5"},
+                    {"key": "lp_quadratic_condition", "value": 12.5}, None):  # (the last: no change)
+        assert ask(data["rev"], "param", ignored)[0] == PAGES_WAY, ignored
+    custom = link.to_query_string(Scene(landscape="custom", formula="x**2 + y**2", runs=(Run("sgd", {"learning_rate": 0.1}),)))
+    assert ask(custom, "param", {"key": "lp_custom_a", "value": 1.0})[0] == PAGES_WAY
 
 
 def test_the_chart_says_which_figure_it_has_in_the_trigger():

@@ -551,6 +551,73 @@ function drawControls(gd, box, controls) {
   });
 }
 
+// The landscape's parameters (params: viz.common.chart.param_controls): a range over notches, a
+// number box or a checkbox each; a committed change sends the trigger value "param" = {key,
+// value} (checked by viz.common.chart.param_change).  Rebuilt when the parameters change; a
+// number box edited since keeps what was typed.
+function drawParams(gd, box, params) {
+  const shape = params.map((c) => c.key + ":" + c.kind + ":" + (c.values || []).join(",")).join("|");
+  if (box.__lleShape !== shape) {
+    box.__lleShape = shape;
+    box.replaceChildren(...params.map((c) => {
+      const label = document.createElement("label");
+      label.className = "lle-param";
+      label.title = c.doc || "";
+      const name = document.createElement("span");
+      name.textContent = c.label;
+      const input = document.createElement("input");
+      input.dataset.key = c.key;
+      input.setAttribute("aria-label", c.label);
+      const send = (v) => gd.__lleSend("param", { key: c.key, value: v });
+      if (c.kind === "bool") {
+        input.type = "checkbox";
+        input.addEventListener("change", () => send(input.checked));
+        label.append(input, name);
+      } else if (c.kind === "notches") {
+        input.type = "range";
+        input.min = "0";
+        input.step = "1";
+        const value = document.createElement("span");
+        value.className = "lle-param-value";
+        input.__lleShow = () => {
+          value.textContent = input.__lleLabels[+input.value];
+          input.setAttribute("aria-valuetext", value.textContent);
+        };
+        input.addEventListener("input", () => input.__lleShow());
+        input.addEventListener("change", () => send(input.__lleValues[+input.value]));
+        label.append(name, input, value);
+      } else {
+        input.type = "number";
+        input.addEventListener("input", () => { input.__lleEdited = true; });
+        input.addEventListener("change", () => {
+          const v = Number(input.value);
+          if (input.value === "" || !Number.isFinite(v)) return;
+          input.__lleEdited = false;
+          send(v);
+        });
+        label.append(name, input);
+      }
+      return label;
+    }));
+  }
+  box.querySelectorAll("input").forEach((input, j) => {
+    const c = params[j];
+    if (c.kind === "bool") input.checked = c.value;
+    else if (c.kind === "notches") {
+      input.__lleValues = c.values;
+      input.__lleLabels = c.labels;
+      input.max = String(c.values.length - 1);
+      input.value = String(c.at);
+      input.__lleShow();
+    } else {
+      input.min = String(c.min);
+      input.max = String(c.max);
+      input.step = String(c.step);
+      if (!input.__lleEdited) input.value = String(c.value);
+    }
+  });
+}
+
 // The "Add a run" button (add: viz.common.chart.add_control): the trigger value "add" = {n: the
 // runs shown}; disabled at the most runs.
 function drawAdd(gd, box, add) {
@@ -684,8 +751,8 @@ function reportDrawn(gd) {
   gd.__lleSend("drawn", true);
 }
 
-// The direct route (viz/race/direct.py).  A learning rate, a typed start, a click, the steps or a
-// run added or removed are first sent
+// The direct route (viz/race/direct.py).  A learning rate, a typed start, a click, the steps, a
+// run added or removed or a landscape parameter are first sent
 // to the server's route with the name of the figure shown; its answer (the chart's data, as the
 // page's rerun would send it) is drawn, and then the trigger goes to Streamlit as before, with
 // the name of the figure now shown ("have"): the page's rerun makes the change its own (the URL,
@@ -694,7 +761,7 @@ function reportDrawn(gd) {
 // yet: the trigger goes (at once, in the last case), the page's way.  A change made while one is
 // on its way waits for it (the latest of each kind: a learning rate's message carries every
 // run's rate), so the page hears them in order.
-const DIRECT = new Set(["lr", "start", "click", "steps", "add", "remove"]);
+const DIRECT = new Set(["lr", "start", "click", "steps", "add", "remove", "param"]);
 const DIRECT_URL = "api/race/chart";  // (relative: the app's base path, if any, comes with it)
 const DIRECT_WAIT_MS = 3000;  // no answer by then (a stalled connection): the page's way
 
@@ -765,7 +832,7 @@ export default function (component) {
     side, legend: parentElement.querySelector(".lle-legend"),
     message: parentElement.querySelector(".lle-chart-message"),
     note: parentElement.querySelector(".lle-note"), startBox: parentElement.querySelector(".lle-start"),
-    stepsBox: parentElement.querySelector(".lle-steps"),
+    stepsBox: parentElement.querySelector(".lle-steps"), params: parentElement.querySelector(".lle-params"),
     lrs: parentElement.querySelector(".lle-lrs"), table: parentElement.querySelector(".lle-table"),
     add: parentElement.querySelector(".lle-add"),
   };
@@ -782,7 +849,7 @@ export default function (component) {
 // The chart's data (JSON bytes: viz.common.chart.payload), from the page or the direct route:
 // drawn; a promise that settles once it is (undefined when there is nothing to draw).
 function receive(gd, bytes, fromPage = false) {
-  const { side, legend, message, note, startBox, stepsBox, lrs, table, add } = gd.__lleEls;
+  const { side, legend, message, note, startBox, stepsBox, params, lrs, table, add } = gd.__lleEls;
   let data = bytes;
   if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) {
     data = JSON.parse(new TextDecoder().decode(data));
@@ -816,6 +883,7 @@ function receive(gd, bytes, fromPage = false) {
     note.textContent = data.note || "";
     drawSteps(gd, stepsBox, data.steps);
     drawStart(gd, startBox, data.start);
+    drawParams(gd, params, data.params || []);
     drawControls(gd, lrs, data.controls || []);
     drawAdd(gd, add, data.add);
     drawTable(table, data.table);

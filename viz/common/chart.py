@@ -12,7 +12,8 @@ every run's learning rate (a range input over ``viz.common.runs.notches``) and t
 table.  It reports a click on a point (trigger ``click`` = {x, y}), its first drawn figure
 (``drawn``), a typed start (``start`` = {x, y} or {reset: true}, checked by
 viz.race.scene.start_from_input), typed steps (``steps`` = {steps}, viz.race.scene.steps_from_input), a run added or removed
-(``add`` = {n}, ``remove`` = {key, n}: viz.race.direct.changed), a moved rate (``lr`` = {keys, values}, checked by
+(``add`` = {n}, ``remove`` = {key, n}: viz.race.direct.changed), a landscape parameter
+(``param`` = {key, value}, :func:`param_change`), a moved rate (``lr`` = {keys, values}, checked by
 :func:`lr_changes`) and a patch it cannot apply (``resync``).  The start lives here, not in the
 sidebar, so that a change of it, like a click or a rate, reruns the chart's fragment with this
 one element.  Why each piece, with the measurements: benchmarks/results/HISTORY.md.
@@ -42,7 +43,8 @@ _HTML = ('<div class="lle-chart-message" role="status"></div>'
          '<div class="lle-chart"></div>'
          '<div class="lle-side"></div>'  # the side plots, over the chart (chart.js: splitSpec)
          '<div class="lle-inputs"><div class="lle-steps"></div>'
-         '<div class="lle-start" role="group" aria-label="start point"></div></div>'
+         '<div class="lle-start" role="group" aria-label="start point"></div>'
+         '<div class="lle-params" role="group" aria-label="the landscape\'s parameters"></div></div>'
          '<p class="lle-note"></p>'
          '<div class="lle-lrs" role="group" aria-label="learning rates"></div>'
          '<div class="lle-add"></div>'
@@ -65,6 +67,12 @@ _CSS = """
 .lle-start button { font: inherit; padding: 0.2rem 0.7rem; border: 1px solid rgba(49, 51, 63, 0.25);
                     border-radius: 0.4rem; background: #fff; cursor: pointer; }
 .lle-steps input { width: 6.5rem; }
+.lle-params:empty { display: none; } .lle-params { display: flex; flex-wrap: wrap; gap: 0.4rem 1.6rem; }
+.lle-param { display: inline-flex; align-items: center; gap: 0.45rem; }
+.lle-param input[type=number] { width: 5.5rem; font: inherit; padding: 0.2rem 0.4rem;
+                                border: 1px solid rgba(49, 51, 63, 0.25); border-radius: 0.4rem; }
+.lle-param input[type=range] { width: 9rem; cursor: pointer; }
+.lle-param-value { font-variant-numeric: tabular-nums; font-weight: 600; min-width: 2.5em; }
 .lle-start-tip { color: rgba(49, 51, 63, 0.6); }
 .lle-note { font-size: 0.875rem; color: rgba(49, 51, 63, 0.6); margin: 0.2rem 0 0.6rem; }
 .lle-lrs { display: grid; gap: 0.3rem 1.5rem; margin: 0 0 1rem;  /* 4 a row, fewer when narrow */
@@ -98,19 +106,20 @@ def payload(spec: Mapping[str, Any] | None, rev: str, config: Mapping[str, Any] 
             note: str = "", controls: Sequence[Mapping[str, Any]] = (),
             table: Mapping[str, Any] | None = None, start: Mapping[str, Any] | None = None,
             steps: Mapping[str, Any] | None = None, add: Mapping[str, Any] | None = None,
-            base: str | None = None, patch: Mapping[str, Any] | None = None) -> bytes:
+            params: Sequence[Mapping[str, Any]] = (), base: str | None = None, patch: Mapping[str, Any] | None = None) -> bytes:
     """What the chart receives: ``spec`` (a Plotly figure as a dict: data, layout, frames; None:
     no plot, only what follows), its name ``rev`` (the browser redraws only when it changes),
     Plotly's ``config``, a ``note`` under the plot, the ``steps`` input (:func:`steps_control`), the
     ``start`` point's inputs (:func:`start_control`), the learning-rate ``controls`` (:func:`lr_controls`,
-    each with its run's remove button), the ``add`` button (:func:`add_control`) and the
+    each with its run's remove button), the ``add`` button (:func:`add_control`), the landscape's
+    ``params`` (:func:`param_controls`) and the
     results ``table`` ({header, rows, colors}; plain text, shown with textContent), as JSON
     bytes.  Or, instead of ``spec``, a ``patch`` (:func:`patch`) to the figure named ``base``,
     which the browser has.  Bytes, not a dict: Streamlit passes bytes through as they are,
     while a dict is walked, dumped twice and hashed on every rerun."""
     out = {"rev": rev, "config": dict(config or {}), "spec": spec, "note": note,
            "start": dict(start) if start else None, "steps": dict(steps) if steps else None,
-           "add": dict(add) if add else None,
+           "add": dict(add) if add else None, "params": list(params),
            "controls": list(controls), "table": dict(table) if table else None}
     if patch is not None:
         out.update(spec=None, base=base, patch=patch)
@@ -243,6 +252,64 @@ def steps_control(steps: int, most: int) -> dict[str, Any]:
             "help": f"Number of updates, 1 to {most:,}."}
 
 
+# --- the landscape's parameters ---------------------------------------------------------------
+
+def param_key(landscape: str, name: str) -> str:
+    """Where a landscape parameter's value lives in the session state."""
+    return f"lp_{landscape}_{name}"
+
+
+def param_step(p) -> float:
+    """A number box's arrow step for ``p``: a hundredth of the power of ten below its span."""
+    span = p.high - p.low
+    return 1.0 if p.kind == "int" else float(f"{10 ** math.floor(math.log10(span)) / 100:.0e}") if span > 0 else 0.01
+
+
+def param_controls(landscape: str, specs: Sequence, values: Sequence[float]) -> list[dict[str, Any]]:
+    """The landscape's parameters under the plot, one control each: ``kind`` "notches" (a range
+    over ``values``, shown as ``labels``, at index ``at``: log-scale numbers), "number" (a box:
+    ``value``, ``min``, ``max``, ``step``) or "bool" (a checkbox); its ``key``, ``label`` and
+    tooltip ``doc``.  A change comes back as the trigger value ``param`` = {key, value}, checked
+    by :func:`param_change`."""
+    out = []
+    for p, v in zip(specs, values):
+        c = {"key": param_key(landscape, p.name), "label": p.doc.split(":")[0] if p.doc else p.name,
+             "doc": p.doc}
+        if p.kind == "bool":
+            c.update(kind="bool", value=bool(v))
+        elif p.log:
+            vals = notches(p, v)
+            c.update(kind="notches", values=vals, labels=[fmt(x) for x in vals], at=vals.index(float(v)))
+        else:
+            c.update(kind="number", value=int(v) if p.kind == "int" else float(v), min=p.low, max=p.high,
+                     step=param_step(p))
+        out.append(c)
+    return out
+
+
+def param_change(value: Any, landscape: str, specs: Sequence, values: Sequence[float]) -> tuple[str, float] | None:
+    """(name, number) the chart's trigger ``param`` asks for, or None.  From the browser:
+    {key, value} with the key of one of the landscape's parameters and a value its control can
+    hold (a notch; a finite number, clamped to its range and whole for a whole number; a
+    boolean); anything else is ignored."""
+    if not isinstance(value, Mapping):
+        return None
+    v = value.get("value")
+    for p, now in zip(specs, values):
+        if value.get("key") != param_key(landscape, p.name):
+            continue
+        if p.kind == "bool":
+            return (p.name, 1.0 if v else 0.0) if isinstance(v, bool) else None
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            return None
+        if p.log:
+            best = min(notches(p, now), key=lambda n: abs(n - v))
+            return (p.name, best) if math.isclose(best, v, rel_tol=1e-9) else None
+        v = min(max(float(v), p.low), p.high)
+        return p.name, float(round(v)) if p.kind == "int" else v
+    return None
+
+
 def add_control(n: int, most: int) -> dict[str, Any]:
     """The "Add a run" button under the learning rates: the ``n`` runs shown (the trigger value
     ``add`` = {n}: a button pressed on a page one behind adds nothing) and the most there may be."""
@@ -277,17 +344,20 @@ def lr_changes(value: Any, scene: Scene) -> dict[str, float]:
 def plotly_chart(data: bytes, *, key: str, on_click: Callable[[], None] | None = None,
                  on_drawn: Callable[[], None] | None = None, on_lr: Callable[[], None] | None = None,
                  on_start: Callable[[], None] | None = None, on_steps: Callable[[], None] | None = None,
-                 on_runs: Callable[[], None] | None = None, on_resync: Callable[[], None] | None = None):
+                 on_runs: Callable[[], None] | None = None, on_param: Callable[[], None] | None = None,
+                 on_resync: Callable[[], None] | None = None):
     """Draw a figure (``data`` from :func:`payload`).  ``on_click`` runs (as a widget callback)
     after a click on a point; :func:`clicked` reads the point.  ``on_drawn`` runs once the
     chart has drawn its first figure (or failed to, or after 5 s: ``DRAWN_WAIT_MS`` in chart.js).
     ``on_lr`` runs after a learning rate moved, ``on_start`` after a start was typed (or reset),
-    ``on_steps`` after the steps were typed, ``on_runs`` after a run was added or removed;
-    :func:`trigger` reads the value ``lr``, ``start``, ``steps``, ``add`` or ``remove``.  ``on_resync`` runs when the browser
+    ``on_steps`` after the steps were typed, ``on_runs`` after a run was added or removed,
+    ``on_param`` after a landscape parameter changed; :func:`trigger` reads the value ``lr``,
+    ``start``, ``steps``, ``add``, ``remove`` or ``param``.  ``on_resync`` runs when the browser
     got a patch for a figure it does not have."""
     callbacks = {"on_click_change": on_click, "on_drawn_change": on_drawn, "on_lr_change": on_lr,
                  "on_start_change": on_start, "on_steps_change": on_steps,
-                 "on_add_change": on_runs, "on_remove_change": on_runs, "on_resync_change": on_resync}
+                 "on_add_change": on_runs, "on_remove_change": on_runs, "on_param_change": on_param,
+                 "on_resync_change": on_resync}
     return _component(key=key, data=data, **{k: v for k, v in callbacks.items() if v is not None})
 
 

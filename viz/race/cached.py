@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import streamlit as st
 
+import landscapes
 from landscapes import compiled
 from viz.common import bootstrap, chart
 from viz.common import rerun_log
@@ -19,7 +20,7 @@ from viz.common.caching import MB, cached_by_key
 from viz.common.plotting import CHART_CONFIG, PALETTE
 from viz.common.progress import Progress
 from viz.race import compute, figures, metrics, presets, shipped
-from viz.race.scene import MAX_RUNS, MAX_STEPS, Scene, landscape_domain
+from viz.race.scene import CUSTOM, MAX_RUNS, MAX_STEPS, Scene, landscape_domain
 
 S = st.session_state
 _log = logging.getLogger("landscape.race")
@@ -209,15 +210,23 @@ def results_table(scene: Scene, L, results) -> dict:
 
 @cached_by_key("race.extras", 2 * MB, key=lambda query, scene, results: query)  # ~5-20 kB
 def chart_extras(query: str, scene: Scene, results) -> dict:
-    """What the chart shows under the plot: the note, the steps' and the start point's inputs,
-    the learning rates, the results table."""
+    """What the chart shows under the plot: the note, the steps', the start point's and the
+    landscape parameters' inputs, the learning rates, "Add a run", the results table."""
     L = landscape(scene.landscape_key())
     return {"note": NOTE if scene.view != "3d" and scene.runs else "",
             "start": chart.start_control(compute.start_of(scene, L), landscape_domain(scene)),
             "steps": chart.steps_control(scene.steps, MAX_STEPS),
             "add": chart.add_control(len(scene.runs), MAX_RUNS),
+            "params": chart.param_controls(scene.landscape, *_params(scene)),
             "controls": chart.lr_controls(scene),
             "table": results_table(scene, L, results) if scene.runs else None}
+
+
+def _params(scene: Scene) -> tuple[list, list[float]]:
+    """The scene's landscape parameters: their specs and values (none for a formula)."""
+    if scene.landscape == CUSTOM:
+        return [], []
+    return list(landscapes.param_specs(scene.landscape)), [v for _, v in scene.landscape_params]
 
 
 SENT = "_chart_sent"  # the name (query) of the figure this page's chart was last sent; the

@@ -6,7 +6,8 @@ went out over the websocket and Streamlit's front end applied it before the char
 (~35-50 ms of the front end for a fragment, the script's bookkeeping and its collection on the
 server; benchmarks/results/HISTORY.md).  Now the chart (viz/common/chart.js) first asks this
 route for its new data, POST ``/api/race/chart`` with ``{"q": the query of the figure it
-shows, "kind": "lr" | "start" | "click" | "steps", "value": what the trigger would carry}``, draws it,
+shows, "kind": "lr" | "start" | "click" | "steps" | "add" | "remove" | "param", "value": what
+the trigger would carry}``, draws it,
 and then sends the trigger as before, naming the figure it now shows: the page's rerun makes
 the same scene its own (the URL, the share row, the header) and sends the chart a patch from
 that figure (``cached.took``: empty, nothing drawn again, when the page's scene is the same).  If this route says no, the chart sends the trigger at once, as before.
@@ -17,7 +18,8 @@ that is still held) only when the answer is what the page would send and takes n
 - ``q`` reads without a warning and is the query of the scene it reads (the chart names its
   figures by that canonical query), and the view is 2-D;
 - the change is read by the page's own checks (``chart.lr_changes``,
-  ``scene.start_from_input``, ``scene.start_from_click``, ``scene.steps_from_input``) and changes the scene;
+  ``scene.start_from_input``, ``scene.start_from_click``, ``scene.steps_from_input``,
+  ``chart.param_change``) and changes the scene;
 - no program has to be compiled (``cached.scene_results(..., compiling=False)``): a wait the page shows with its
   progress card ("compiling Adam ...") goes the page's way.
 
@@ -33,21 +35,22 @@ from typing import Any
 
 import orjson
 
+import landscapes
 from viz.common import chart, rerun_log
 from viz.common.url import MAX_QUERY_CHARS
 from viz.race import cached, defaults, link
-from viz.race.scene import RESET, Scene, landscape_domain, start_from_click, start_from_input, steps_from_input
+from viz.race.scene import CUSTOM, RESET, Scene, landscape_domain, start_from_click, start_from_input, steps_from_input
 
 MAX_BODY = 2 * MAX_QUERY_CHARS  # bytes: the query and a small change
 OK, BAD, THE_PAGES_WAY, TOO_LARGE = 200, 400, 409, 413
-KINDS = ("lr", "start", "click", "steps", "add", "remove")
+KINDS = ("lr", "start", "click", "steps", "add", "remove", "param")
 _log = logging.getLogger("landscape.race.direct")
 
 
 def changed(scene: Scene, kind: str, value: Any) -> Scene | None:
     """``scene`` after the chart's change ``kind`` with the trigger value ``value``, read as
-    the page reads it (viz/race/state.py: on_lr, on_start, on_click, on_steps); None if it is
-    ignored."""
+    the page reads it (viz/race/state.py: on_lr, on_start, on_click, on_steps, on_chart_runs,
+    on_param); None if it is ignored."""
     if kind == "lr":
         rates = chart.lr_changes(value, scene)
         runs = tuple(r.with_hp(learning_rate=rates[chart.lr_key(i, r)]) if chart.lr_key(i, r) in rates else r
@@ -68,6 +71,11 @@ def changed(scene: Scene, kind: str, value: Any) -> Scene | None:
     elif kind == "remove":
         i = removed(scene, value)
         new = None if i is None else scene.replace(runs=scene.runs[:i] + scene.runs[i + 1:])
+    elif kind == "param" and scene.landscape != CUSTOM:
+        change = chart.param_change(value, scene.landscape, landscapes.param_specs(scene.landscape),
+                                    [v for _, v in scene.landscape_params])
+        new = None if change is None else scene.replace(landscape_params={**dict(scene.landscape_params),
+                                                                          change[0]: change[1]})
     else:
         return None
     return None if new is None or new == scene else new

@@ -95,7 +95,7 @@ def push(scene: Scene):
 
 
 # the widgets the race fragments draw (app_pages/race.py: race_controls), lp_<landscape>_<name>,
-# the start and the steps (no widgets: the chart's own inputs show them, viz.common.chart.start_control)
+# the start, the steps and the landscape's parameters (no widgets: the chart's own inputs show them)
 RACE_KEYS = frozenset({"start_x", "start_y", "steps", "span", "view", "panels", "tol", "log_steps"})
 
 
@@ -259,6 +259,11 @@ def on_steps():
     _changed_in_chart("steps")
 
 
+def on_param():
+    """A landscape parameter changed under the chart (checked: the message comes from the browser)."""
+    _changed_in_chart("param")
+
+
 def on_start():
     """A start typed (or reset) under the chart (checked: the message comes from the browser)."""
     _changed_in_chart("start")
@@ -278,7 +283,7 @@ def on_click():
 
 
 def _changed_in_chart(kind: str):
-    """The chart's trigger ``kind`` ("start", "click" or "steps") read as the direct route reads it
+    """The chart's trigger ``kind`` ("start", "click", "steps" or "param") read as the direct route reads it
     (``direct.changed``: the same checks, the same scene)."""
     value = chart.trigger(S.get("main_chart"), kind)
     took(value)
