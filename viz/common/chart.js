@@ -940,7 +940,9 @@ function receive(gd, bytes, fromPage = false) {
         if (gd.__lleLater === rev) gd.__lleLater = null;
         if (!parts.side) return Promise.all([menus, clearPart(Plotly, side)]);
         side.style.marginTop = -spec.layout.height + "px";  // (over the main figure)
-        return Promise.all([menus, drawPart(Plotly, side, parts.side, planPart(side, sideKeys),
+        const sideStep = planPart(side, sideKeys);
+        const anew = sideStep && sideStep.traces.length && Object.keys(sideStep.ranges).length;
+        return Promise.all([menus, drawPart(Plotly, side, parts.side, anew ? null : sideStep,
                                             Object.assign({}, config, { displayModeBar: false }))]);
       };
       const sideDrawn = step ? drawRest() : mainDrawn.then(afterPaint).then(drawRest);

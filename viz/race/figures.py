@@ -353,7 +353,10 @@ def main_figure(scene: Scene, L: Landscape, grid, results: Sequence[RunResult], 
     for run in runs:
         trace_ids.extend(range(at, at + run["frames"]["n"]))
         at += len(run["traces"])
-    names = [str(int(s)) for s in frame_list]
+    # frames named by their place, not their step: new steps or another animated range keep the
+    # names, so the slider and the Play button (which name them) stay as they are (relaid out,
+    # they took ~30 ms of such an update in the page); a frame's step is its heads' (customdata)
+    names = [str(k) for k in range(len(frame_list))]
     layout = _main_layout(scene, names, box, height or main_height(L), picture["uri"])
     _fit_colour_bar(data[0], layout, box)
     if side:
