@@ -76,6 +76,9 @@ JS_ROUTE_SENT = """() => { const m = performance.getEntriesByName('lle-direct-se
   .filter(x => x >= window.__t0); return m.length ? m[0] - window.__t0 : null; }"""
 
 
+ROUTE_WITHIN_MS = 150  # the route's request comes this soon after the profile starts (then the action)
+
+
 def sent_sample(profile: dict, route: bool = False) -> float | None:
     """When (the profile's clock) the page's first request left: the first sample inside
     Streamlit's ``sendBackMsg`` (the rerun request), or with ``route`` inside the chart's own
@@ -88,7 +91,10 @@ def sent_sample(profile: dict, route: bool = False) -> float | None:
         if route:
             return cf.get("functionName") == "send" and kind_of(cf.get("url", ""), "send") == "our chart"
         return cf.get("functionName") == "sendBackMsg"
-    for t, n in zip(sample_times(profile), profile.get("samples", [])):
+    times = sample_times(profile)
+    for t, n in zip(times, profile.get("samples", [])):
+        if route and times and t - times[0] > ROUTE_WITHIN_MS:  # (a later send: "drawn", a page's rerun)
+            return None
         while n is not None:
             if hit(nodes[n]["callFrame"]):
                 return t
