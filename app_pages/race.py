@@ -197,7 +197,7 @@ def _race_chart(slots):
     if not first and slots:  # (a page drawn in full: the sidebar has them)
         race_controls(scene, slots[0])
     if not first and not scene.runs:
-        st.info("No runs yet: add one in the sidebar (Add a run).", icon=":material/add:")
+        st.info("No runs yet: add one with \"Add a run\" under the plot (or in the sidebar).", icon=":material/add:")
 
 
 def page():

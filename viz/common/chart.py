@@ -7,15 +7,17 @@ served by Streamlit's static file serving (``.streamlit/config.toml``); ``chart.
 once per page, draws with ``Plotly.react`` (zoom kept through ``uirevision``), or, when only
 some traces' numbers changed, re-plots just those (``Plotly.animate`` without a redraw).
 
-The element also holds an HTML legend above the plot and, below it, the steps and the start point's inputs,
-every run's learning rate (a range input over ``viz.common.runs.notches``) and the results
-table.  It reports a click on a point (trigger ``click`` = {x, y}), its first drawn figure
-(``drawn``), a typed start (``start`` = {x, y} or {reset: true}, checked by
-viz.race.scene.start_from_input), typed steps (``steps`` = {steps}, viz.race.scene.steps_from_input), a run added or removed
+The element also holds an HTML legend above the plot and, below it, the steps' and the start
+point's inputs, the landscape's parameters, every run's learning rate (a range input over
+``viz.common.runs.notches``) with its remove button, "Add a run" and the results table.  It
+reports a click on a point (trigger ``click`` = {x, y}), its first drawn figure (``drawn``), a
+typed start (``start`` = {x, y} or {reset: true}, checked by viz.race.scene.start_from_input),
+typed steps (``steps`` = {steps}, viz.race.scene.steps_from_input), a run added or removed
 (``add`` = {n}, ``remove`` = {key, n}: viz.race.direct.changed), a landscape parameter
-(``param`` = {key, value}, :func:`param_change`), a moved rate (``lr`` = {keys, values}, checked by
-:func:`lr_changes`) and a patch it cannot apply (``resync``).  The start lives here, not in the
-sidebar, so that a change of it, like a click or a rate, reruns the chart's fragment with this
+(``param`` = {key, value}, :func:`param_change`), a moved rate (``lr`` = {keys, values}, checked
+by :func:`lr_changes`) and a patch it cannot apply (``resync``).  These live here, not in the
+sidebar, so that a change of one, like a click or a rate, goes first to the chart's own route
+(viz/race/direct.py) and then reruns the chart's fragment with this
 one element.  Why each piece, with the measurements: benchmarks/results/HISTORY.md.
 """
 
@@ -30,7 +32,7 @@ import streamlit as st
 
 from viz.common.lru import Memo, deep_size
 from viz.common.plotting import PALETTE
-from viz.common.runs import notches, short_title
+from viz.common.runs import notches, number_step, short_title
 from viz.common.url import MAX_QUERY_CHARS, fmt
 from viz.race.scene import Scene
 
@@ -62,8 +64,8 @@ _CSS = """
               font-size: 0.875rem; }
 .lle-start { display: flex; flex-wrap: wrap; align-items: center; gap: 0.4rem 0.9rem; }
 .lle-start label, .lle-steps label { display: inline-flex; align-items: center; gap: 0.35rem; }
-.lle-start input, .lle-steps input { width: 7.5rem; font: inherit; padding: 0.2rem 0.4rem;
-                                     border: 1px solid rgba(49, 51, 63, 0.25); border-radius: 0.4rem; font-variant-numeric: tabular-nums; }
+.lle-start input, .lle-steps input { width: 7.5rem; font: inherit; padding: 0.2rem 0.4rem; border-radius: 0.4rem;
+                                     border: 1px solid rgba(49, 51, 63, 0.25); font-variant-numeric: tabular-nums; }
 .lle-start button { font: inherit; padding: 0.2rem 0.7rem; border: 1px solid rgba(49, 51, 63, 0.25);
                     border-radius: 0.4rem; background: #fff; cursor: pointer; }
 .lle-steps input { width: 6.5rem; }
@@ -259,12 +261,6 @@ def param_key(landscape: str, name: str) -> str:
     return f"lp_{landscape}_{name}"
 
 
-def param_step(p) -> float:
-    """A number box's arrow step for ``p``: a hundredth of the power of ten below its span."""
-    span = p.high - p.low
-    return 1.0 if p.kind == "int" else float(f"{10 ** math.floor(math.log10(span)) / 100:.0e}") if span > 0 else 0.01
-
-
 def param_controls(landscape: str, specs: Sequence, values: Sequence[float]) -> list[dict[str, Any]]:
     """The landscape's parameters under the plot, one control each: ``kind`` "notches" (a range
     over ``values``, shown as ``labels``, at index ``at``: log-scale numbers), "number" (a box:
@@ -282,7 +278,7 @@ def param_controls(landscape: str, specs: Sequence, values: Sequence[float]) -> 
             c.update(kind="notches", values=vals, labels=[fmt(x) for x in vals], at=vals.index(float(v)))
         else:
             c.update(kind="number", value=int(v) if p.kind == "int" else float(v), min=p.low, max=p.high,
-                     step=param_step(p))
+                     step=1.0 if p.kind == "int" else number_step(p))
         out.append(c)
     return out
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import html
 import logging
-import math
 import os
 import sys
 import threading
@@ -23,7 +22,7 @@ from optimizers.transforms import CLIP_NORM, CLIP_VALUE, NOISE
 from viz.common import rerun_log
 from viz.common.plotting import PALETTE
 from viz.common.text import share_link, warnings_markdown
-from viz.common.runs import Run, clean_label, is_decay, notches
+from viz.common.runs import Run, clean_label, is_decay, notches, number_step
 from viz.common.url import fmt
 
 S = st.session_state
@@ -61,9 +60,7 @@ def param_widget(p: Param, key: str, container, label: str | None = None, visibi
     if p.log or is_decay(p):
         return container.select_slider(label, options=notches(p, S.get(key)), key=key, help=p.doc,
                                        format_func=fmt, label_visibility=visibility)
-    span = p.high - p.low
-    step = float(f"{10 ** math.floor(math.log10(span)) / 100:.0e}") if span > 0 else 0.01
-    return container.number_input(label, min_value=float(p.low), max_value=float(p.high), step=step,
+    return container.number_input(label, min_value=float(p.low), max_value=float(p.high), step=number_step(p),
                                   key=key, help=p.doc, format="%g", label_visibility=visibility)
 
 
