@@ -83,7 +83,8 @@ _CSS = """
 .lle-lr-remove, .lle-add button { font: inherit; border: 1px solid rgba(49, 51, 63, 0.25); background: #fff;
                                   border-radius: 0.4rem; cursor: pointer; color: rgba(49, 51, 63, 0.8); }
 .lle-lr-remove { padding: 0 0.35rem; line-height: 1.2; font-size: 0.8rem; }
-.lle-lr-remove:hover, .lle-add button:hover:not(:disabled) { border-color: #d33; color: #d33; }
+.lle-lr-remove:hover { border-color: #d33; color: #d33; }  /* (removing: red; adding: darker) */
+.lle-add button:hover:not(:disabled) { border-color: rgba(49, 51, 63, 0.7); color: #111; }
 .lle-add:empty { display: none; } .lle-add { margin: -0.5rem 0 1rem; font-size: 0.875rem; }
 .lle-add button { padding: 0.2rem 0.8rem; } .lle-add button:disabled { cursor: default; opacity: 0.5; }
 .lle-lr-head { display: flex; align-items: center; gap: 0.4em; white-space: nowrap; }
