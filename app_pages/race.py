@@ -33,7 +33,7 @@ def controls(scene: Scene):
     """The sidebar: its frame now, empty, and ``fill``, which draws the page's own controls into
     it after the chart (a rerun's chart data goes out before them: ~30 widgets the browser's
     one thread would render first).  Returns (fill, the containers the fragments fill: the View
-    popover, ``race_controls``; the runs', ``run_controls``)."""
+    popover, ``view_controls``; the runs', ``run_controls``)."""
     sb = st.sidebar
     sb.markdown("## :material/landscape: Optimizer race")
     top, land = sb.container(), sb.expander("**Landscape**", expanded=True)
@@ -60,14 +60,6 @@ def controls(scene: Scene):
             st.number_input("Noise seed", min_value=0, max_value=int(SEED.high), step=1, key="seed", help=SEED.doc)
             st.caption("A run marked *raw* ignores clipping and noise (compare with and without).")
     return fill, (view, runs)
-
-
-def race_controls(scene: Scene, view):
-    """The controls that change the chart alone, drawn by the chart's fragment into the View
-    popover: a change of one of them reruns that fragment, not the page.  (The steps, the start
-    and the landscape's parameters: the chart's own inputs.)"""
-    with view:
-        view_controls(scene)
 
 
 def run_controls(scene: Scene):
@@ -172,9 +164,10 @@ def _race(slots):
 
 @st.fragment
 def race_chart(slots=()):
-    """The chart (one element, viz.common.chart: the plot, start inputs, learning rates, table),
-    the URL, then ``race_controls`` (into ``slots``).  A fragment inside ``race``: a learning
-    rate, a typed start, a click, the steps, a landscape parameter or the view rerun only this."""
+    """The chart (one element, viz.common.chart: the plot and its own controls, the table), the
+    URL, then the View popover's controls (into ``slots[0]``).  A fragment inside ``race``: a
+    change of the chart's own controls (after its route has drawn it) or of the view reruns only
+    this."""
     widgets.timed("chart", lambda: _race_chart(slots), "race.chart")
 
 
@@ -194,8 +187,9 @@ def _race_chart(slots):
                        on_runs=rs.on_chart_runs, on_param=rs.on_param, on_resync=on_resync)
     widgets.sync_url(encode(scene))  # (after the chart: the browser takes it with the chart's data)
     rs.keep_share_view(scene, L, query)
-    if not first and slots:  # (a page drawn in full: the sidebar has them)
-        race_controls(scene, slots[0])
+    if not first and slots:  # (a page drawn in full: the sidebar has the View popover)
+        with slots[0]:
+            view_controls(scene)
     if not first and not scene.runs:
         st.info("No runs yet: add one with \"Add a run\" under the plot (or in the sidebar).", icon=":material/add:")
 

@@ -17,12 +17,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import landscapes
 import optimizers
 from conftest import APP, ok, open_page, texts, url_of
 from viz.common import chart
 from viz.common.lru import Memo
-from viz.race import compute
+from viz.race import cached, compute
 from viz.race import figures
 from viz.race import presets
 from viz.race.link import decode, encode
@@ -140,8 +139,7 @@ def set_param(at: AppTest, sent) -> AppTest:
     trigger value "param" ({key, value}: ``sent``) and viz.race.state.on_param keeps what
     viz.common.chart.param_change accepts, writing the parameter's session state."""
     scene = scene_of(at)
-    specs = landscapes.param_specs(scene.landscape)
-    change = chart.param_change(sent, scene.landscape, specs, [v for _, v in scene.landscape_params])
+    change = chart.param_change(sent, scene.landscape, *cached.params_of(scene))
     if change is not None:
         at.session_state[chart.param_key(scene.landscape, change[0])] = change[1]
     return at.run()

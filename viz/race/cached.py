@@ -217,13 +217,14 @@ def chart_extras(query: str, scene: Scene, results) -> dict:
             "start": chart.start_control(compute.start_of(scene, L), landscape_domain(scene)),
             "steps": chart.steps_control(scene.steps, MAX_STEPS),
             "add": chart.add_control(len(scene.runs), MAX_RUNS),
-            "params": chart.param_controls(scene.landscape, *_params(scene)),
+            "params": chart.param_controls(scene.landscape, *params_of(scene)),
             "controls": chart.lr_controls(scene),
             "table": results_table(scene, L, results) if scene.runs else None}
 
 
-def _params(scene: Scene) -> tuple[list, list[float]]:
-    """The scene's landscape parameters: their specs and values (none for a formula)."""
+def params_of(scene: Scene) -> tuple[list, list[float]]:
+    """The scene's landscape parameters: their specs and values (none for a formula); what the
+    chart's controls show and its trigger "param" is checked against."""
     if scene.landscape == CUSTOM:
         return [], []
     return list(landscapes.param_specs(scene.landscape)), [v for _, v in scene.landscape_params]

@@ -35,11 +35,10 @@ from typing import Any
 
 import orjson
 
-import landscapes
 from viz.common import chart, rerun_log
 from viz.common.url import MAX_QUERY_CHARS
 from viz.race import cached, defaults, link
-from viz.race.scene import CUSTOM, RESET, Scene, landscape_domain, start_from_click, start_from_input, steps_from_input
+from viz.race.scene import RESET, Scene, landscape_domain, start_from_click, start_from_input, steps_from_input
 
 MAX_BODY = 2 * MAX_QUERY_CHARS  # bytes: the query and a small change
 OK, BAD, THE_PAGES_WAY, TOO_LARGE = 200, 400, 409, 413
@@ -71,9 +70,8 @@ def changed(scene: Scene, kind: str, value: Any) -> Scene | None:
     elif kind == "remove":
         i = removed(scene, value)
         new = None if i is None else scene.replace(runs=scene.runs[:i] + scene.runs[i + 1:])
-    elif kind == "param" and scene.landscape != CUSTOM:
-        change = chart.param_change(value, scene.landscape, landscapes.param_specs(scene.landscape),
-                                    [v for _, v in scene.landscape_params])
+    elif kind == "param":  # (a formula has none: nothing is changed)
+        change = chart.param_change(value, scene.landscape, *cached.params_of(scene))
         new = None if change is None else scene.replace(landscape_params={**dict(scene.landscape_params),
                                                                           change[0]: change[1]})
     else:

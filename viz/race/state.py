@@ -94,7 +94,7 @@ def push(scene: Scene):
     S["_scene"] = scene
 
 
-# the widgets the race fragments draw (app_pages/race.py: race_controls), lp_<landscape>_<name>,
+# the widgets the race fragments draw (app_pages/race.py: view_controls), lp_<landscape>_<name>,
 # the start, the steps and the landscape's parameters (no widgets: the chart's own inputs show them)
 RACE_KEYS = frozenset({"start_x", "start_y", "steps", "span", "view", "panels", "tol", "log_steps"})
 
