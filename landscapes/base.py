@@ -137,9 +137,14 @@ class Landscape:
         """Euclidean distance from each row of ``xy`` (..., 2) to the nearest known minimum."""
         if not self.minima:
             return np.full(np.shape(xy)[:-1], np.nan)
-        m = np.asarray(self.minima, dtype=np.float64)  # (M, 2)
-        e = np.asarray(xy, np.float64)[..., None, :] - m  # (..., M, 2)
-        return np.sqrt(e[..., 0] * e[..., 0] + e[..., 1] * e[..., 1]).min(axis=-1)  # (norm's sum: ~5x sooner)
+        xy = np.asarray(xy, np.float64)
+        x, y = xy[..., 0], xy[..., 1]
+        nearest = None  # the squared distance to the nearest (norm's sum, written out: ~5x sooner;
+        for mx, my in self.minima:  # a minimum at a time: ~2x sooner than broadcasting to (..., M, 2))
+            dx, dy = x - mx, y - my
+            d = dx * dx + dy * dy
+            nearest = d if nearest is None else np.minimum(nearest, d)
+        return np.sqrt(nearest)  # (sqrt is monotone and correctly rounded: the same as the nearest's)
 
     def __repr__(self) -> str:
         return f"Landscape(name={self.name!r}, domain={self.domain}, start={self.start})"

@@ -278,3 +278,21 @@ def test_frames_name_the_right_traces_when_an_early_run_diverges():
         for k in ("x", "y"):
             if k in d:
                 np.testing.assert_array_equal(_decode(d[k]), _decode(data[i][k]))
+
+
+def test_a_runs_pieces_are_found_by_its_numbers_not_by_the_object():
+    """The figure's memoised pieces are keyed by a digest of a run's arrays (made once per run):
+    a copy of the same numbers draws the same figure, another run's numbers another one."""
+    import dataclasses
+
+    scene = presets.PRESETS["race"].scene
+    L, results, grid, ref = _build(scene)
+    first = figures.main_figure(scene, L, grid, results, scene.labels(), ref).spec
+    copies = [dataclasses.replace(r, xy=np.array(r.xy), loss=np.array(r.loss)) for r in results]
+    assert [figures._content(c) for c in copies] == [figures._content(r) for r in results]
+    again = figures.main_figure(scene, L, grid, copies, scene.labels(), ref).spec
+    assert json.dumps(again, sort_keys=True, default=str) == json.dumps(first, sort_keys=True, default=str)
+    moved = dataclasses.replace(results[0], xy=np.array(results[0].xy) + np.float32(0.25))
+    assert figures._content(moved) != figures._content(results[0])
+    other = figures.main_figure(scene, L, grid, [moved] + list(results[1:]), scene.labels(), ref).spec
+    assert other["data"][2]["x"] != first["data"][2]["x"]  # (trace 2: the first run's path)

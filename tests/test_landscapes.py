@@ -209,6 +209,20 @@ def test_contract_landscape():
     assert L.nearest_minimum_distance(np.array([3.0, 4.0])) == pytest.approx(5.0)
 
 
+def test_the_distance_to_the_nearest_of_several_minima():
+    """Himmelblau's four minima: each row's distance is the smallest norm to any of them (NaN
+    rows, after a divergence, stay NaN), for a path and for a grid of points."""
+    L = landscapes.get("himmelblau")
+    rng = np.random.default_rng(0)
+    xy = (rng.standard_normal((2000, 2)) * 3).astype(np.float32)
+    xy[1500:] = np.nan
+    want = np.min([np.linalg.norm(xy.astype(np.float64) - m, axis=-1) for m in L.minima], axis=0)
+    np.testing.assert_allclose(L.nearest_minimum_distance(xy), want, rtol=1e-15)
+    assert np.isnan(L.nearest_minimum_distance(xy)[1500:]).all()
+    g = xy[:100].reshape(10, 10, 2)
+    np.testing.assert_allclose(L.nearest_minimum_distance(g), want[:100].reshape(10, 10), rtol=1e-15)
+
+
 @pytest.mark.parametrize("kwargs, fragments", [
     (dict(domain=((2, -2), (-2, 2))), ["domain", "x", "min < max"]),
     (dict(domain=((-2, 2), (1, 1))), ["domain", "y", "min < max"]),

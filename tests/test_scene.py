@@ -468,6 +468,47 @@ def test_series_indices_keep_the_envelope():
     assert len(idx) <= 900 and y[idx].min() == 1e-6 and y[idx].max() == 1.0
 
 
+def _bucket_extremes(values: np.ndarray, budget: int) -> set[int]:
+    """What series_indices must find, written plainly: per bucket of the series, the first row
+    of its smallest and of its largest finite value (NaN ignored), with the log-spaced rows
+    and both ends."""
+    n = len(values)
+    logs = sampling._log_uniform(0, n - 1, budget // 4)
+    width = -(-n // max((budget - len(logs)) // 2, 1))
+    out = {0, n - 1} | {int(i) for i in logs}
+    for lo in range(0, n, width):
+        chunk = np.where(np.isfinite(values[lo:lo + width]), values[lo:lo + width], np.nan)
+        if np.isfinite(chunk).any():
+            out |= {lo + int(np.nanargmin(chunk)), lo + int(np.nanargmax(chunk))}
+    return out
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_series_indices_are_each_buckets_extremes(seed):
+    """Finite series (the quick path) and series with NaN or inf (after a divergence) alike;
+    ties (rounded values) find the first of equal values."""
+    rng = np.random.default_rng(seed)
+    for _ in range(40):
+        n, budget = int(rng.integers(2, 20_000)), int(rng.choice([50, 200, 400, 800]))
+        y = rng.standard_normal(n).cumsum() if seed % 2 else np.round(rng.standard_normal(n), 1)
+        if seed >= 3:  # a tail that diverged, and a hole
+            y[int(rng.integers(0, n)):] = np.nan
+            y[int(rng.integers(0, n))] = np.inf
+        idx = sampling.series_indices(y, budget)
+        assert list(idx) == sorted(set(idx.tolist()))
+        assert set(idx.tolist()) == (set(range(n)) if n <= budget else _bucket_extremes(y, budget))
+
+
+def test_path_indices_with_the_arc_length_given_are_the_same():
+    rng = np.random.default_rng(3)
+    xy = rng.standard_normal((5001, 2)).cumsum(axis=0).astype(np.float32)
+    xy[4000:] = np.nan
+    cum = sampling.arc_length(xy, 4500)
+    for budget, head in ((200, 40), (1000, 200)):
+        np.testing.assert_array_equal(sampling.path_indices(xy, 4500, budget, head=head, cum=cum),
+                                      sampling.path_indices(xy, 4500, budget, head=head))
+
+
 def test_slider_notches():
     from viz.common.runs import is_decay, notches
 

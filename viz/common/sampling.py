@@ -45,13 +45,26 @@ def frame_steps(lo: int, hi: int, n: int = 100) -> np.ndarray:
     return cand
 
 
-def path_indices(xy: np.ndarray, hi: int, budget: int, head: int = 0) -> np.ndarray:
+def arc_length(xy: np.ndarray, hi: int) -> np.ndarray:
+    """The path's length from row 0 to each row <= ``hi`` (NaN steps count 0): what
+    :func:`path_indices` spaces its points by (a caller asking twice computes it once)."""
+    hi = int(hi)
+    seg = xy[1: hi + 1] - xy[:hi]
+    dx, dy = seg[:, 0], seg[:, 1]
+    d = np.sqrt(dx * dx + dy * dy)  # (the same sum as .sum(axis=1), ~15x sooner on (n, 2))
+    d = np.where(np.isfinite(d), d, 0.0)
+    return np.concatenate([[0.0], np.cumsum(d)])
+
+
+def path_indices(xy: np.ndarray, hi: int, budget: int, head: int = 0,
+                 cum: np.ndarray | None = None) -> np.ndarray:
     """At most ``budget`` row indices in [0, hi] of a path ``xy`` (rows, 2) that keep its shape.
 
     A mix of: the first ``head`` rows, log-spaced rows, rows evenly spaced in
     arc length (where the iterate moves, it gets points) and evenly spaced rows;
     0 and ``hi`` always included.  Rows that are NaN (after divergence) still
-    count; callers cut at the last finite row.
+    count; callers cut at the last finite row.  ``cum``: :func:`arc_length` of
+    ``xy`` and ``hi``, if the caller has it.
     """
     hi = int(hi)
     if hi + 1 <= budget:
@@ -60,11 +73,7 @@ def path_indices(xy: np.ndarray, hi: int, budget: int, head: int = 0) -> np.ndar
     parts = [np.arange(min(head, hi + 1))]
     rest = budget - len(parts[0])
     parts.append(_log_uniform(0, hi, rest // 2))
-    seg = xy[1: hi + 1] - xy[:hi]
-    dx, dy = seg[:, 0], seg[:, 1]
-    d = np.sqrt(dx * dx + dy * dy)  # (the same sum as .sum(axis=1), ~15x sooner on (n, 2))
-    d = np.where(np.isfinite(d), d, 0.0)
-    cum = np.concatenate([[0.0], np.cumsum(d)])
+    cum = arc_length(xy, hi) if cum is None else cum
     if cum[-1] > 0:
         targets = np.linspace(0.0, cum[-1], rest - rest // 2)
         parts.append(np.searchsorted(cum, targets).clip(0, hi))
@@ -85,6 +94,8 @@ def series_indices(values: np.ndarray, budget: int = 800) -> np.ndarray:
     logs = _log_uniform(0, n - 1, budget // 4)
     buckets = max((budget - len(logs)) // 2, 1)
     width = -(-n // buckets)  # ceil
+    if np.isfinite(values).all():  # (most series: the same indices, ~2.5x sooner)
+        return _finite_indices(values, logs, width)
     table = np.full(buckets * width, np.nan)
     table[:n] = np.where(np.isfinite(values), values, np.nan)
     table = table.reshape(buckets, width)  # (buckets, width), NaN-padded
@@ -96,6 +107,20 @@ def series_indices(values: np.ndarray, budget: int = 800) -> np.ndarray:
         idx.append(rows * width + np.argmin(np.where(gap, np.inf, t), axis=1))
         idx.append(rows * width + np.argmax(np.where(gap, -np.inf, t), axis=1))
     return np.unique(np.concatenate(idx)).clip(0, n - 1)
+
+
+def _finite_indices(values: np.ndarray, logs: np.ndarray, width: int) -> np.ndarray:
+    """:func:`series_indices` of a series without NaN: the buckets that hold rows, the last one
+    filled up with the last value (an argmin or argmax finds the first of equal values: a row,
+    never the filling)."""
+    n = len(values)
+    rows = -(-n // width)
+    table = np.empty(rows * width)
+    table[:n] = values
+    table[n:] = values[-1]
+    table = table.reshape(rows, width)
+    at = np.arange(rows) * width
+    return np.unique(np.concatenate([logs, [0, n - 1], at + table.argmin(axis=1), at + table.argmax(axis=1)]))
 
 
 def last_finite(xy: np.ndarray, hi: int) -> int:
