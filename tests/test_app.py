@@ -121,7 +121,7 @@ def type_start(at: AppTest, value) -> AppTest:
 def frame_step(frame: dict) -> int:
     """The step a frame shows: its runs' heads' (customdata [step, f]), the furthest one (frames
     are named by their place)."""
-    return max(int(e["customdata"][0][0]) for e in frame["data"] if e.get("customdata"))
+    return max(int(c[0]) for e in frame["data"] if e.get("customdata") for c in e["customdata"])
 
 
 def type_steps(at: AppTest, n, sent=None) -> AppTest:
@@ -502,8 +502,16 @@ def test_a_patch_turns_one_figure_into_the_next(compact):
     new = _spec_of(new_scene, compact)
     diff = chart.patch(old, new)
     assert chart.apply_patch(old, diff) == new and old == _spec_of(a_scene, compact)  # (old unchanged)
-    names = {new["data"][int(j)]["name"].removesuffix(": diverged") for j in diff["data"]}
-    assert names == {new_scene.labels()[1]}  # only run 2's traces (path, head, cross, side curves)
+    changed = [int(j) for j in diff["data"]]
+    assert {new["data"][j]["name"] for j in changed if not new["data"][j].get("meta")} == {new_scene.labels()[1]}
+    marks = [j for j in changed if new["data"][j].get("meta")]  # only run 2's path and side curves, and
+    assert len(marks) == 2  # the heads' and the crosses' traces, where only run 2's marker changed
+    for j in marks:
+        for key in ("x", "y", "customdata", "hovertemplate"):
+            if key in new["data"][j]:
+                a, b = old["data"][j][key], new["data"][j][key]
+                assert [r for r in range(len(a)) if a[r] != b[r]] in ([1], []), key
+        assert old["data"][j]["hovertemplate"][1] != new["data"][j]["hovertemplate"][1]  # (its label)
     if compact:  # only run 2's description of its frames
         assert list(diff["runs"]) == ["1"] and not diff["frames"] and "layout" not in diff
         assert figures.expand_frames(chart.apply_patch(old, diff)) == figures.expand_frames(new)
@@ -518,14 +526,16 @@ def test_a_patch_turns_one_figure_into_the_next(compact):
 
 
 def test_a_patch_names_the_traces_a_diverging_runs_frames_add():
-    """A run's cross is named by the frames only while the run diverges: a patch between a
-    figure where one diverges and one where none does carries the frames' new trace list."""
+    """The crosses' trace is named by the frames only while a run diverges: a patch between a
+    figure where one diverges and one where none does carries the frames' new trace list and
+    which trace they build the crosses of (none)."""
     scene = presets.PRESETS[presets.DEFAULT_PRESET].scene
     calm, wild = _spec_of(scene), _spec_of(scene.replace(start=(-2.0, -1.0)))  # (Nesterov diverges)
     assert len(wild["lle_frames"]["traces"]) == len(calm["lle_frames"]["traces"]) + 1
     for a, b in ((calm, wild), (wild, calm)):
         diff = chart.patch(a, b)
         assert diff["frame_traces"] == b["lle_frames"]["traces"]
+        assert diff["frame_marks"] == {"crosses": b["lle_frames"]["crosses"]}
         assert figures.expand_frames(chart.apply_patch(a, diff)) == figures.expand_frames(b)
 
 

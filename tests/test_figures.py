@@ -56,8 +56,8 @@ def test_default_figure_is_valid_plotly(default_fig):
 
 
 def frame_step(frame: dict) -> int:
-    """The step a frame shows: its runs' heads' (customdata [step, f]), the furthest one."""
-    return max(int(e["customdata"][0][0]) for e in frame["data"] if e.get("customdata"))
+    """The step a frame shows: its runs' heads' (customdata [step, f] a run), the furthest one."""
+    return max(int(c[0]) for e in frame["data"] if e.get("customdata") for c in e["customdata"])
 
 
 def test_default_figure_size_and_animation(default_fig):
@@ -69,10 +69,14 @@ def test_default_figure_size_and_animation(default_fig):
     assert 50 <= len(frames) <= 100
     assert [f["name"] for f in frames] == [str(k) for k in range(len(frames))]  # (by place, not step)
     assert frame_step(frames[-1]) == scene.steps and frame_step(frames[0]) == 0
-    run_traces = [i for i, t in enumerate(spec["data"]) if t.get("legendgroup", "").startswith("run")]
-    for f in frames:
-        assert set(f["traces"]) <= set(run_traces)  # never the landscape
+    paths = [i for i, t in enumerate(spec["data"]) if t.get("legendgroup", "").startswith("run") and "xaxis" not in t]
+    (heads,) = [i for i, t in enumerate(spec["data"]) if t.get("meta") and t["marker"]["symbol"] != "x"]
+    anchors = [i for i, t in enumerate(spec["data"]) if "xaxis" in t]
+    assert len(paths) == len(results) and spec["data"][heads]["meta"] == [f"run{i}" for i in range(len(results))]
+    for f in frames:  # the runs' paths and their heads (no run diverges: no crosses), never the landscape
+        assert [t for t in f["traces"] if t not in anchors] == paths + [heads]
         assert len(f["traces"]) == len(f["data"])
+        assert len(f["data"][len(paths)]["x"]) == len(results)  # a head a run
     (image,) = spec["layout"]["images"]  # the landscape is a picture, drawn once
     assert image["source"].startswith("data:image/png;base64,") and image["layer"] == "below"
     assert (image["x"], image["y"], image["sizex"], image["sizey"]) == (-2.0, 3.0, 4.0, 4.0)
@@ -139,17 +143,18 @@ def test_divergence_is_marked_in_view():
     L, results, grid, ref = _build(scene)
     fig = figures.main_figure(scene, L, grid, results, scene.labels(), ref)
     go.Figure(fig.spec)
-    crosses = [t for t in fig.spec["data"] if t.get("marker", {}).get("symbol") == "x"]
-    shown = [t for t in crosses if t["x"] != [None]]  # (a point not drawn: no divergence)
-    assert len(shown) == 1 and "diverged at step" in shown[0]["hovertemplate"]
-    # every run has its cross trace (the same traces whatever the start: a quick update in the
-    # browser), shown only for the run that diverges
-    assert len(crosses) == len(results) and sum(r.diverged_at is not None for r in results) == 1
-    x, y = shown[0]["x"][0], shown[0]["y"][0]
+    (crosses,) = [t for t in fig.spec["data"] if t.get("marker", {}).get("symbol") == "x"]
+    # every run has its point in the crosses' trace (the same traces whatever the start: a quick
+    # update in the browser), not drawn (null) but for the run that diverges
+    assert len(crosses["x"]) == len(results) and sum(r.diverged_at is not None for r in results) == 1
+    (i,) = [i for i, x in enumerate(crosses["x"]) if x is not None]
+    assert results[i].diverged_at is not None and "diverged at step" in crosses["hovertemplate"][i]
+    assert all("diverged" not in h for j, h in enumerate(crosses["hovertemplate"]) if j != i)
+    x, y = crosses["x"][i], crosses["y"][i]
     assert -3 <= x <= 3 and -3 <= y <= 3  # in view, where it left
     for t in fig.spec["data"]:
         for k in ("x", "y"):
-            if k in t and t[k] and t[k] != [None]:  # (an undrawn point: the calm runs' crosses)
+            if k in t and t is not crosses and t[k]:
                 assert np.all(np.isfinite(_decode(t[k])))
 
 
@@ -255,6 +260,33 @@ def test_export_html_plays_offline(default_fig):
     assert fig.spec["layout"].get("title") is None  # the page's figure is untouched
 
 
+def test_the_export_has_a_marker_trace_per_run_in_its_legend_group():
+    """The HTML export keeps Plotly's own legend, which hides a run's legend group: there each
+    run's head and cross are traces of their own, in the group, in the figure and in every
+    frame, showing what the page's one trace of heads shows."""
+    base = presets.PRESETS["lr_too_large"].scene  # (a run diverges: the crosses are in the frames)
+    L, results, grid, ref = _build(base)
+    spec = figures.main_figure(base, L, grid, results, base.labels(), ref).spec
+    split = figures.marks_per_run(spec)
+    n = len(results)
+    assert len(split["data"]) == len(spec["data"]) + 2 * (n - 1)
+    assert not any(t.get("meta") for t in split["data"])
+    go.Figure(split)  # valid
+    (h,) = [k for k, t in enumerate(spec["data"]) if t.get("meta") and t["marker"]["symbol"] != "x"]
+    heads = [t for t in split["data"] if t["mode"] == "markers" and t.get("legendgroup") and t.get("customdata")]
+    assert [t["legendgroup"] for t in heads] == [f"run{i}" for i in range(n)]
+    assert [t["marker"]["color"] for t in heads] == spec["data"][h]["marker"]["color"]
+    assert [t["hovertemplate"] for t in heads] == spec["data"][h]["hovertemplate"]
+    ids = {id(t): k for k, t in enumerate(split["data"])}
+    for f, g in zip(spec["frames"], split["frames"]):
+        assert len(g["traces"]) == len(g["data"]) == len(f["traces"]) + 2 * (n - 1)
+        (e,) = [d for k, d in zip(f["traces"], f["data"]) if k == h]
+        mine = {k: d for k, d in zip(g["traces"], g["data"])}
+        assert [mine[ids[id(t)]]["x"][0] for t in heads] == e["x"]
+        assert [mine[ids[id(t)]]["customdata"][0] for t in heads] == e["customdata"]
+    assert all(split["data"][k] is spec["data"][k] for k in range(h))  # the paths: the same traces
+
+
 def test_figures_module_does_not_import_streamlit():
     import viz.race.figures
     src = open(viz.race.figures.__file__).read() + open(export.__file__).read()
@@ -270,14 +302,18 @@ def test_frames_name_the_right_traces_when_an_early_run_diverges():
     L, results, grid, ref = _build(scene)
     assert results[0].diverged_at is not None and all(r.diverged_at is None for r in results[1:])
     fig = figures.main_figure(scene, L, grid, results, scene.labels(), ref)
-    data, last = fig.spec["data"], fig.spec["frames"][-1]
-    crosses = [t["x"] != [None] for t in data if t.get("legendgroup") and t["mode"] == "markers"
-               and not t.get("yaxis") and t["marker"]["symbol"] == "x"]
-    assert crosses == [True] + [False] * (len(results) - 1)  # only the first run's is shown
-    for i, d in zip(last["traces"], last["data"]):
+    data, frames = fig.spec["data"], fig.spec["frames"]
+    (c,) = [k for k, t in enumerate(data) if t.get("meta") and t["marker"]["symbol"] == "x"]
+    assert [x is not None for x in data[c]["x"]] == [True] + [False] * (len(results) - 1)  # the first run's
+    for i, d in zip(frames[-1]["traces"], frames[-1]["data"]):
         for k in ("x", "y"):
             if k in d:
                 np.testing.assert_array_equal(_decode(d[k]), _decode(data[i][k]))
+    steps = [frame_step(f) for f in frames]
+    for f, step in zip(frames, steps):  # the cross shows from the step the run diverged at on
+        (cross,) = [d for i, d in zip(f["traces"], f["data"]) if i == c]
+        assert cross["x"][1:] == [None] * (len(results) - 1)
+        assert (cross["x"][0] is not None) == (step >= results[0].diverged_at), step
 
 
 def test_a_runs_pieces_are_found_by_its_numbers_not_by_the_object():

@@ -222,11 +222,12 @@ function applyPatch(spec, patch) {
   }
   const out = Object.assign({}, spec, { data }, spec.frames ? { frames } : {},
                             "layout" in patch ? { layout: patch.layout } : {});
-  if ((patch.runs && Object.keys(patch.runs).length) || patch.frame_traces) {
+  if ((patch.runs && Object.keys(patch.runs).length) || patch.frame_traces || patch.frame_marks) {
     const runs = spec.lle_frames.runs.slice();
     for (const [i, r] of Object.entries(patch.runs || {})) runs[+i] = r;
     out.lle_frames = Object.assign({}, spec.lle_frames, { runs },
-                                   patch.frame_traces ? { traces: patch.frame_traces } : {});
+                                   patch.frame_traces ? { traces: patch.frame_traces } : {},
+                                   patch.frame_marks || {});
   }
   return out;
 }
@@ -254,43 +255,42 @@ function withTail(a, v) {
   return out;
 }
 
-function runParts(run, data, ids) {  // one run's numbers, decoded once for all its frames
-  const trace = (k) => data[ids[k]];
-  const last = [{ x: floats(trace(0).x), y: floats(trace(0).y) },
-                { x: trace(1).x.slice(), y: trace(1).y.slice(),
-                  customdata: trace(1).customdata.map((row) => row.slice()) }];
-  if (run.n > 2) last.push({ x: trace(2).x.slice(), y: trace(2).y.slice() });
-  return { run, last, px: floats(run.px), py: floats(run.py), ex: floats(run.ex), ey: floats(run.ey),
+function runParts(run) {  // one run's numbers, decoded once for all its frames
+  return { run, px: floats(run.px), py: floats(run.py), ex: floats(run.ex), ey: floats(run.ey),
            loss: floats(run.loss) };
 }
 
-function frameEntries(p, j) {  // frame j's entries of one run (not the last frame)
+function pathEntry(p, j) {  // frame j's entry of one run's path (not the last frame)
   const run = p.run;
   const k = run.k[j];
   let x = p.px.subarray(0, k), y = p.py.subarray(0, k);
   if (run.tail[j]) { x = withTail(x, p.ex[j]); y = withTail(y, p.ey[j]); }
-  const out = [{ x, y }, { x: [p.ex[j]], y: [p.ey[j]], customdata: [[run.end[j], p.loss[j]]] }];
-  if (run.n > 2) {
-    const shown = run.cross[j];
-    out.push({ x: shown ? p.last[2].x.slice() : [], y: shown ? p.last[2].y.slice() : [] });
-  }
-  return out;
+  return { x, y };
 }
 
-function buildFrames(spec) {  // spec.frames from spec.lle_frames (in place)
+// spec.frames from spec.lle_frames (in place): each frame names the runs' paths, the trace of
+// their heads, the trace of their crosses (if one diverges) and one unchanged trace of each side
+// plot (viz.race.figures.expand_frames does the same in Python)
+function buildFrames(spec) {
   const c = spec.lle_frames;
   if (!c) return;
   delete spec.lle_frames;
-  const parts = [];
-  let t = 0;
-  for (const run of c.runs) {
-    parts.push(runParts(run, spec.data, c.traces.slice(t, t + run.n)));
-    t += run.n;
-  }
+  const parts = c.runs.map(runParts);
+  const paths = c.traces.slice(0, parts.length);
+  const heads = spec.data[c.heads], crosses = c.crosses === null ? null : spec.data[c.crosses];
   const n = c.names.length;
   spec.frames = c.names.map((name, j) => {
-    const entries = [];
-    for (const p of parts) entries.push(...(j === n - 1 ? p.last : frameEntries(p, j)));
+    const last = j === n - 1;
+    const entries = paths.map((t, r) => (last ? { x: floats(spec.data[t].x), y: floats(spec.data[t].y) }
+                                              : pathEntry(parts[r], j)));
+    entries.push(last ? { x: heads.x.slice(), y: heads.y.slice(), customdata: heads.customdata.map((row) => row.slice()) }
+                      : { x: parts.map((p) => p.ex[j]), y: parts.map((p) => p.ey[j]),
+                          customdata: parts.map((p) => [p.run.end[j], p.loss[j]]) });
+    if (crosses) {
+      const shown = (r) => last || Boolean(parts[r].run.cross && parts[r].run.cross[j]);
+      entries.push({ x: crosses.x.map((v, r) => (shown(r) ? v : null)),
+                     y: crosses.y.map((v, r) => (shown(r) ? v : null)) });
+    }
     for (let a = 0; a < c.anchors; a++) entries.push({});
     return { name, data: entries, traces: c.traces.slice() };
   });
@@ -438,6 +438,55 @@ function keepHidden(gd, spec) {
   for (const e of entries(spec.data)) {
     if (gd.__lleHidden.has(keyOf(e.trace))) for (const k of e.members) spec.data[k].visible = "legendonly";
   }
+  gd.__lleMarks = marksOf(spec);
+  for (const m of gd.__lleMarks) {  // (the figure's and its frames' objects: what Plotly is given)
+    Object.assign(spec.data[m.k], maskedXY(m.shown, m.meta, gd.__lleHidden));
+    m.entries.forEach((e, j) => { if (e) Object.assign(spec.frames[j].data[m.at[j]], maskedXY(e, m.meta, gd.__lleHidden)); });
+  }
+}
+
+// The runs' heads and crosses are one trace each, a marker a run (its legend group in the trace's
+// meta): a hidden run's marker is a point not drawn (null), in the figure and in every frame.
+// marksOf: each such trace's numbers as Python sent them, in the figure and in each frame.
+function marksOf(spec) {
+  const out = [];
+  spec.data.forEach((t, k) => {
+    if (!Array.isArray(t.meta)) return;
+    const at = (spec.frames || []).map((f) => f.traces.indexOf(k));
+    out.push({ k, meta: t.meta, at, shown: { x: t.x, y: t.y },
+               entries: at.map((m, j) => (m < 0 ? null : { x: spec.frames[j].data[m].x, y: spec.frames[j].data[m].y })) });
+  });
+  return out;
+}
+
+function maskedXY(xy, meta, hidden) {
+  const mask = (v) => Array.from(v, (a, r) => (hidden.has(meta[r]) ? null : a));
+  return { x: mask(xy.x), y: mask(xy.y) };
+}
+
+// After the legend hid or showed runs: their markers in the drawn figure (at the frame shown: the
+// last, or the one the animation stopped at) and in its frames.
+function maskMarks(Plotly, gd) {
+  const marks = gd.__lleMarks || [];
+  const frames = (gd.__lleSplit && gd.__lleSplit.main.frames) || [];
+  if (!marks.length) return Promise.resolve();
+  const shownAt = gd.__lleFrame === undefined ? -1 : frames.findIndex((f) => f.name === gd.__lleFrame);
+  const update = { x: [], y: [] }, traces = [];
+  for (const m of marks) {
+    const xy = maskedXY(shownAt >= 0 && m.entries[shownAt] ? m.entries[shownAt] : m.shown, m.meta, gd.__lleHidden);
+    update.x.push(xy.x);
+    update.y.push(xy.y);
+    traces.push(m.k);
+  }
+  const redone = frames.map((f, j) => ({
+    name: f.name, traces: f.traces,
+    data: f.data.map((e, i) => {
+      const m = marks.find((q) => q.k === f.traces[i]);
+      return m && m.entries[j] ? Object.assign({}, e, maskedXY(m.entries[j], m.meta, gd.__lleHidden)) : e;
+    }),
+  }));
+  if (redone.length) Plotly.addFrames(gd, redone);  // (same names: replaced)
+  return Plotly.restyle(gd, update, traces);
 }
 
 function drawLegend(Plotly, gd, box, data) {
@@ -448,7 +497,7 @@ function drawLegend(Plotly, gd, box, data) {
     const members = which.flatMap((e) => e.members);
     const { n, at } = gd.__lleSplit, update = { visible: visible ? true : "legendonly" };
     const main = members.filter((k) => k < n), side = members.filter((k) => k >= n).map((k) => at[k - n]);
-    return Promise.all([main.length && Plotly.restyle(gd, update, main),
+    return Promise.all([main.length && Plotly.restyle(gd, update, main).then(() => maskMarks(Plotly, gd)),
                         side.length && Plotly.restyle(gd.__lleSide, update, side)]);
   };
   box.replaceChildren(...items.map((e) => {
@@ -930,6 +979,7 @@ function receive(gd, bytes, fromPage = false) {
       }
       const mainDrawn = drawPart(Plotly, gd, main, step, config);
       gd.__lleMoved = false;
+      gd.__lleFrame = undefined;  // (the last frame: what a figure shows when drawn)
       gd.__lleDrawn = true;
       drawLegend(Plotly, gd, legend, spec.data);
       const drawRest = () => {
@@ -967,6 +1017,9 @@ function receive(gd, bytes, fromPage = false) {
             const moved = () => { gd.__lleMoved = true; };
             gd.on("plotly_buttonclicked", moved);
             gd.on("plotly_sliderchange", moved);
+            // the frame shown (frames are named by their place): a run hidden meanwhile hides its
+            // marker there (maskMarks)
+            gd.on("plotly_animatingframe", (ev) => { gd.__lleFrame = ev && ev.name; });
           }
         });
     })

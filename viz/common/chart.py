@@ -145,7 +145,8 @@ SPECS = Memo("race.figures", 24 * 2**20, getsizeof=deep_size)  # a figure: ~1-3 
 def patch(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict | None:
     """What turns figure spec ``old`` into ``new``: {"data": {j: trace}, "frames": {k: {m:
     entry}}}, "runs": {i: run} when the frames are described (``lle_frames``, see
-    viz.race.figures.main_figure; "frame_traces": the traces they name, when that changed) and
+    viz.race.figures.main_figure; "frame_traces": the traces they name, "frame_marks": the
+    traces of the heads and the crosses they build, when that changed) and
     "layout" when it changed (indices as strings, as JSON
     writes them).  None when their shapes differ (other traces, frames or frame names): then
     the whole figure goes."""
@@ -167,8 +168,11 @@ def patch(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict | None:
                 or len(oc["runs"]) != len(nc["runs"]):
             return None
         out["runs"] = _changed(oc["runs"], nc["runs"])
-        if oc["traces"] != nc["traces"]:  # (a run's cross is named while the run diverges)
+        if oc["traces"] != nc["traces"]:  # (the crosses are named while a run diverges)
             out["frame_traces"] = nc["traces"]
+        marks = {k: nc.get(k) for k in ("heads", "crosses") if oc.get(k) != nc.get(k)}
+        if marks:  # (the crosses' trace, or null)
+            out["frame_marks"] = marks
     if old.get("layout") != new.get("layout"):
         out["layout"] = new.get("layout")
     return out
@@ -194,12 +198,12 @@ def apply_patch(spec: Mapping[str, Any], change: Mapping[str, Any]) -> dict:
     out = dict(spec, data=data, frames=frames)
     if "frames" not in spec:
         del out["frames"]
-    if change.get("runs") or "frame_traces" in change:
+    if change.get("runs") or "frame_traces" in change or "frame_marks" in change:
         runs = list(spec["lle_frames"]["runs"])
         for i, run in change.get("runs", {}).items():
             runs[int(i)] = run
         traces = change.get("frame_traces", spec["lle_frames"]["traces"])
-        out["lle_frames"] = dict(spec["lle_frames"], runs=runs, traces=traces)
+        out["lle_frames"] = dict(spec["lle_frames"], runs=runs, traces=traces, **change.get("frame_marks", {}))
     if "layout" in change:
         out["layout"] = change["layout"]
     return out

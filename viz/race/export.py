@@ -9,7 +9,7 @@ import numpy as np
 import plotly.io as pio
 
 from viz.race.compute import RunResult
-from viz.race.figures import SpecFigure
+from viz.race.figures import SpecFigure, marks_per_run
 from viz.race.link import to_query_string
 from viz.race.scene import Scene
 
@@ -46,7 +46,7 @@ def trajectories_csv(scene: Scene, results: Sequence[RunResult], labels: Sequenc
 def standalone_html(fig: SpecFigure, title: str, subtitle: str = "", link: str = "") -> str:
     """The figure (frames, buttons and slider included) as a complete HTML page with plotly.js
     embedded: it opens and plays without a network connection."""
-    spec = fig.spec
+    spec = marks_per_run(fig.spec)  # (Plotly's own legend: a run's name hides its marker too)
     layout = dict(spec["layout"])
     text = f"<b>{_html_escape(title)}</b>"
     if subtitle:

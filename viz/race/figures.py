@@ -16,10 +16,11 @@ float32: 5.3 bytes a number on the wire.
 The main figure: the landscape is a picture under the axes (trace 0 carries its
 colour bar) and is never animated; a transparent grid of markers over it catches
 clicks (Streamlit reports clicks on scatter points only) and shows f on hover;
-each run has three traces (its path, a head marker and a cross, empty unless it
-diverges: the same traces whatever the start, so a new start is a quick update in the
-browser); each frame names only the runs' traces (``traces=[...]``) and
-plays with ``redraw: False`` on fixed axes.  The ``N_FRAMES`` (60) frames are
+each run has its path, and one trace holds every run's head (a marker each), one
+every run's divergence cross (a point not drawn, null, unless it diverges: the same
+traces whatever the start, so a new start is a quick update in the browser); each
+frame names only those traces (``traces=[...]``) and plays with ``redraw: False``
+on fixed axes.  The ``N_FRAMES`` (60) frames are
 log-and-uniformly spaced steps; a frame's path is the run's points on a coarse,
 shape-keeping grid up to that step; the last frame and the initial picture carry
 the full path (up to 2,000 points a run, shape-preserving).
@@ -209,51 +210,68 @@ def _content(r: RunResult) -> bytes:
 
 def _run_animation(i: int, r: RunResult, label: str, frame_list: np.ndarray, anim_points: int,
                    full_points: int, box) -> dict:
-    """Run ``i``'s traces in the main figure (its path, head and cross, shown if it diverges
-    within the shown steps) at the last step, and
-    what its frames are made of (:func:`_run_frames`): ``{"traces", "frames"}``."""
+    """Run ``i``'s path in the main figure at the last step, its point in the heads' and the
+    crosses' traces (:func:`_heads`, :func:`_crosses`), and what its frames are made of
+    (:func:`_run_frames`): ``{"traces", "head", "cross", "frames"}``."""
     hi = int(frame_list[-1])
     color, symbol = _run_style(i)
-    keep = dict(marker=dict(opacity=1))
     cum = sampling.arc_length(r.xy, hi) if hi + 1 > min(anim_points, full_points) else None
     grid = sampling.path_indices(r.xy, hi, anim_points, head=min(40, anim_points // 4), cum=cum)
     full = sampling.path_indices(r.xy, hi, full_points, head=min(200, full_points // 5), cum=cum)
     any_div = r.diverged_at is not None and r.diverged_at <= hi
     mk = divergence_mark(r.xy, r.diverged_at, box) if any_div else None
     idx, end = _path_at(r.xy, full, hi, r.diverged_at)
-    group = f"run{i}"
     path = dict(type="scatter", mode="lines", x=f4(r.xy[idx, 0]), y=f4(r.xy[idx, 1]), name=label,
-                legendgroup=group, line=dict(color=color, width=3), hoverinfo="skip")
-    head = dict(type="scatter", mode="markers", x=[float(r.xy[end, 0])], y=[float(r.xy[end, 1])],
-                customdata=[[int(end), float(r.loss[end])]], name=label, legendgroup=group,
-                showlegend=False, unselected=keep,
-                marker=dict(symbol=symbol, size=14, color=color, line=dict(color="#ffffff", width=1.5)),
-                hovertemplate=f"<b>{label}</b><br>step %{{customdata[0]}}"
-                              "<br>f = %{customdata[1]:.4g}<extra></extra>")
+                legendgroup=f"run{i}", line=dict(color=color, width=3), hoverinfo="skip")
+    head = dict(x=float(r.xy[end, 0]), y=float(r.xy[end, 1]), customdata=[int(end), float(r.loss[end])],
+                color=color, symbol=symbol,
+                hovertemplate=f"<b>{label}</b><br>step %{{customdata[0]}}<br>f = %{{customdata[1]:.4g}}<extra></extra>")
     div_text = f"<b>{label}</b>"
     if any_div:
         div_text += f"<br>diverged at step {r.diverged_at}"
         if mk[0] < r.diverged_at - 1:
             div_text += f"<br>(left the view at step {mk[0] + 1})"
-    # the cross: a point not drawn (null) while the run does not diverge.  Every run has the same
-    # three traces, so a new start that makes a run diverge, or stop, is a quick update in the
-    # browser; and Plotly gives each its place among the traces (an empty trace would get none,
-    # and, filled by an update, be drawn over the others)
-    cross = dict(type="scatter", mode="markers", x=[_r(mk[1][0]) if any_div else None],
-                 y=[_r(mk[1][1]) if any_div else None], name=f"{label}: diverged", legendgroup=group,
-                 showlegend=False, unselected=keep, cliponaxis=False,
-                 marker=dict(symbol="x", size=20, color=color, line=dict(color="#111111", width=1.5)),
+    cross = dict(x=_r(mk[1][0]) if any_div else None, y=_r(mk[1][1]) if any_div else None, color=color,
                  hovertemplate=div_text + "<extra></extra>")
-    return {"traces": [path, head, cross], "frames": _run_frames(r, grid, frame_list, any_div)}
+    return {"traces": [path], "head": head, "cross": cross, "frames": _run_frames(r, grid, frame_list, any_div)}
+
+
+def _heads(runs: list[dict]) -> dict:
+    """Every run's head, one marker a run, in one trace (a trace per run cost the browser's
+    every update and full draw ~0.5 ms each: benchmarks/results/HISTORY.md); ``meta`` names
+    each marker's run (the page's legend hides a run's marker with its path)."""
+    keep = dict(marker=dict(opacity=1))
+    h = [run["head"] for run in runs]
+    return dict(type="scatter", mode="markers", x=[p["x"] for p in h], y=[p["y"] for p in h],
+                customdata=[p["customdata"] for p in h], name="where each run is", showlegend=False,
+                unselected=keep, meta=[f"run{i}" for i in range(len(h))],
+                marker=dict(symbol=[p["symbol"] for p in h], size=14, color=[p["color"] for p in h],
+                            line=dict(color="#ffffff", width=1.5)),
+                hovertemplate=[p["hovertemplate"] for p in h])
+
+
+def _crosses(runs: list[dict]) -> dict:
+    """Every run's divergence cross, in one trace: a run that does not diverge (within the shown
+    steps) has a point not drawn (null), so a new start that makes a run diverge, or stop, is a
+    quick update in the browser (the same traces whatever the start)."""
+    keep = dict(marker=dict(opacity=1))
+    c = [run["cross"] for run in runs]
+    return dict(type="scatter", mode="markers", x=[p["x"] for p in c], y=[p["y"] for p in c],
+                name="diverged", showlegend=False, unselected=keep, cliponaxis=False,
+                meta=[f"run{i}" for i in range(len(c))],
+                marker=dict(symbol="x", size=20, color=[p["color"] for p in c],
+                            line=dict(color="#111111", width=1.5)),
+                hovertemplate=[p["hovertemplate"] for p in c])
 
 
 def _run_frames(r: RunResult, grid: np.ndarray, frame_list: np.ndarray, any_div: bool) -> dict:
-    """What run ``r``'s frames show, but the last (which shows its traces): frame ``j``'s path
-    is the first ``k[j]`` of the points ``px, py`` (the run on the coarse ``grid`` of rows),
-    then, if ``tail[j]``, its head; the head is row ``end[j]`` at ``(ex[j], ey[j])`` with loss
-    ``loss[j]``; the cross (a diverging run's) shows when ``cross[j]``.  The browser builds the
-    frames from this (chart.js ``buildFrames``; :func:`expand_frames` here, the same): 60
-    frames of 8 runs are ~10x fewer bytes than the frames themselves."""
+    """What run ``i``'s part of the frames is, but the last frame's (which shows the figure's
+    traces): frame ``j``'s path is the first ``k[j]`` of the points ``px, py`` (the run on the
+    coarse ``grid`` of rows), then, if ``tail[j]``, its head; the head is row ``end[j]`` at
+    ``(ex[j], ey[j])`` with loss ``loss[j]``; its cross (a diverging run's) shows when
+    ``cross[j]``.  The browser builds the frames from this (chart.js ``buildFrames``;
+    :func:`expand_frames` here, the same): 60 frames of 8 runs are ~10x fewer bytes than the
+    frames themselves."""
     ks, ends, tails, cross = [], [], [], []
     for s in frame_list[:-1]:
         s = int(s)
@@ -264,7 +282,7 @@ def _run_frames(r: RunResult, grid: np.ndarray, frame_list: np.ndarray, any_div:
         tails.append(int(not k or int(grid[k - 1]) != end))
         cross.append(int(any_div and s >= r.diverged_at))
     rows = grid[: max(ks, default=0)]
-    return {"n": 3 if any_div else 2, "px": f4(r.xy[rows, 0]), "py": f4(r.xy[rows, 1]), "k": ks,
+    return {"px": f4(r.xy[rows, 0]), "py": f4(r.xy[rows, 1]), "k": ks,
             "tail": tails, "end": ends, "ex": f4(r.xy[ends, 0]), "ey": f4(r.xy[ends, 1]),
             "loss": f4(r.loss[ends]), "cross": cross if any_div else None}
 
@@ -284,14 +302,22 @@ def expand_frames(spec: dict) -> dict:
     c = spec.get("lle_frames")
     if c is None:
         return spec
-    data, n = spec["data"], len(c["names"])
+    data, n, runs = spec["data"], len(c["names"]), c["runs"]
+    paths = c["traces"][:len(runs)]
+    heads, crosses = data[c["heads"]], data[c["crosses"]] if c["crosses"] is not None else None
+    nums = [{k: _floats(run[k]) for k in ("px", "py", "ex", "ey", "loss")} for run in runs]
     frames = []
     for j, name in enumerate(c["names"]):
-        entries, t = [], 0
-        for run in c["runs"]:
-            ids = c["traces"][t:t + run["n"]]
-            t += run["n"]
-            entries.extend(_last_entries(data, ids) if j == n - 1 else _entries(run, j, data, ids))
+        last = j == n - 1
+        entries = [dict(x=data[t]["x"], y=data[t]["y"]) if last else _path_entry(run, v, j)
+                   for t, run, v in zip(paths, runs, nums)]
+        entries.append(dict(x=heads["x"], y=heads["y"], customdata=heads["customdata"]) if last else
+                       dict(x=[float(v["ex"][j]) for v in nums], y=[float(v["ey"][j]) for v in nums],
+                            customdata=[[run["end"][j], float(v["loss"][j])] for run, v in zip(runs, nums)]))
+        if crosses is not None:
+            shown = [last or bool(run["cross"] and run["cross"][j]) for run in runs]
+            entries.append(dict(x=[x if s else None for x, s in zip(crosses["x"], shown)],
+                                y=[y if s else None for y, s in zip(crosses["y"], shown)]))
         entries.extend({} for _ in range(c["anchors"]))
         frames.append(dict(name=name, data=entries, traces=list(c["traces"])))
     out = {k: v for k, v in spec.items() if k != "lle_frames"}
@@ -299,28 +325,51 @@ def expand_frames(spec: dict) -> dict:
     return out
 
 
-def _last_entries(data: list, ids: list) -> list[dict]:
-    """The last frame's entries of a run: its traces' numbers."""
-    out = [dict(x=data[ids[0]]["x"], y=data[ids[0]]["y"]),
-           dict(x=data[ids[1]]["x"], y=data[ids[1]]["y"], customdata=data[ids[1]]["customdata"])]
-    if len(ids) > 2:
-        out.append(dict(x=data[ids[2]]["x"], y=data[ids[2]]["y"]))
-    return out
-
-
-def _entries(run: dict, j: int, data: list, ids: list) -> list[dict]:
-    """Frame ``j``'s entries of a run (see :func:`_run_frames`)."""
-    px, py, ex, ey, loss = (_floats(run[k]) for k in ("px", "py", "ex", "ey", "loss"))
+def _path_entry(run: dict, v: dict, j: int) -> dict:
+    """Frame ``j``'s entry of a run's path (see :func:`_run_frames`; ``v``: its arrays decoded)."""
     k = run["k"][j]
-    x, y = px[:k], py[:k]
+    x, y = v["px"][:k], v["py"][:k]
     if run["tail"][j]:
-        x, y = np.append(x, ex[j]), np.append(y, ey[j])
-    out = [dict(x=f4(x), y=f4(y)),
-           dict(x=[float(ex[j])], y=[float(ey[j])], customdata=[[run["end"][j], float(loss[j])]])]
-    if run["cross"] is not None:
-        shown = run["cross"][j]
-        out.append(dict(x=data[ids[2]]["x"] if shown else [], y=data[ids[2]]["y"] if shown else []))
-    return out
+        x, y = np.append(x, v["ex"][j]), np.append(y, v["ey"][j])
+    return dict(x=f4(x), y=f4(y))
+
+
+def marks_per_run(spec: dict) -> dict:
+    """``spec`` (frames built) with the heads' and the crosses' traces (a marker a run, the run's
+    legend group in ``meta``) split into a trace a run, in its legend group: for a page whose
+    legend is Plotly's own (the HTML export), where a click on a run's name hides its group."""
+    out, where, split = [], {}, set()  # where: a trace's ids in the new data
+    for k, t in enumerate(spec["data"]):
+        meta = t.get("meta")
+        where[k] = list(range(len(out), len(out) + (len(meta) if isinstance(meta, list) else 1)))
+        if isinstance(meta, list):
+            split.add(k)
+            out.extend(_one_mark(t, r, group) for r, group in enumerate(meta))
+        else:
+            out.append(t)
+    new = dict(spec, data=out)
+    if "frames" in spec:
+        new["frames"] = []
+        for f in spec["frames"]:
+            traces, entries = [], []
+            for k, e in zip(f["traces"], f["data"]):
+                traces.extend(where[k])
+                entries.extend([{key: [v[r]] for key, v in e.items()} for r in range(len(where[k]))]
+                               if k in split else [e])
+            new["frames"].append(dict(f, traces=traces, data=entries))
+    return new
+
+
+def _one_mark(t: dict, r: int, group: str) -> dict:
+    """Marker ``r`` of a trace of a marker a run, as a trace of its own."""
+    one = {k: v for k, v in t.items() if k != "meta"}
+    for k in ("x", "y", "customdata"):
+        if k in t:
+            one[k] = [t[k][r]]
+    one["hovertemplate"] = t["hovertemplate"][r]
+    one["marker"] = {k: (v[r] if isinstance(v, list) else v) for k, v in t["marker"].items()}
+    one["legendgroup"] = group
+    return one
 
 
 def main_figure(scene: Scene, L: Landscape, grid, results: Sequence[RunResult], labels: Sequence[str],
@@ -347,7 +396,11 @@ def main_figure(scene: Scene, L: Landscape, grid, results: Sequence[RunResult], 
             for i, r in enumerate(results)]
     for run in runs:
         data.extend(run["traces"])
-    # minima and start on top of the paths (still before the side plots: trace ids stay put)
+    heads = crosses = None
+    if runs:  # the heads and the crosses on top of the paths
+        heads, crosses = len(data), len(data) + 1
+        data.extend([_heads(runs), _crosses(runs)])
+    # minima and start on top of the runs (still before the side plots: trace ids stay put)
     data.extend(_marks(L, scene.start if scene.start is not None else L.start))
     side = with_side and bool(scene.panels) and n_runs > 0
     anchors, axes, notes = [], {}, []
@@ -358,13 +411,10 @@ def main_figure(scene: Scene, L: Landscape, grid, results: Sequence[RunResult], 
             if t["yaxis"] not in {data[k]["yaxis"] for k in anchors}:  # drops the drawing of
                 anchors.append(len(data))  # any subplot a frame does not name
             data.append(t)
-    # each frame names the runs' traces (an empty cross, a run that does not diverge, only in
-    # the figure: each trace a frame names costs the browser's full redraws) and, unchanged
-    # ({}), one trace of each side plot
-    trace_ids, at = [], first_run
-    for run in runs:
-        trace_ids.extend(range(at, at + run["frames"]["n"]))
-        at += len(run["traces"])
+    # each frame names the runs' paths, their heads, their crosses (if one diverges: each trace a
+    # frame names costs the browser's full redraws) and, unchanged ({}), one trace of each side plot
+    crossed = any(run["frames"]["cross"] is not None for run in runs)
+    trace_ids = list(range(first_run, first_run + n_runs)) + ([heads] if runs else []) + ([crosses] if crossed else [])
     # frames named by their place, not their step: new steps or another animated range keep the
     # names, so the slider and the Play button (which name them) stay as they are (relaid out,
     # they took ~30 ms of such an update in the page); a frame's step is its heads' (customdata)
@@ -384,7 +434,8 @@ def main_figure(scene: Scene, L: Landscape, grid, results: Sequence[RunResult], 
         return SpecFigure(dict(data=data, layout=layout))
     layout["margin"]["b"] = 130
     spec = dict(data=data, layout=layout, lle_frames=dict(names=names, traces=trace_ids + anchors,
-                                                          anchors=len(anchors), runs=[run["frames"] for run in runs]))
+                                                          anchors=len(anchors), runs=[run["frames"] for run in runs],
+                                                          heads=heads, crosses=crosses if crossed else None))
     return SpecFigure(spec if compact else expand_frames(spec))
 
 
