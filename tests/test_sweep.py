@@ -203,7 +203,8 @@ def test_landscape_without_minima_estimates_f_min():
 
 def test_changing_grid_values_does_not_recompile(momentum_map):
     grid, _ = momentum_map
-    before = _sweep_program.programs_made()
+    optimizers.sweep("rosenbrock", "momentum", start=ROSEN_START, steps=STEPS, grid=grid)  # (held, or made
+    before = _sweep_program.programs_made()  # again if the tests before pushed it out of the bounded store)
     for scale in (0.5, 0.25):
         other = {"learning_rate": grid["learning_rate"] * scale, "momentum": grid["momentum"][::-1] * 0.9}
         optimizers.sweep("rosenbrock", "momentum", start=(0.5, -0.5), steps=STEPS - 7, grid=other,
