@@ -4,7 +4,8 @@
 //
 // Updating a drawn figure.  Plotly.react redraws every subplot whenever any trace's numbers
 // change (~110 ms for the default page here).  Moving one learning rate changes one run: its
-// path, head and side-plot curves, their names, frames, and maybe the side plots' y ranges.
+// path, its marker in the heads' and the crosses' traces (a marker a run each), its side-plot
+// curves, their names, frames, and maybe the side plots' y ranges.
 // For such an update (see plan()) Plotly.animate with redraw: false re-plots only those traces
 // (~45-60 ms on the page, most of it Plotly's per-trace bookkeeping, done for every trace), new
 // ranges go through Plotly.relayout, and the frames are replaced by name.  New steps change
@@ -70,8 +71,8 @@ function keysOf(spec) {
     traces: spec.data.map((t) => JSON.stringify(t)),
     skeletons,
     bare: spec.data.map((t, j) => (t.marker && t.marker.colorbar ? bareSkeleton(t) : skeletons[j])),
-    // (the frames are replaced whole: which traces each names may change, e.g. a run's cross
-    // is named only while the run diverges, their number may not)
+    // (the frames are replaced whole: which traces each names may change, e.g. the crosses'
+    // trace is named only while a run diverges, their number may not)
     frames: frames.length,
     names: frames.map((f) => f.name).join(";"),
   };
