@@ -238,30 +238,30 @@ def _run_animation(i: int, r: RunResult, label: str, frame_list: np.ndarray, ani
 
 def _heads(runs: list[dict]) -> dict:
     """Every run's head, one marker a run, in one trace (a trace per run cost the browser's
-    every update and full draw ~0.5 ms each: benchmarks/results/HISTORY.md); ``meta`` names
-    each marker's run (the page's legend hides a run's marker with its path)."""
-    keep = dict(marker=dict(opacity=1))
-    h = [run["head"] for run in runs]
-    return dict(type="scatter", mode="markers", x=[p["x"] for p in h], y=[p["y"] for p in h],
-                customdata=[p["customdata"] for p in h], name="where each run is", showlegend=False,
-                unselected=keep, meta=[f"run{i}" for i in range(len(h))],
-                marker=dict(symbol=[p["symbol"] for p in h], size=14, color=[p["color"] for p in h],
-                            line=dict(color="#ffffff", width=1.5)),
-                hovertemplate=[p["hovertemplate"] for p in h])
+    every update and full draw ~0.5 ms each: benchmarks/results/HISTORY.md)."""
+    return _markers([run["head"] for run in runs], "where each run is",
+                    dict(size=14, line=dict(color="#ffffff", width=1.5)))
 
 
 def _crosses(runs: list[dict]) -> dict:
     """Every run's divergence cross, in one trace: a run that does not diverge (within the shown
     steps) has a point not drawn (null), so a new start that makes a run diverge, or stop, is a
     quick update in the browser (the same traces whatever the start)."""
-    keep = dict(marker=dict(opacity=1))
-    c = [run["cross"] for run in runs]
-    return dict(type="scatter", mode="markers", x=[p["x"] for p in c], y=[p["y"] for p in c],
-                name="diverged", showlegend=False, unselected=keep, cliponaxis=False,
-                meta=[f"run{i}" for i in range(len(c))],
-                marker=dict(symbol="x", size=20, color=[p["color"] for p in c],
-                            line=dict(color="#111111", width=1.5)),
-                hovertemplate=[p["hovertemplate"] for p in c])
+    return _markers([run["cross"] for run in runs], "diverged",
+                    dict(symbol="x", size=20, line=dict(color="#111111", width=1.5)), cliponaxis=False)
+
+
+def _markers(points: list[dict], name: str, marker: dict, **extra) -> dict:
+    """A trace of a marker a run: each point's x, y, colour and hover text (and customdata and
+    symbol, if it has them) by array; ``meta`` names each marker's run (the page's legend hides a
+    run's marker with its path; the export splits the trace: :func:`marks_per_run`)."""
+    col = lambda k: [p[k] for p in points]  # noqa: E731
+    per_point = {"customdata": col("customdata")} if "customdata" in points[0] else {}
+    marker = dict(marker, color=col("color"), **({"symbol": col("symbol")} if "symbol" in points[0] else {}))
+    return dict(type="scatter", mode="markers", x=col("x"), y=col("y"), **per_point, name=name,
+                showlegend=False, unselected=dict(marker=dict(opacity=1)),
+                meta=[f"run{i}" for i in range(len(points))], marker=marker,
+                hovertemplate=col("hovertemplate"), **extra)
 
 
 def _run_frames(r: RunResult, grid: np.ndarray, frame_list: np.ndarray, any_div: bool) -> dict:
