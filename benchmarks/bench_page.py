@@ -76,8 +76,8 @@ VIEWPORT = {"width": 1500, "height": 1100}
 JS_SIG = """(sel) => {
   const g = document.querySelector(sel);
   if (!g || !g._fullData || !g._fullLayout) return null;
-  const p = g._fullData.filter(t => t.xaxis === 'x' && t.mode === 'lines'
-                                && String(t.legendgroup || '').startsWith('run'));
+  const p = g._fullData.filter(t => t.xaxis === 'x' && t.mode === 'lines'  // (a run's: named;
+                                && String(t.legendgroup || '').startsWith('run') && t.name);  // an empty place's: not)
   const image = g.querySelector('.imagelayer image, .layer-below image');
   const lines = g.querySelectorAll('.scatterlayer .trace path.js-line').length;
   if (!p.length || !image || lines < p.length) return null;

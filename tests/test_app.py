@@ -25,7 +25,7 @@ from viz.race import cached, compute
 from viz.race import figures
 from viz.race import presets
 from viz.race.link import decode, encode
-from viz.race.scene import MAX_STEPS, RESET, Scene, landscape_domain, start_from_input, steps_from_input
+from viz.race.scene import MAX_RUNS, MAX_STEPS, RESET, Scene, landscape_domain, start_from_input, steps_from_input
 
 MAX_BYTES = 1_500_000
 
@@ -476,7 +476,7 @@ def test_a_moved_learning_rate_is_checked_against_the_scene():
     assert chart.lr_changes(long, scene) == {key: r.learning_rate for key, r in zip(k, scene.runs)}
 
 
-def _spec_of(scene: Scene, compact: bool = True) -> dict:
+def _spec_of(scene: Scene, compact: bool = True, places: int = 0) -> dict:
     """The 2-D figure a page sends for ``scene`` (``compact``: its frames described, as the page
     sends them; else built), from scratch (viz.race.compute, no Streamlit)."""
     import numpy as np
@@ -489,7 +489,7 @@ def _spec_of(scene: Scene, compact: bool = True) -> dict:
     results = compute.run_scene(scene, L)
     ref = metrics.reference(L, results, float(np.nanmin(grid[2])))
     return json.loads(json.dumps(figures.main_figure(scene, L, grid, results, scene.labels(), ref,
-                                                     compact=compact).spec))
+                                                     compact=compact, places=places).spec))
 
 
 @pytest.mark.parametrize("compact", [True, False], ids=["frames described", "frames built"])
@@ -523,6 +523,25 @@ def test_a_patch_turns_one_figure_into_the_next(compact):
     assert chart.patch(old, fewer) is None  # another shape: the whole figure goes
     other = _spec_of(a_scene, not compact)
     assert chart.patch(old, other) is None  # frames described / built: the whole figure goes
+
+
+def test_a_patch_adds_or_removes_a_run_where_the_figure_has_its_place():
+    """The page's figure has a place for every run (``places``): a run removed (the last, or one
+    in the middle: the runs after it move up a place) or added is a patch, which says how many
+    runs the frames describe now, and turns one figure into the other."""
+    full = presets.PRESETS["race"].scene  # eight runs
+    runs = full.runs
+    scenes = [full, full.replace(runs=runs[:7]), full.replace(runs=runs[:3] + runs[4:7]), full.replace(runs=runs[:1])]
+    specs = [_spec_of(s, True, places=MAX_RUNS) for s in scenes]
+    for a, b in [(0, 1), (1, 0), (1, 2), (2, 1), (0, 3), (3, 0)]:
+        diff = chart.patch(specs[a], specs[b])
+        assert diff is not None and diff["run_count"] == len(scenes[b].runs), (a, b)
+        assert chart.apply_patch(specs[a], diff) == specs[b]
+        assert figures.expand_frames(chart.apply_patch(specs[a], diff)) == figures.expand_frames(specs[b])
+    # the last run removed: only its place's traces and the heads' and crosses' traces change
+    changed = {int(j) for j in chart.patch(specs[0], specs[1])["data"]}
+    assert {specs[1]["data"][j].get("legendgroup") for j in changed} == {"run7", None}
+    assert chart.patch(specs[0], specs[1])["runs"] == {}  # (the other runs' frames: the same)
 
 
 def test_a_patch_names_the_traces_a_diverging_runs_frames_add():

@@ -36,7 +36,7 @@ JS_PATHS = """(sel) => {
   const g = document.querySelector(sel);
   if (!g || !g._fullData) return null;
   return g._fullData
-    .filter(t => t.xaxis === 'x' && t.mode === 'lines' && String(t.legendgroup || '').startsWith('run'))
+    .filter(t => t.xaxis === 'x' && t.mode === 'lines' && String(t.legendgroup || '').startsWith('run') && t.name)
     .map(t => ({name: t.name, group: t.legendgroup, n: t.x.length,
                 last: [Number(t.x[t.x.length - 1]), Number(t.y[t.y.length - 1])]}));
 }"""
@@ -45,8 +45,8 @@ JS_PATHS = """(sel) => {
 JS_DRAWN = """(sel) => {
   const g = document.querySelector(sel);
   if (!g || !g._fullData || !g._fullLayout) return false;
-  const paths = g._fullData.filter(t => t.xaxis === 'x' && t.mode === 'lines'
-                                   && String(t.legendgroup || '').startsWith('run'));
+  const paths = g._fullData.filter(t => t.xaxis === 'x' && t.mode === 'lines'  // (an empty run place: no name)
+                                   && String(t.legendgroup || '').startsWith('run') && t.name);
   const image = g.querySelector('.imagelayer image, .layer-below image');
   const lines = g.querySelectorAll('.scatterlayer .trace path.js-line').length;
   return paths.length > 0 && !!image && lines >= paths.length;
@@ -794,10 +794,12 @@ def test_the_charts_own_controls_rerun_the_chart_alone(browser, tmp_path):
             assert _reruns(log) == (full, controls + 1, alone)
             assert f"{n - 1} of " in page.locator('[data-testid="stSidebar"]').inner_text()
             # 8. the chart's own buttons: a run's remove button and "Add a run", each drawn by
-            # the route first, then the whole page once (the run editor is outside the chart's
-            # fragment: it opens the run before the removed one, or the added one)
+            # the route first (a quick update: the figure has a place for every run), then the
+            # whole page once (the run editor is outside the chart's fragment: it opens the run
+            # before the removed one, or the added one)
             for remove, count in ((True, n - 2), (False, n - 1)):
                 full, answered = _reruns(log)[0], len(_direct(log)[0])
+                updates = page.evaluate(JS_UPDATES)
                 button = page.locator(".st-key-main_chart " + (".lle-lr-remove" if remove else ".lle-add button"))
                 (button.last if remove else button).click()
                 page.wait_for_function(f"(sel) => {{ const p = ({JS_PATHS})(sel); return p && p.length === {count}; }}",
@@ -813,6 +815,7 @@ def test_the_charts_own_controls_rerun_the_chart_alone(browser, tmp_path):
                 edited = page.locator(".st-key-edit_run label:has(input:checked)").inner_text().strip()
                 assert edited == str(count), (edited, count)  # (the radio shows runs from 1)
                 assert page.evaluate("() => performance.getEntriesByName('lle-chart-resync').length") == 0
+                assert page.evaluate(JS_UPDATES) == dict(updates, quick=updates["quick"] + 1)
                 _as_a_new_visitor_sees(browser, page)
             errors = [e for e in page.errors if e != "undefined"]
             assert errors == [], errors

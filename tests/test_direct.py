@@ -120,7 +120,9 @@ def test_a_run_added_or_removed_by_the_charts_buttons_draws_what_a_new_visitor_o
     assert status == OK and gone["add"] == {"n": n - 1, "max": MAX_RUNS}
     ok(at.button(key="add_run").click().run())
     assert link.to_query_string(scene_of(at)) == back["rev"] and len(scene_of(at).runs) == n
-    assert drawn(gone["spec"], back) == drawn({}, chart_data(page(url_of(at), chart_first=True)))
+    assert drawn(chart.apply_patch(shown, gone["patch"]), back) == drawn({}, chart_data(page(url_of(at), chart_first=True)))
+    # (the figure keeps a place for every run: a run added or removed is a patch, not a new figure)
+    assert gone["patch"]["run_count"] == n - 1 and back["patch"]["run_count"] == n
     for stale in ({"n": n}, {"n": True}, {"n": "1"}, None, [n - 1], n - 1):
         assert ask(gone["rev"], "add", stale)[0] == PAGES_WAY, stale
     # a second click on a page one behind (the run in that place now is another of the same

@@ -332,3 +332,39 @@ def test_a_runs_pieces_are_found_by_its_numbers_not_by_the_object():
     assert figures._content(moved) != figures._content(results[0])
     other = figures.main_figure(scene, L, grid, [moved] + list(results[1:]), scene.labels(), ref).spec
     assert other["data"][2]["x"] != first["data"][2]["x"]  # (trace 2: the first run's path)
+
+
+def test_a_figure_with_a_place_for_every_run_differs_from_another_in_numbers_alone():
+    """The page's figure keeps a place for every run (``places``): a scene of fewer runs has the
+    same traces, but for their numbers, names and hover texts (what the page's chart updates
+    without drawing the figure anew: viz/common/chart.js plan), and the same layout but for the
+    side plots' ranges; among 5-8 runs the runs that stay keep their traces (their points'
+    budgets are the same); the export leaves the empty places out (what a figure without them
+    shows)."""
+    from viz.race.scene import MAX_RUNS
+
+    scene = presets.PRESETS["race"].scene  # eight runs
+    L, results, grid, ref = _build(scene)
+
+    def spec_of(n, places=MAX_RUNS, compact=True):
+        s = scene.replace(runs=scene.runs[:n])
+        return figures.main_figure(s, L, grid, results[:n], s.labels(), ref, places=places, compact=compact).spec
+
+    numbers = {"x", "y", "customdata", "name", "hovertemplate"}
+    bare = lambda spec: [{k: v for k, v in t.items() if k not in numbers} for t in spec["data"]]  # noqa: E731
+    no_ranges = lambda spec: {k: ({a: b for a, b in v.items() if a != "range"} if k[1:5] == "axis" else v)  # noqa: E731
+                              for k, v in spec["layout"].items()}
+    full = spec_of(8)
+    first = next(k for k, t in enumerate(full["data"]) if t.get("legendgroup") == "run0")
+    for n in (7, 5, 4, 1):
+        fewer = spec_of(n)
+        assert bare(fewer) == bare(full) and no_ranges(fewer) == no_ranges(full), n
+        empty = [t for t in fewer["data"] if t.get("legendgroup", "run0") not in {f"run{i}" for i in range(n)}]
+        assert len(empty) == (MAX_RUNS - n) * (1 + len(scene.panels)), n  # a path, a curve per side plot
+        assert all(t["name"] == "" and np.isnan(_decode(t["y"])).all() and len(_decode(t["y"])) == 1 for t in empty)
+        same = [fewer["data"][first + i] == full["data"][first + i] for i in range(n)]
+        assert all(same) == (n > 4), n  # (4 runs or fewer: more points each)
+        built = figures.expand_frames(fewer)
+        assert json.dumps(figures.marks_per_run(built)) == \
+            json.dumps(figures.marks_per_run(figures.expand_frames(spec_of(n, places=0))))
+    go.Figure(figures.marks_per_run(figures.expand_frames(spec_of(5))))  # (valid)

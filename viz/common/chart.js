@@ -223,8 +223,10 @@ function applyPatch(spec, patch) {
   }
   const out = Object.assign({}, spec, { data }, spec.frames ? { frames } : {},
                             "layout" in patch ? { layout: patch.layout } : {});
-  if ((patch.runs && Object.keys(patch.runs).length) || patch.frame_traces || patch.frame_marks) {
-    const runs = spec.lle_frames.runs.slice();
+  if ((patch.runs && Object.keys(patch.runs).length) || patch.frame_traces || patch.frame_marks ||
+      patch.run_count !== undefined) {
+    // (a run added or removed: run_count says how many there are now, runs has the new ones)
+    const runs = spec.lle_frames.runs.slice(0, patch.run_count === undefined ? undefined : patch.run_count);
     for (const [i, r] of Object.entries(patch.runs || {})) runs[+i] = r;
     out.lle_frames = Object.assign({}, spec.lle_frames, { runs },
                                    patch.frame_traces ? { traces: patch.frame_traces } : {},
@@ -365,6 +367,14 @@ function afterPaint() {
     requestAnimationFrame(go);
     setTimeout(go, 100);
   });
+}
+
+// Whether the traces a quick update re-plots are shown as they are now (it changes their numbers
+// alone): not so when a run added takes the place of a run the person had hidden (its legend
+// group stays hidden, see keepHidden), which Plotly.react then draws.
+function sameVisibility(g, part, step) {
+  const shown = (t) => (t && t.visible !== undefined ? t.visible : true);
+  return !step || step.traces.every((j) => shown(part.data[j]) === shown(g.data && g.data[j]));
 }
 
 function drawPart(Plotly, g, spec, step, config) {
@@ -961,9 +971,10 @@ function receive(gd, bytes, fromPage = false) {
       const spec = data.spec;
       spec.layout = Object.assign({}, spec.layout, { showlegend: false });  // (drawLegend)
       const parts = splitSpec(spec);
-      const step = planPart(gd, keysOf(parts.main));
+      let step = planPart(gd, keysOf(parts.main));
       const sideKeys = parts.side && keysOf(parts.side);
       keepHidden(gd, spec);  // (after the keys: they compare what Python sent)
+      if (!sameVisibility(gd, parts.main, step)) step = null;
       performance.mark(step ? "lle-chart-quick" : "lle-chart-react");
       const config = Object.assign({ responsive: true }, data.config || {});
       gd.__lleSplit = parts;
@@ -992,7 +1003,8 @@ function receive(gd, bytes, fromPage = false) {
         if (!parts.side) return Promise.all([menus, clearPart(Plotly, side)]);
         side.style.marginTop = -spec.layout.height + "px";  // (over the main figure)
         const sideStep = planPart(side, sideKeys);
-        const anew = sideStep && sideStep.traces.length && Object.keys(sideStep.ranges).length;
+        const anew = sideStep && ((sideStep.traces.length && Object.keys(sideStep.ranges).length) ||
+                                  !sameVisibility(side, parts.side, sideStep));
         return Promise.all([menus, drawPart(Plotly, side, parts.side, anew ? null : sideStep,
                                             Object.assign({}, config, { displayModeBar: false }))]);
       };

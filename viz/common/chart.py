@@ -148,8 +148,9 @@ def patch(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict | None:
     viz.race.figures.main_figure; "frame_traces": the traces they name, "frame_marks": the
     traces of the heads and the crosses they build, when that changed) and
     "layout" when it changed (indices as strings, as JSON
-    writes them).  None when their shapes differ (other traces, frames or frame names): then
-    the whole figure goes."""
+    writes them); "run_count" when the runs described are more or fewer (a run added or removed
+    in a figure with a place for it: its "runs" has the new ones).  None when their shapes
+    differ (other traces, frames or frame names): then the whole figure goes."""
     od, nd = old.get("data", []), new.get("data", [])
     of, nf = old.get("frames", []), new.get("frames", [])
     oc, nc = old.get("lle_frames"), new.get("lle_frames")
@@ -164,10 +165,12 @@ def patch(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict | None:
         if changed:
             out["frames"][str(k)] = changed
     if oc is not None:
-        if [oc[k] for k in ("names", "anchors")] != [nc[k] for k in ("names", "anchors")] \
-                or len(oc["runs"]) != len(nc["runs"]):
+        if [oc[k] for k in ("names", "anchors")] != [nc[k] for k in ("names", "anchors")]:
             return None
         out["runs"] = _changed(oc["runs"], nc["runs"])
+        out["runs"].update({str(i): run for i, run in enumerate(nc["runs"]) if i >= len(oc["runs"])})
+        if len(oc["runs"]) != len(nc["runs"]):
+            out["run_count"] = len(nc["runs"])
         if oc["traces"] != nc["traces"]:  # (the crosses are named while a run diverges)
             out["frame_traces"] = nc["traces"]
         marks = {k: nc.get(k) for k in ("heads", "crosses") if oc.get(k) != nc.get(k)}
@@ -198,8 +201,9 @@ def apply_patch(spec: Mapping[str, Any], change: Mapping[str, Any]) -> dict:
     out = dict(spec, data=data, frames=frames)
     if "frames" not in spec:
         del out["frames"]
-    if change.get("runs") or "frame_traces" in change or "frame_marks" in change:
-        runs = list(spec["lle_frames"]["runs"])
+    if change.get("runs") or "frame_traces" in change or "frame_marks" in change or "run_count" in change:
+        runs = list(spec["lle_frames"]["runs"])[:change.get("run_count")]
+        runs.extend([None] * (change.get("run_count", len(runs)) - len(runs)))
         for i, run in change.get("runs", {}).items():
             runs[int(i)] = run
         traces = change.get("frame_traces", spec["lle_frames"]["traces"])

@@ -189,7 +189,8 @@ def figure_spec(scene: Scene, results=None, compact: bool = False) -> dict:
     if scene.view == "3d":
         return figures.surface_figure(scene, L, grid, results, scene.labels(), ref).spec
     picture = _picture(key, ref.f_star, ref.known)
-    return figures.main_figure(scene, L, grid, results, scene.labels(), ref, picture=picture, compact=compact).spec
+    return figures.main_figure(scene, L, grid, results, scene.labels(), ref, picture=picture, compact=compact,
+                               places=MAX_RUNS).spec  # (a run added or removed: a quick update)
 
 
 @cached_by_key("race.figure_3d", 8 * MB, key=lambda query, scene: query)  # 3-D view, export

@@ -54,6 +54,10 @@ FRAME_BUDGET_BYTES = 200_000  # raw float32 bytes of all frames' paths together
 CLICK_GRID = 18  # 324 points a click or a hover finds (not drawn: see _landscape_traces)
 HOVER_PX = 30  # the main figure's hover distance (px)
 SLIDER_STEPS = 50  # of the N_FRAMES frames: the slider's ticks (each an SVG group every draw makes)
+# an empty run place's numbers: one point not drawn (Plotly's partial redraw, Plotly.animate,
+# leaves out a trace of no points, and with it the drawing of its whole subplot if it was the
+# only one re-plotted there)
+_NONE = np.full(1, np.nan, np.float32)
 
 
 def _r(v: float) -> float | None:
@@ -214,53 +218,67 @@ def _run_animation(i: int, r: RunResult, label: str, frame_list: np.ndarray, ani
     crosses' traces (:func:`_heads`, :func:`_crosses`), and what its frames are made of
     (:func:`_run_frames`): ``{"traces", "head", "cross", "frames"}``."""
     hi = int(frame_list[-1])
-    color, symbol = _run_style(i)
     cum = sampling.arc_length(r.xy, hi) if hi + 1 > min(anim_points, full_points) else None
     grid = sampling.path_indices(r.xy, hi, anim_points, head=min(40, anim_points // 4), cum=cum)
     full = sampling.path_indices(r.xy, hi, full_points, head=min(200, full_points // 5), cum=cum)
     any_div = r.diverged_at is not None and r.diverged_at <= hi
     mk = divergence_mark(r.xy, r.diverged_at, box) if any_div else None
     idx, end = _path_at(r.xy, full, hi, r.diverged_at)
-    path = dict(type="scatter", mode="lines", x=f4(r.xy[idx, 0]), y=f4(r.xy[idx, 1]), name=label,
-                legendgroup=f"run{i}", line=dict(color=color, width=3), hoverinfo="skip")
+    path = _path_trace(i, label, r.xy[idx, 0], r.xy[idx, 1])
     head = dict(x=float(r.xy[end, 0]), y=float(r.xy[end, 1]), customdata=[int(end), float(r.loss[end])],
-                color=color, symbol=symbol,
                 hovertemplate=f"<b>{label}</b><br>step %{{customdata[0]}}<br>f = %{{customdata[1]:.4g}}<extra></extra>")
     div_text = f"<b>{label}</b>"
     if any_div:
         div_text += f"<br>diverged at step {r.diverged_at}"
         if mk[0] < r.diverged_at - 1:
             div_text += f"<br>(left the view at step {mk[0] + 1})"
-    cross = dict(x=_r(mk[1][0]) if any_div else None, y=_r(mk[1][1]) if any_div else None, color=color,
+    cross = dict(x=_r(mk[1][0]) if any_div else None, y=_r(mk[1][1]) if any_div else None,
                  hovertemplate=div_text + "<extra></extra>")
     return {"traces": [path], "head": head, "cross": cross, "frames": _run_frames(r, grid, frame_list, any_div)}
 
 
-def _heads(runs: list[dict]) -> dict:
+def _path_trace(i: int, label: str, x: np.ndarray, y: np.ndarray) -> dict:
+    """Run place ``i``'s path (an empty place: no points, no name; the same trace otherwise)."""
+    return dict(type="scatter", mode="lines", x=f4(x), y=f4(y), name=label, legendgroup=f"run{i}",
+                line=dict(color=_run_style(i)[0], width=3), hoverinfo="skip")
+
+
+def _budget_runs(n: int) -> int:
+    """The runs the points' budgets are shared by, for a scene of ``n``: ``n`` rounded up to a
+    power of two, so that adding or removing a run among 5-8 (or 3-4) leaves the other runs'
+    points as they were (their traces unchanged: a quick update in the browser)."""
+    return 1 << max(n - 1, 0).bit_length()
+
+
+def _heads(runs: list[dict], places: int) -> dict:
     """Every run's head, one marker a run, in one trace (a trace per run cost the browser's
     every update and full draw ~0.5 ms each: benchmarks/results/HISTORY.md)."""
     return _markers([run["head"] for run in runs], "where each run is",
-                    dict(size=14, line=dict(color="#ffffff", width=1.5)))
+                    dict(size=14, line=dict(color="#ffffff", width=1.5)), places, symbols=True)
 
 
-def _crosses(runs: list[dict]) -> dict:
+def _crosses(runs: list[dict], places: int) -> dict:
     """Every run's divergence cross, in one trace: a run that does not diverge (within the shown
     steps) has a point not drawn (null), so a new start that makes a run diverge, or stop, is a
     quick update in the browser (the same traces whatever the start)."""
     return _markers([run["cross"] for run in runs], "diverged",
-                    dict(symbol="x", size=20, line=dict(color="#111111", width=1.5)), cliponaxis=False)
+                    dict(symbol="x", size=20, line=dict(color="#111111", width=1.5)), places, cliponaxis=False)
 
 
-def _markers(points: list[dict], name: str, marker: dict, **extra) -> dict:
-    """A trace of a marker a run: each point's x, y, colour and hover text (and customdata and
-    symbol, if it has them) by array; ``meta`` names each marker's run (the page's legend hides a
-    run's marker with its path; the export splits the trace: :func:`marks_per_run`)."""
+def _markers(points: list[dict], name: str, marker: dict, places: int, symbols: bool = False,
+             **extra) -> dict:
+    """A trace of a marker a run: each point's x, y and hover text (and customdata, if it has
+    them) by array; the colours (and ``symbols``) and ``meta``, which names each marker's run (the
+    page's legend hides a run's marker with its path; the export splits the trace:
+    :func:`marks_per_run`), for every run place (``places`` >= the points: the trace is the same
+    whatever the number of runs, but for its numbers)."""
     col = lambda k: [p[k] for p in points]  # noqa: E731
     per_point = {"customdata": col("customdata")} if "customdata" in points[0] else {}
-    marker = dict(marker, color=col("color"), **({"symbol": col("symbol")} if "symbol" in points[0] else {}))
+    styles = [_run_style(i) for i in range(places)]
+    marker = dict(marker, color=[c for c, _ in styles], **({"symbol": [m for _, m in styles]} if symbols else {}))
     return dict(type="scatter", mode="markers", x=col("x"), y=col("y"), **per_point, name=name,
                 showlegend=False, unselected=dict(marker=dict(opacity=1)),
-                meta=[f"run{i}" for i in range(len(points))], marker=marker,
+                meta=[f"run{i}" for i in range(places)], marker=marker,
                 hovertemplate=col("hovertemplate"), **extra)
 
 
@@ -272,19 +290,16 @@ def _run_frames(r: RunResult, grid: np.ndarray, frame_list: np.ndarray, any_div:
     ``cross[j]``.  The browser builds the frames from this (chart.js ``buildFrames``;
     :func:`expand_frames` here, the same): 60 frames of 8 runs are ~10x fewer bytes than the
     frames themselves."""
-    ks, ends, tails, cross = [], [], [], []
-    for s in frame_list[:-1]:
-        s = int(s)
-        end = s if r.diverged_at is None or s < r.diverged_at else max(r.diverged_at - 1, 0)
-        k = int(np.searchsorted(grid, end, side="right"))
-        ks.append(k)
-        ends.append(end)
-        tails.append(int(not k or int(grid[k - 1]) != end))
-        cross.append(int(any_div and s >= r.diverged_at))
-    rows = grid[: max(ks, default=0)]
-    return {"px": f4(r.xy[rows, 0]), "py": f4(r.xy[rows, 1]), "k": ks,
-            "tail": tails, "end": ends, "ex": f4(r.xy[ends, 0]), "ey": f4(r.xy[ends, 1]),
-            "loss": f4(r.loss[ends]), "cross": cross if any_div else None}
+    steps = np.asarray(frame_list[:-1], np.int64)
+    div = r.diverged_at
+    ends = steps if div is None else np.where(steps < div, steps, max(div - 1, 0))
+    ks = np.searchsorted(grid, ends, side="right")  # (a frame's points: the grid's rows <= its end)
+    tails = (ks == 0) | (grid[np.maximum(ks - 1, 0)] != ends)
+    rows = grid[: int(ks.max()) if len(ks) else 0]
+    return {"px": f4(r.xy[rows, 0]), "py": f4(r.xy[rows, 1]), "k": ks.tolist(),
+            "tail": tails.astype(int).tolist(), "end": ends.tolist(), "ex": f4(r.xy[ends, 0]),
+            "ey": f4(r.xy[ends, 1]), "loss": f4(r.loss[ends]),
+            "cross": (steps >= div).astype(int).tolist() if any_div else None}
 
 
 def _floats(a) -> np.ndarray:
@@ -337,15 +352,21 @@ def _path_entry(run: dict, v: dict, j: int) -> dict:
 def marks_per_run(spec: dict) -> dict:
     """``spec`` (frames built) with the heads' and the crosses' traces (a marker a run, the run's
     legend group in ``meta``) split into a trace a run, in its legend group: for a page whose
-    legend is Plotly's own (the HTML export), where a click on a run's name hides its group."""
+    legend is Plotly's own (the HTML export), where a click on a run's name hides its group;
+    the traces of empty run places (:func:`main_figure`'s ``places``) left out."""
+    marks = [t for t in spec["data"] if isinstance(t.get("meta"), list)]
+    runs = {f"run{r}" for r in range(len(marks[0]["x"]))} if marks else set()
     out, where, split = [], {}, set()  # where: a trace's ids in the new data
     for k, t in enumerate(spec["data"]):
         meta = t.get("meta")
-        where[k] = list(range(len(out), len(out) + (len(meta) if isinstance(meta, list) else 1)))
         if isinstance(meta, list):
+            where[k] = list(range(len(out), len(out) + len(runs)))
             split.add(k)
-            out.extend(_one_mark(t, r, group) for r, group in enumerate(meta))
+            out.extend(_one_mark(t, r, group) for r, group in enumerate(meta[:len(runs)]))
+        elif marks and str(t.get("legendgroup", "")).startswith("run") and t["legendgroup"] not in runs:
+            where[k] = []  # (an empty place: no frame names it)
         else:
+            where[k] = [len(out)]
             out.append(t)
     new = dict(spec, data=out)
     if "frames" in spec:
@@ -374,39 +395,46 @@ def _one_mark(t: dict, r: int, group: str) -> dict:
 
 def main_figure(scene: Scene, L: Landscape, grid, results: Sequence[RunResult], labels: Sequence[str],
                 ref: Reference, *, n_frames: int = N_FRAMES, height: int | None = None,
-                with_side: bool = True, picture: dict | None = None, compact: bool = False) -> SpecFigure:
+                with_side: bool = True, picture: dict | None = None, compact: bool = False,
+                places: int = 0) -> SpecFigure:
     """The contour with the runs, animated, and (``with_side``) the scene's side plots to its
     right in the same figure: one chart for the browser to draw (see the module docstring).
     ``picture``: :func:`landscape_picture` of this landscape, if the caller cached it.
     ``compact``: the frames not built but described (``lle_frames``, see :func:`_run_frames`;
-    the page's chart builds them), else as Plotly reads them (exports, notebooks)."""
+    the page's chart builds them), else as Plotly reads them (exports, notebooks).
+    ``places``: the runs' traces there are at least (a path, its side-plot curves; the heads'
+    and the crosses' colours), empty past the scene's runs: adding or removing a run then
+    changes numbers, not the figure's traces (the page's chart: a quick update, not a redraw)."""
     box = _domain(L)
     picture = picture or landscape_picture(L, grid[2], ref)
     lo, hi = scene.effective_span()
     n_runs = len(results)
+    places = max(places, n_runs) if n_runs else 0
     data = _landscape_traces(grid, picture, box)
     first_run = len(data)
     frame_list = sampling.frame_steps(lo, hi, n_frames) if n_runs else np.array([hi])
-    per_frame = FRAME_BUDGET_BYTES / max(1, n_runs * len(frame_list) * 8)  # points a frame can carry
+    shared = _budget_runs(n_runs)
+    per_frame = FRAME_BUDGET_BYTES / max(1, shared * len(frame_list) * 8)  # points a frame can carry
     anim_points = int(min(max(2 * per_frame, 60), 1200))
-    full_points = max(300, min(FULL_PATH_POINTS, FULL_PATH_TOTAL // max(n_runs, 1)))
+    full_points = max(300, min(FULL_PATH_POINTS, FULL_PATH_TOTAL // max(shared, 1)))
     digests = [_content(r) for r in results]
     runs = [_MEMO.get(("run", digests[i], i, labels[i], frame_list.tobytes(), anim_points, full_points, hi, box),
                       lambda i=i, r=r: _run_animation(i, r, labels[i], frame_list, anim_points, full_points, box))
             for i, r in enumerate(results)]
     for run in runs:
         data.extend(run["traces"])
+    data.extend(_path_trace(i, "", _NONE, _NONE) for i in range(n_runs, places))
     heads = crosses = None
     if runs:  # the heads and the crosses on top of the paths
         heads, crosses = len(data), len(data) + 1
-        data.extend([_heads(runs), _crosses(runs)])
+        data.extend([_heads(runs, places), _crosses(runs, places)])
     # minima and start on top of the runs (still before the side plots: trace ids stay put)
     data.extend(_marks(L, scene.start if scene.start is not None else L.start))
     side = with_side and bool(scene.panels) and n_runs > 0
     anchors, axes, notes = [], {}, []
     if side:
         traces, axes, notes = side_panels(scene, L, results, labels, ref, first_axis=2,
-                                          x_domain=SIDE_DOMAIN, digests=digests)
+                                          x_domain=SIDE_DOMAIN, digests=digests, places=places)
         for t in traces:  # one trace per side plot is named (unchanged) in every frame: Plotly
             if t["yaxis"] not in {data[k]["yaxis"] for k in anchors}:  # drops the drawing of
                 anchors.append(len(data))  # any subplot a frame does not name
@@ -625,10 +653,23 @@ def decade_range(lo: float, hi: float) -> list[float]:
     return [a0 - 0.04 * (b0 - a0), b0 + 0.04 * (b0 - a0)]
 
 
+def _side_trace(i: int, label: str, ax: str, x: np.ndarray, y: np.ndarray, dash: str) -> dict:
+    """One curve of run place ``i`` in a side plot (an empty place, or a curve with nothing to
+    draw: no name, a point not drawn, ``_NONE``; the same trace otherwise)."""
+    none = not len(y) or y is _NONE
+    return dict(type="scatter", mode="lines", x=f4(_NONE) if none else i4(x), y=f4(_NONE) if none else f4(y), xaxis=f"x{ax}", yaxis=f"y{ax}",
+                name=label, legendgroup=f"run{i}", showlegend=False,
+                line=dict(color=_run_style(i)[0], width=2, dash=dash),
+                hovertemplate=f"{label}<br>step %{{x}}: %{{y:.3g}}<extra></extra>" if label else "")
+
+
+_DASHES = {"elr": ("solid", "dot")}  # a side plot's curves per run (others: one, solid)
+
+
 def _side_run(panel: str, i: int, r: RunResult, label: str, L: Landscape, ref: Reference,
               lo: int, hi: int, ax: str, budget: int):
-    """Run ``i``'s curves in one side plot (on axes ``x{ax}``/``y{ax}``) and their (min, max)."""
-    color, _ = _run_style(i)
+    """Run ``i``'s curves in one side plot (on axes ``x{ax}``/``y{ax}``; always one per series,
+    empty where nothing is finite and positive) and their (min, max)."""
     x, series = _panel_series(panel, r, L, ref)
     whole = not len(x) or (lo <= x[0] and x[-1] <= hi)  # (x is sorted; the window is most often all of it)
     window = None if whole else (x >= lo) & (x <= hi)
@@ -639,13 +680,11 @@ def _side_run(panel: str, i: int, r: RunResult, label: str, L: Landscape, ref: R
         keep = np.isfinite(yw) & (yw > 0)  # nothing non-finite reaches a figure
         xk, yk = (xw, yw) if keep.all() else (xw[keep], yw[keep])
         if not len(yk):
+            traces.append(_side_trace(i, "", ax, xk, yk, dash))
             continue
         idx = sampling.series_indices(np.log10(yk), budget)
         ylo, yhi = min(ylo, float(yk[idx].min())), max(yhi, float(yk[idx].max()))
-        traces.append(dict(type="scatter", mode="lines", x=i4(xk[idx]), y=f4(yk[idx]),
-                           xaxis=f"x{ax}", yaxis=f"y{ax}", name=label, legendgroup=f"run{i}",
-                           showlegend=False, line=dict(color=color, width=2, dash=dash),
-                           hovertemplate=f"{label}<br>step %{{x}}: %{{y:.3g}}<extra></extra>"))
+        traces.append(_side_trace(i, label, ax, xk[idx], yk[idx], dash))
     return traces, (ylo, yhi)
 
 
@@ -655,13 +694,14 @@ MAIN_DOMAIN = (0.0, 0.58)  # ... and of the landscape next to them
 
 def side_panels(scene: Scene, L: Landscape, results: Sequence[RunResult], labels: Sequence[str],
                 ref: Reference, *, first_axis: int = 1, x_domain=(0.0, 1.0), budget: int = 400,
-                digests: Sequence[bytes] | None = None):
+                digests: Sequence[bytes] | None = None, places: int = 0):
     """The side plots' traces, axes and titles: loss, distance to the nearest global minimum,
     step length, |Δθᵢ/gᵢ| vs step, one row each (log y), sharing the step axis.
     Returns ``(traces, layout_axes, annotations)``; axes are numbered from ``first_axis``.
     The y ranges are explicit, whole decades (:func:`decade_range`): the page's chart updates
     one run's curves without re-plotting the rest (an autorange would go stale), and a range
-    that moves only when a curve crosses a decade spares re-plotting the axes."""
+    that moves only when a curve crosses a decade spares re-plotting the axes.  ``places``: run
+    places there are curves for at least (empty past the runs: see :func:`main_figure`)."""
     panels = [p for p in scene.panels if not (p == "dist" and not L.minima)]
     digests = digests or [_content(r) for r in results]  # (main_figure has them already)
     n = len(panels)
@@ -701,6 +741,8 @@ def side_panels(scene: Scene, L: Landscape, results: Sequence[RunResult], labels
                                                                        lo, hi, ax, budget))
             traces.extend(run_traces)
             ylo, yhi = min(ylo, a), max(yhi, b)
+        traces.extend(_side_trace(i, "", ax, _NONE, _NONE, dash)
+                      for i in range(len(results), places) for dash in _DASHES.get(panel, ("solid",)))
         if ylo <= yhi:  # whole decades around the curves (log10 units)
             axes[f"yaxis{ax}"]["range"] = decade_range(ylo, yhi)
     return traces, axes, notes
