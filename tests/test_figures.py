@@ -368,3 +368,33 @@ def test_a_figure_with_a_place_for_every_run_differs_from_another_in_numbers_alo
         assert json.dumps(figures.marks_per_run(built)) == \
             json.dumps(figures.marks_per_run(figures.expand_frames(spec_of(n, places=0))))
     go.Figure(figures.marks_per_run(figures.expand_frames(spec_of(5))))  # (valid)
+
+
+def test_side_axes_go_down_to_the_floor_a_float32_run_reaches():
+    """The loss's and the distance's axes start at their floor (what a float32 run resolves)
+    whenever a curve comes within NEAR_FLOOR of it: runs that converged end anywhere in the few
+    decades above it, and neighbouring starts of the default race keep the same ranges (each
+    move redraws the side plots' axes in the page)."""
+    assert figures.decade_range(3e-14, 50.0) == figures.decade_range(1e-14, 50.0)
+    assert figures.decade_range(3e-14, 50.0, floor=1e-15) == figures.decade_range(1e-15, 50.0)
+    assert figures.decade_range(3e-11, 50.0, floor=1e-15) == figures.decade_range(3e-11, 50.0)  # (far above)
+    scene = presets.PRESETS["race"].scene
+    L, results, grid, ref = _build(scene)
+    assert L.minima == [(1.0, 1.0)] or list(L.minima) == [(1.0, 1.0)]
+    assert figures.side_floor("dist", L, ref) == 2.0**-24  # (half of float32's step at 1.0)
+    assert figures.side_floor("loss", L, ref) == 1e-15 and figures.side_floor("step", L, ref) is None
+    quad = compute.landscape_of(scene.replace(landscape="quadratic", landscape_params=(), start=None))
+    assert figures.side_floor("dist", quad, ref) == 1e-12  # (a minimum at 0: float32 goes far below)
+    seen = set()
+    for k in range(4):
+        s = scene.replace(start=(-1.46 + 0.01 * k, 2.0))
+        L, results, grid, ref = _build(s)
+        traces, axes, _ = figures.side_panels(s, L, results, s.labels(), ref, first_axis=2)
+        for p, want in (("loss", -15), ("dist", -8)):
+            y = f"y{2 + s.panels.index(p)}"
+            lowest = min(np.nanmin(_decode(t["y"])) for t in traces if t["yaxis"] == y)
+            assert lowest < figures.side_floor(p, L, ref) * figures.NEAR_FLOOR  # (converged runs)
+            r0, r1 = axes["yaxis" + y[1:]]["range"]  # (the decades, 4 % wider each side)
+            assert r0 + 0.04 * (r1 - r0) / 1.08 == pytest.approx(want), (p, k)
+        seen.add(tuple(tuple(a["range"]) for name, a in sorted(axes.items()) if name.startswith("yaxis")))
+    assert len(seen) == 1  # (the tops too)

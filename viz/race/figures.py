@@ -625,15 +625,27 @@ def surface_figure(scene: Scene, L: Landscape, grid, results: Sequence[RunResult
 
 # --- side plots ---------------------------------------------------------------------------
 
+def side_floor(panel: str, L: Landscape, ref: Reference) -> float | None:
+    """What a side plot draws a smaller value at: about what a float32 run resolves.  The loss:
+    f - f* is at least 1e-15 or one float32 step of f* (rounding makes the rest).  The distance
+    to a minimum: half a float32 step of its largest coordinate (a run there is on that minimum;
+    closer is only exactly on it), at least 1e-12.  None: the panel has no floor."""
+    if panel == "loss":
+        return max(1e-15, 2.0**-23 * abs(ref.f_star))
+    if panel == "dist":
+        steps = [float(np.spacing(np.float32(max(abs(mx), abs(my))))) / 2 for mx, my in L.minima]
+        return max([1e-12] + steps)
+    return None
+
+
 def _panel_series(panel: str, r: RunResult, L: Landscape, ref: Reference):
     """(x steps, list of (y values, dash)) for one run in one panel."""
     if panel == "loss":
-        floor = max(1e-15, 2.0**-23 * abs(ref.f_star))
-        y = np.maximum(r.loss.astype(np.float64) - ref.f_star, floor)
+        y = np.maximum(r.loss.astype(np.float64) - ref.f_star, side_floor(panel, L, ref))
         return np.arange(len(y)), [(y, "solid")]
     if panel == "dist":
         y = L.nearest_minimum_distance(r.xy)
-        return np.arange(len(y)), [(np.maximum(y, 1e-12), "solid")]
+        return np.arange(len(y)), [(np.maximum(y, side_floor(panel, L, ref)), "solid")]
     if panel == "step":
         y = r.step_length
         return np.arange(1, len(y) + 1), [(np.where(y > 0, y, np.nan), "solid")]
@@ -643,9 +655,17 @@ def _panel_series(panel: str, r: RunResult, L: Landscape, ref: Reference):
     raise ValueError(panel)
 
 
-def decade_range(lo: float, hi: float) -> list[float]:
+NEAR_FLOOR = 1e3  # a curve this close to its side plot's floor: the axis goes down to the floor
+
+
+def decade_range(lo: float, hi: float, floor: float | None = None) -> list[float]:
     """A log axis's range (log10 units) from the decade at or below ``lo`` to the one at or
-    above ``hi`` (both > 0), a little wider so that a curve on a decade line stays visible."""
+    above ``hi`` (both > 0), a little wider so that a curve on a decade line stays visible.
+    With a ``floor`` (:func:`side_floor`) and ``lo`` within ``NEAR_FLOOR`` of it, from the floor's
+    decade: runs that converge as far as float32 goes end anywhere in the few decades above it
+    (1e-13 .. 1e-15 for the default race), and a new start would move the axis each time."""
+    if floor is not None and lo < floor * NEAR_FLOOR:
+        lo = min(lo, floor)
     a, b = math.log10(lo), math.log10(hi)
     a0, b0 = math.floor(a + 1e-9), math.ceil(b - 1e-9)
     if b0 <= a0:
@@ -734,6 +754,7 @@ def side_panels(scene: Scene, L: Landscape, results: Sequence[RunResult], labels
                           bgcolor="rgba(255,255,255,0.85)"))
         ylo, yhi = math.inf, -math.inf
         minima = tuple(L.minima) if panel == "dist" else ()
+        floor = side_floor(panel, L, ref)
         for i, r in enumerate(results):
             key = ("side", digests[i], panel, i, labels[i], lo, hi, ax, budget, minima,
                    ref.f_star if panel == "loss" else None)
@@ -744,7 +765,7 @@ def side_panels(scene: Scene, L: Landscape, results: Sequence[RunResult], labels
         traces.extend(_side_trace(i, "", ax, _NONE, _NONE, dash)
                       for i in range(len(results), places) for dash in _DASHES.get(panel, ("solid",)))
         if ylo <= yhi:  # whole decades around the curves (log10 units)
-            axes[f"yaxis{ax}"]["range"] = decade_range(ylo, yhi)
+            axes[f"yaxis{ax}"]["range"] = decade_range(ylo, yhi, floor)
     return traces, axes, notes
 
 
