@@ -8,6 +8,7 @@ programs and reuses them whenever only numbers change.
 
 from __future__ import annotations
 
+import dataclasses
 
 import numpy as np
 
@@ -67,8 +68,19 @@ def run_one(landscape_key: tuple, run_key: tuple, shared_key: tuple, start: tupl
     """One run from plain values: ``Run.key()``, ``Scene.shared_key()``."""
     optimizer, _, _, hyperparams = run_key
     L = landscape_from_key(landscape_key)
-    return optimizers.run(L, optimizer, start=start, steps=steps,
-                          **run_kwargs(run_key, shared_key), **dict(hyperparams))
+    tr = optimizers.run(L, optimizer, start=start, steps=steps,
+                        **run_kwargs(run_key, shared_key), **dict(hyperparams))
+    # The engine gives views of its packed rows (six float32 a row): every pass over a column
+    # strides 24 bytes.  The race's figures pass over them many times (a step's length, the
+    # distance to the minima, the path's arc length, a digest): contiguous copies, once (8 runs
+    # of 10,000 steps: ~0.2 ms), made the default figure's pieces ~3 ms sooner.
+    return dataclasses.replace(tr, **{k: _contiguous(getattr(tr, k)) for k in ("xy", "loss", "grad", "lr")})
+
+
+def _contiguous(a: np.ndarray) -> np.ndarray:
+    out = np.ascontiguousarray(a)
+    out.flags.writeable = False  # (results are read-only)
+    return out
 
 
 def run_scene(scene: Scene, L: Landscape | None = None) -> list[RunResult]:
