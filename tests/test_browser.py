@@ -703,9 +703,13 @@ def test_the_charts_own_controls_rerun_the_chart_alone(browser, tmp_path):
             assert len(direct) == answered + 1 and " whole " in direct[-1], direct[-1:]
             assert " patch " in last and int(last.split(" chart ")[1].split(" kB")[0]) < 20, last
             assert page.evaluate("() => performance.getEntriesByName('lle-chart-resync').length") == 0
-            # 3. a click on the plot: the chart's fragment alone, and the sidebar shows the new start
+            # 3. a click on the plot: the chart's fragment alone, and the sidebar shows the new start;
+            # the route is asked when the button goes down (the hovered point), and the click uses
+            # that answer (one request: the route answered once)
             box = page.locator(f"{CHART} .draglayer .xy .nsewdrag").first.bounding_box()
             before = page.url
+            early = "() => ['lle-direct-early', 'lle-direct-early-used'].map((n) => performance.getEntriesByName(n).length)"
+            asked = page.evaluate(early)
             page.mouse.move(box["x"] + 0.7 * box["width"], box["y"] + 0.3 * box["height"])
             page.wait_for_timeout(300)
             page.mouse.click(box["x"] + 0.7 * box["width"], box["y"] + 0.3 * box["height"])
@@ -717,6 +721,7 @@ def test_the_charts_own_controls_rerun_the_chart_alone(browser, tmp_path):
             assert all(_close(a, b, rel=1e-4) for a, b in zip(shown, start)), (shown, start)
             assert start[0] > 0 and _reruns(log) == (full, controls, alone + 2)
             assert len(_direct(log)[0]) == answered + 2
+            assert page.evaluate(early) == [asked[0] + 1, asked[1] + 1]
             _as_a_new_visitor_sees(browser, page)
             # 3b. a start from which a run diverges (Nesterov, from this corner): its cross
             # appears, still by a quick update (every run has a cross trace, empty until it

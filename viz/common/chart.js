@@ -825,6 +825,35 @@ const DIRECT = new Set(["lr", "start", "click", "steps", "add", "remove", "param
 const DIRECT_URL = "api/race/chart";  // (relative: the app's base path, if any, comes with it)
 const DIRECT_WAIT_MS = 3000;  // no answer by then (a stalled connection): the page's way
 
+function ask(body) {  // the route's answer to body (JSON): its bytes, or null
+  const stop = new AbortController();
+  const timer = setTimeout(() => stop.abort(), DIRECT_WAIT_MS);
+  return fetch(DIRECT_URL, { method: "POST", headers: { "Content-Type": "application/json" },
+                             body, signal: stop.signal })
+    .then((r) => (r.ok ? r.arrayBuffer() : null))
+    .catch(() => null)
+    .then((buf) => { clearTimeout(timer); return buf; });
+}
+
+// A click on the plot: Plotly reports it on the mouse's release, after its own work there (its
+// drag cover, the hover computed again: ~10 ms here).  The point under the mouse is known when
+// the button goes down (the last hover, the point the click reports if the mouse stays): the
+// route is asked then (early), and the click uses that answer when it names the same point in
+// the same figure (else, e.g. a drag that zooms, it is let go).
+function askEarly(gd, kind, value) {
+  const q = gd.__lleRev;
+  if (!q || !gd.__lleDrawn || gd.__lleAsking || !value) return;
+  const body = JSON.stringify({ q, kind, value });
+  performance.mark("lle-direct-early");
+  gd.__lleEarly = { body, reply: ask(body) };
+}
+
+// A click's start (viz.race.scene.start_from_click): the point Plotly reports, clicked or hovered.
+function clickValue(ev) {
+  const p = ev && ev.points && ev.points[0];
+  return p && typeof p.x === "number" && typeof p.y === "number" ? { x: p.x, y: p.y, curve: p.curveNumber } : null;
+}
+
 function send(gd, kind, value) {
   const trigger = (k, v) => gd.__lleTrigger(k, v);  // (the latest: the component may render meanwhile)
   const q = gd.__lleRev;
@@ -836,13 +865,11 @@ function send(gd, kind, value) {
   if (!DIRECT.has(kind) || !q || !gd.__lleDrawn) { gd.__lleTold = []; trigger(kind, value); return; }
   gd.__lleAsking = true;
   performance.mark("lle-direct-sent");
-  const stop = new AbortController();
-  const timer = setTimeout(() => stop.abort(), DIRECT_WAIT_MS);
-  fetch(DIRECT_URL, { method: "POST", headers: { "Content-Type": "application/json" },
-                     body: JSON.stringify({ q, kind, value }), signal: stop.signal })
-    .then((r) => (r.ok ? r.arrayBuffer() : null))
-    .catch(() => null)
-    .then((buf) => { clearTimeout(timer); return buf; })
+  const body = JSON.stringify({ q, kind, value });
+  const early = gd.__lleEarly;
+  gd.__lleEarly = null;
+  if (early && early.body === body) performance.mark("lle-direct-early-used");
+  (early && early.body === body ? early.reply : ask(body))
     .then((buf) => (buf && gd.__lleRev === q ? receive(gd, new Uint8Array(buf)) : null))
     .catch(() => null)
     .then(() => {
@@ -897,6 +924,10 @@ export default function (component) {
     add: parentElement.querySelector(".lle-add"),
   };
   gd.__lleSide = side;
+  if (!gd.__lleDown) {  // (before Plotly's own handlers: the capture phase)
+    gd.__lleDown = true;
+    gd.addEventListener("mousedown", (ev) => { if (ev.button === 0) askEarly(gd, "click", gd.__lleHover); }, true);
+  }
   gd.__lleTrigger = setTriggerValue;  // (the handlers bound once use the latest)
   gd.__lleSend = (kind, value) => send(gd, kind, value);
   if (!gd.__lleQueued) gd.__lleQueued = new Map();  // changes made while one is asked
@@ -1020,11 +1051,11 @@ function receive(gd, bytes, fromPage = false) {
           if (!gd.__lleBound) {
             gd.__lleBound = true;
             gd.on("plotly_click", (ev) => {
-              const p = ev && ev.points && ev.points[0];
-              if (p && typeof p.x === "number" && typeof p.y === "number") {
-                gd.__lleSend("click", { x: p.x, y: p.y, curve: p.curveNumber });
-              }
+              const value = clickValue(ev);
+              if (value) gd.__lleSend("click", value);
             });
+            gd.on("plotly_hover", (ev) => { gd.__lleHover = clickValue(ev); });  // (askEarly)
+            gd.on("plotly_unhover", () => { gd.__lleHover = null; });
             // the person played or scrubbed the animation: the runs show some earlier step,
             // so the next figure is drawn in full
             const moved = () => { gd.__lleMoved = true; };
