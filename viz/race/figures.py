@@ -749,10 +749,12 @@ def side_panels(scene: Scene, L: Landscape, results: Sequence[RunResult], labels
                                   showgrid=True, gridcolor="#e6e6e6", showline=True, linecolor="#444",
                                   ticks="outside", exponentformat="power", tickfont=dict(size=13))
         # the panel's title names its quantity (no axis title: room for the colour bar)
-        title = {"loss": f"{ref.label} vs step", "dist": "distance to the nearest global minimum",
-                 "step": "step length ‖Δθ‖",
-                 "elr": "|Δθᵢ/gᵢ| (solid x, dotted y): a step size only for SGD-like rules"}[panel]
-        notes.append(dict(text=f"<b>{title}</b>", x=x_domain[1], xref="paper", xanchor="right",
+        # (short enough for the plot's width: a longer one covered the axis' top tick label)
+        title = {"loss": f"<b>{ref.label} vs step</b>", "dist": "<b>distance to a global minimum</b>",
+                 "step": "<b>step length ‖Δθ‖</b>",
+                 "elr": "<b>|Δθᵢ/gᵢ|</b> (solid x, dotted y)<br><span style='font-size:11px'>"
+                        "a step size only for SGD-like rules</span>"}[panel]
+        notes.append(dict(text=title, x=x_domain[1], xref="paper", xanchor="right",
                           y=top, yref="paper", yanchor="top", showarrow=False, font=dict(size=13),
                           bgcolor="rgba(255,255,255,0.85)"))
         ylo, yhi = math.inf, -math.inf
