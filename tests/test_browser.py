@@ -828,14 +828,17 @@ def test_the_charts_own_controls_rerun_the_chart_alone(browser, tmp_path):
             ctx.close()
 
 
-def _post(url: str, body: bytes) -> tuple[int, bytes]:
+def _post(url: str, body: bytes, headers: dict | None = None, meta: dict | None = None) -> tuple[int, bytes]:
+    """POST to the chart's route: (status, body as sent); ``meta`` gets the answer's headers."""
     import urllib.error
     import urllib.request
 
     req = urllib.request.Request(url + "api/race/chart", data=body, method="POST",
-                                 headers={"Content-Type": "application/json"})
+                                 headers={"Content-Type": "application/json", **(headers or {})})
     try:
         with urllib.request.urlopen(req, timeout=120) as r:
+            if meta is not None:
+                meta.update({k.lower(): v for k, v in r.headers.items()})
             return r.status, r.read()
     except urllib.error.HTTPError as err:
         return err.code, err.read()
@@ -845,6 +848,7 @@ def test_the_chart_route_answers_over_http_and_refuses_plainly(server, browser):
     """The race chart's route on a real server (app.py's st.App): a start for the default scene
     is answered with the chart's data, named as the page names it; a body it cannot read, one
     too large, or a link the page must read itself gets a status and no traceback."""
+    import gzip
     import json
 
     import orjson
@@ -864,6 +868,11 @@ def test_the_chart_route_answers_over_http_and_refuses_plainly(server, browser):
     assert status == 200, data[:200]
     got = json.loads(data)
     assert got["rev"] == link.to_query_string(scene.replace(start=(0.75, 2.25))) and got["spec"]["data"]
+    # a browser takes gzip: the same bytes, gzipped once (the route's level 1, not Streamlit's 9)
+    meta = {}
+    status, packed = _post(server, orjson.dumps(ask), {"Accept-Encoding": "gzip, deflate, br"}, meta)
+    assert status == 200 and meta.get("content-encoding") == "gzip" and len(packed) < len(data) / 1.5
+    assert gzip.decompress(packed) == data
     assert _post(server, b"{not json")[0] == 400
     assert _post(server, orjson.dumps(dict(ask, kind="__import__('os')")))[0] == 400
     assert _post(server, b" " * (direct.MAX_BODY + 1))[0] == 413
