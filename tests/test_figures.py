@@ -398,3 +398,35 @@ def test_side_axes_go_down_to_the_floor_a_float32_run_reaches():
             assert r0 + 0.04 * (r1 - r0) / 1.08 == pytest.approx(want), (p, k)
         seen.add(tuple(tuple(a["range"]) for name, a in sorted(axes.items()) if name.startswith("yaxis")))
     assert len(seen) == 1  # (the tops too)
+
+
+def test_side_axes_tops_come_from_the_landscape_not_the_runs():
+    """The loss's axis goes up to the decade of the largest f - f* on the landscape's grid, the
+    distance's to that of the domain's diagonal, whatever the runs do: starts far apart keep
+    the same tops, and a run that diverges goes off the top instead of squashing every other
+    curve into the bottom of the plot."""
+    import math
+
+    base = presets.PRESETS["race"].scene
+    tops = set()
+    for start in [(-1.48, 2.0), (0.5, -0.5), (1.8, 2.8)]:
+        s = base.replace(start=start)
+        L, results, grid, ref = _build(s)
+        _, axes, _ = figures.side_panels(s, L, results, s.labels(), ref, first_axis=2, z=grid[2])
+        r1 = {p: axes[f"yaxis{2 + s.panels.index(p)}"]["range"][1] for p in ("loss", "dist")}
+        (x0, x1), (y0, y1) = L.domain
+        want = {"loss": math.ceil(math.log10(float(np.nanmax(grid[2])) - ref.f_star)),
+                "dist": math.ceil(math.log10(math.hypot(x1 - x0, y1 - y0)))}
+        for p, top in r1.items():
+            r0 = axes[f"yaxis{2 + s.panels.index(p)}"]["range"][0]
+            assert top - 0.04 * (top - r0) / 1.08 == pytest.approx(want[p]), (start, p)
+        tops.add(tuple(sorted(r1.items())))
+    assert len(tops) <= 2  # (the top is fixed; the padding follows the bottom, which may move)
+    wild = presets.PRESETS["lr_too_large"].scene  # (a run diverges)
+    L, results, grid, ref = _build(wild)
+    assert any(r.diverged_at is not None for r in results)
+    _, axes, _ = figures.side_panels(wild, L, results, wild.labels(), ref, first_axis=2, z=grid[2])
+    _, free, _ = figures.side_panels(wild, L, results, wild.labels(), ref, first_axis=2)  # (no grid)
+    k = f"yaxis{2 + wild.panels.index('loss')}"
+    assert axes[k]["range"][1] <= math.ceil(math.log10(float(np.nanmax(grid[2])) - ref.f_star)) + 1
+    assert free[k]["range"][1] >= axes[k]["range"][1]

@@ -434,7 +434,7 @@ def main_figure(scene: Scene, L: Landscape, grid, results: Sequence[RunResult], 
     anchors, axes, notes = [], {}, []
     if side:
         traces, axes, notes = side_panels(scene, L, results, labels, ref, first_axis=2,
-                                          x_domain=SIDE_DOMAIN, digests=digests, places=places)
+                                          x_domain=SIDE_DOMAIN, digests=digests, places=places, z=grid[2])
         for t in traces:  # one trace per side plot is named (unchanged) in every frame: Plotly
             if t["yaxis"] not in {data[k]["yaxis"] for k in anchors}:  # drops the drawing of
                 anchors.append(len(data))  # any subplot a frame does not name
@@ -605,7 +605,7 @@ def surface_figure(scene: Scene, L: Landscape, grid, results: Sequence[RunResult
     axes, notes = {}, []
     if side:
         traces, axes, notes = side_panels(scene, L, results, labels, ref, first_axis=1,
-                                          x_domain=SIDE_DOMAIN)
+                                          x_domain=SIDE_DOMAIN, z=z)
         data.extend(traces)
     layout = dict(
         font=FONT, paper_bgcolor="#ffffff", plot_bgcolor="#ffffff", height=height,
@@ -638,6 +638,22 @@ def side_floor(panel: str, L: Landscape, ref: Reference) -> float | None:
     return None
 
 
+def side_ceiling(panel: str, L: Landscape, z: np.ndarray, ref: Reference) -> float | None:
+    """The top of a side plot's axis, from the landscape alone (None: from the curves): the loss's
+    largest f - f* on the grid ``z`` over the domain, the distance's the domain's diagonal (no
+    point of it is farther from a minimum in it).  A run in the domain stays below it, so a new
+    start keeps the axis (a run that leaves it, diverging, goes off the top); each move of a
+    range redrew the side plots anew in the page (~20-30 ms there)."""
+    if panel == "loss":
+        top = float(np.nanmax(z)) - ref.f_star if np.isfinite(z).any() else math.nan
+    elif panel == "dist" and L.minima:
+        (x0, x1), (y0, y1) = L.domain
+        top = math.hypot(x1 - x0, y1 - y0)
+    else:
+        return None
+    return top if math.isfinite(top) and top > 0 else None
+
+
 def _panel_series(panel: str, r: RunResult, L: Landscape, ref: Reference):
     """(x steps, list of (y values, dash)) for one run in one panel."""
     if panel == "loss":
@@ -655,17 +671,21 @@ def _panel_series(panel: str, r: RunResult, L: Landscape, ref: Reference):
     raise ValueError(panel)
 
 
-NEAR_FLOOR = 1e3  # a curve this close to its side plot's floor: the axis goes down to the floor
+NEAR_FLOOR = 1e4  # a curve this close to its side plot's floor: the axis goes down to the floor
 
 
-def decade_range(lo: float, hi: float, floor: float | None = None) -> list[float]:
+def decade_range(lo: float, hi: float, floor: float | None = None, ceiling: float | None = None) -> list[float]:
     """A log axis's range (log10 units) from the decade at or below ``lo`` to the one at or
     above ``hi`` (both > 0), a little wider so that a curve on a decade line stays visible.
     With a ``floor`` (:func:`side_floor`) and ``lo`` within ``NEAR_FLOOR`` of it, from the floor's
     decade: runs that converge as far as float32 goes end anywhere in the few decades above it
-    (1e-13 .. 1e-15 for the default race), and a new start would move the axis each time."""
+    (1e-13 .. 1e-15 for the default race), and a new start would move the axis each time.  With
+    a ``ceiling`` (:func:`side_ceiling`), up to its decade whatever ``hi`` is."""
     if floor is not None and lo < floor * NEAR_FLOOR:
         lo = min(lo, floor)
+    if ceiling is not None:
+        hi = ceiling
+        lo = min(lo, ceiling / 10)
     a, b = math.log10(lo), math.log10(hi)
     a0, b0 = math.floor(a + 1e-9), math.ceil(b - 1e-9)
     if b0 <= a0:
@@ -717,14 +737,16 @@ MAIN_DOMAIN = (0.0, 0.58)  # ... and of the landscape next to them
 
 def side_panels(scene: Scene, L: Landscape, results: Sequence[RunResult], labels: Sequence[str],
                 ref: Reference, *, first_axis: int = 1, x_domain=(0.0, 1.0), budget: int = SIDE_POINTS,
-                digests: Sequence[bytes] | None = None, places: int = 0):
+                digests: Sequence[bytes] | None = None, places: int = 0, z: np.ndarray | None = None):
     """The side plots' traces, axes and titles: loss, distance to the nearest global minimum,
     step length, |Δθᵢ/gᵢ| vs step, one row each (log y), sharing the step axis.
     Returns ``(traces, layout_axes, annotations)``; axes are numbered from ``first_axis``.
     The y ranges are explicit, whole decades (:func:`decade_range`): the page's chart updates
     one run's curves without re-plotting the rest (an autorange would go stale), and a range
     that moves only when a curve crosses a decade spares re-plotting the axes.  ``places``: run
-    places there are curves for at least (empty past the runs: see :func:`main_figure`)."""
+    places there are curves for at least (empty past the runs: see :func:`main_figure`).  ``z``:
+    the landscape's grid of f, if the caller has it (the tops of the loss's and the distance's
+    axes: :func:`side_ceiling`)."""
     panels = [p for p in scene.panels if not (p == "dist" and not L.minima)]
     digests = digests or [_content(r) for r in results]  # (main_figure has them already)
     n = len(panels)
@@ -760,6 +782,7 @@ def side_panels(scene: Scene, L: Landscape, results: Sequence[RunResult], labels
         ylo, yhi = math.inf, -math.inf
         minima = tuple(L.minima) if panel == "dist" else ()
         floor = side_floor(panel, L, ref)
+        ceiling = side_ceiling(panel, L, z, ref) if z is not None else None
         for i, r in enumerate(results):
             key = ("side", digests[i], panel, i, labels[i], lo, hi, ax, budget, minima,
                    ref.f_star if panel == "loss" else None)
@@ -770,7 +793,7 @@ def side_panels(scene: Scene, L: Landscape, results: Sequence[RunResult], labels
         traces.extend(_side_trace(i, "", ax, _NONE, _NONE, dash)
                       for i in range(len(results), places) for dash in _DASHES.get(panel, ("solid",)))
         if ylo <= yhi:  # whole decades around the curves (log10 units)
-            axes[f"yaxis{ax}"]["range"] = decade_range(ylo, yhi, floor)
+            axes[f"yaxis{ax}"]["range"] = decade_range(ylo, yhi, floor, ceiling)
     return traces, axes, notes
 
 
