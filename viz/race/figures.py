@@ -243,11 +243,13 @@ def _path_trace(i: int, label: str, x: np.ndarray, y: np.ndarray) -> dict:
                 line=dict(color=_run_style(i)[0], width=3), hoverinfo="skip")
 
 
-def _budget_runs(n: int) -> int:
-    """The runs the points' budgets are shared by, for a scene of ``n``: ``n`` rounded up to a
-    power of two, so that adding or removing a run among 5-8 (or 3-4) leaves the other runs'
-    points as they were (their traces unchanged: a quick update in the browser)."""
-    return 1 << max(n - 1, 0).bit_length()
+def _points(n_runs: int, n_frames: int) -> tuple[int, int]:
+    """A run's points in each frame and in its full path: the budgets shared by ``n_runs``
+    rounded up to a power of two, so that adding or removing a run among 5-8 (or 3-4) leaves the
+    other runs' points as they were (their traces unchanged: a quick update in the browser)."""
+    shared = 1 << max(n_runs - 1, 0).bit_length()
+    per_frame = FRAME_BUDGET_BYTES / max(1, shared * n_frames * 8)  # points a frame can carry
+    return int(min(max(2 * per_frame, 60), 1200)), max(300, min(FULL_PATH_POINTS, FULL_PATH_TOTAL // shared))
 
 
 def _heads(runs: list[dict], places: int) -> dict:
@@ -413,17 +415,13 @@ def main_figure(scene: Scene, L: Landscape, grid, results: Sequence[RunResult], 
     data = _landscape_traces(grid, picture, box)
     first_run = len(data)
     frame_list = sampling.frame_steps(lo, hi, n_frames) if n_runs else np.array([hi])
-    shared = _budget_runs(n_runs)
-    per_frame = FRAME_BUDGET_BYTES / max(1, shared * len(frame_list) * 8)  # points a frame can carry
-    anim_points = int(min(max(2 * per_frame, 60), 1200))
-    full_points = max(300, min(FULL_PATH_POINTS, FULL_PATH_TOTAL // max(shared, 1)))
+    anim_points, full_points = _points(n_runs, len(frame_list))
     digests = [_content(r) for r in results]
     runs = [_MEMO.get(("run", digests[i], i, labels[i], frame_list.tobytes(), anim_points, full_points, hi, box),
                       lambda i=i, r=r: _run_animation(i, r, labels[i], frame_list, anim_points, full_points, box))
             for i, r in enumerate(results)]
-    for run in runs:
-        data.extend(run["traces"])
-    data.extend(_path_trace(i, "", _NONE, _NONE) for i in range(n_runs, places))
+    data.extend([t for run in runs for t in run["traces"]]  # (then the empty places' paths)
+                + [_path_trace(i, "", _NONE, _NONE) for i in range(n_runs, places)])
     heads = crosses = None
     if runs:  # the heads and the crosses on top of the paths
         heads, crosses = len(data), len(data) + 1
