@@ -154,8 +154,8 @@ function quick(Plotly, gd, spec, step) {
 // for the 44 traces of the default figure, 39 of which did not change.  Its answer (the names of
 // the trace's array attributes, which Plotly reads for hover and click data) depends only on
 // the trace as given, and Plotly keeps an unchanged trace's object across updates: remember
-// the answer per given trace object.  A figure drawn anew (Plotly.react: a run added or removed,
-// a first load) gives every trace as a new object: ~0.5 ms each, ~26 ms of removing a run here
+// the answer per given trace object.  A figure drawn anew (Plotly.react: a first load, another
+// landscape or scene) gives every trace as a new object: ~0.5 ms each, ~26 ms for 46 traces here
 // for 46 traces.  Its answer depends on what the trace is made of, not on its numbers: which
 // attributes hold arrays, and the values that decide which attributes Plotly fills in (the
 // type, the mode, visible, ...): remember it by that shape too (8 runs' paths share one).
@@ -1009,7 +1009,7 @@ function receive(gd, bytes, fromPage = false) {
       performance.mark(step ? "lle-chart-quick" : "lle-chart-react");
       const config = Object.assign({ responsive: true }, data.config || {});
       gd.__lleSplit = parts;
-      // A figure drawn anew (Plotly.react: a first load, a run added, ...) takes a few hundred
+      // A figure drawn anew (Plotly.react: a first load, another scene, ...) takes a few hundred
       // ms on a slow machine: the landscape, its paths and the legend are painted first; its
       // slider and Play button (LATER), the side plots and what is under the plot a frame
       // later (drawRest).  A quick update draws everything at once.

@@ -18,7 +18,9 @@ colour bar) and is never animated; a transparent grid of markers over it catches
 clicks (Streamlit reports clicks on scatter points only) and shows f on hover;
 each run has its path, and one trace holds every run's head (a marker each), one
 every run's divergence cross (a point not drawn, null, unless it diverges: the same
-traces whatever the start, so a new start is a quick update in the browser); each
+traces whatever the start, so a new start is a quick update in the browser); the page's
+figure keeps a place (a path, a side-plot curve) for every run it may have, empty past its runs,
+so that adding or removing a run is one too (``main_figure``'s ``places``); each
 frame names only those traces (``traces=[...]``) and plays with ``redraw: False``
 on fixed axes.  The ``N_FRAMES`` (60) frames are
 log-and-uniformly spaced steps; a frame's path is the run's points on a coarse,
@@ -238,7 +240,8 @@ def _run_animation(i: int, r: RunResult, label: str, frame_list: np.ndarray, ani
 
 
 def _path_trace(i: int, label: str, x: np.ndarray, y: np.ndarray) -> dict:
-    """Run place ``i``'s path (an empty place: no points, no name; the same trace otherwise)."""
+    """Run place ``i``'s path (an empty place: no name, one point not drawn: ``_NONE``; the same
+    trace otherwise)."""
     return dict(type="scatter", mode="lines", x=f4(x), y=f4(y), name=label, legendgroup=f"run{i}",
                 line=dict(color=_run_style(i)[0], width=3), hoverinfo="skip")
 
