@@ -74,12 +74,14 @@ def run_one(landscape_key: tuple, run_key: tuple, shared_key: tuple, start: tupl
     # strides 24 bytes.  The race's figures pass over them many times (a step's length, the
     # distance to the minima, the path's arc length, a digest): contiguous copies, once (8 runs
     # of 10,000 steps: ~0.2 ms), made the default figure's pieces ~3 ms sooner.
-    return dataclasses.replace(tr, **{k: _contiguous(getattr(tr, k)) for k in ("xy", "loss", "grad", "lr")})
+    return dataclasses.replace(tr, **{k: read_only(getattr(tr, k)) for k in ("xy", "loss", "grad", "lr")})
 
 
-def _contiguous(a: np.ndarray) -> np.ndarray:
+def read_only(a: np.ndarray) -> np.ndarray:
+    """``a`` contiguous (a copy only if it is not) and read-only, as a run's arrays are (a run's
+    figure pieces are keyed by a digest made once per run)."""
     out = np.ascontiguousarray(a)
-    out.flags.writeable = False  # (results are read-only)
+    out.flags.writeable = False
     return out
 
 

@@ -642,9 +642,10 @@ def side_floor(panel: str, L: Landscape, ref: Reference) -> float | None:
 def side_ceiling(panel: str, L: Landscape, z: np.ndarray, ref: Reference) -> float | None:
     """The top of a side plot's axis, from the landscape alone (None: from the curves): the loss's
     largest f - f* on the grid ``z`` over the domain, the distance's the domain's diagonal (no
-    point of it is farther from a minimum in it).  A run in the domain stays below it, so a new
-    start keeps the axis (a run that leaves it, diverging, goes off the top); each move of a
-    range redrew the side plots anew in the page (~20-30 ms there)."""
+    point of it is farther from a minimum in it).  A run in the domain stays about below it (the
+    grid samples f; the axis goes up to the next whole decade), so a new start keeps the axis (a
+    run that leaves it, diverging, goes off the top); each move of a range redrew the side plots
+    anew in the page (~20-30 ms there)."""
     if panel == "loss":
         top = float(np.nanmax(z)) - ref.f_star if np.isfinite(z).any() else math.nan
     elif panel == "dist" and L.minima:
@@ -655,14 +656,15 @@ def side_ceiling(panel: str, L: Landscape, z: np.ndarray, ref: Reference) -> flo
     return top if math.isfinite(top) and top > 0 else None
 
 
-def _panel_series(panel: str, r: RunResult, L: Landscape, ref: Reference):
-    """(x steps, list of (y values, dash)) for one run in one panel."""
+def _panel_series(panel: str, r: RunResult, L: Landscape, ref: Reference, floor: float | None):
+    """(x steps, list of (y values, dash)) for one run in one panel (``floor``: its
+    :func:`side_floor`)."""
     if panel == "loss":
-        y = np.maximum(r.loss.astype(np.float64) - ref.f_star, side_floor(panel, L, ref))
+        y = np.maximum(r.loss.astype(np.float64) - ref.f_star, floor)
         return np.arange(len(y)), [(y, "solid")]
     if panel == "dist":
         y = L.nearest_minimum_distance(r.xy)
-        return np.arange(len(y)), [(np.maximum(y, side_floor(panel, L, ref)), "solid")]
+        return np.arange(len(y)), [(np.maximum(y, floor), "solid")]
     if panel == "step":
         y = r.step_length
         return np.arange(1, len(y) + 1), [(np.where(y > 0, y, np.nan), "solid")]
@@ -708,10 +710,10 @@ _DASHES = {"elr": ("solid", "dot")}  # a side plot's curves per run (others: one
 
 
 def _side_run(panel: str, i: int, r: RunResult, label: str, L: Landscape, ref: Reference,
-              lo: int, hi: int, ax: str, budget: int):
+              lo: int, hi: int, ax: str, budget: int, floor: float | None):
     """Run ``i``'s curves in one side plot (on axes ``x{ax}``/``y{ax}``; always one per series,
     empty where nothing is finite and positive) and their (min, max)."""
-    x, series = _panel_series(panel, r, L, ref)
+    x, series = _panel_series(panel, r, L, ref, floor)
     whole = not len(x) or (lo <= x[0] and x[-1] <= hi)  # (x is sorted; the window is most often all of it)
     window = None if whole else (x >= lo) & (x <= hi)
     xw = x if whole else x[window]
@@ -788,7 +790,7 @@ def side_panels(scene: Scene, L: Landscape, results: Sequence[RunResult], labels
             key = ("side", digests[i], panel, i, labels[i], lo, hi, ax, budget, minima,
                    ref.f_star if panel == "loss" else None)
             run_traces, (a, b) = _MEMO.get(key, lambda i=i, r=r: _side_run(panel, i, r, labels[i], L, ref,
-                                                                       lo, hi, ax, budget))
+                                                                       lo, hi, ax, budget, floor))
             traces.extend(run_traces)
             ylo, yhi = min(ylo, a), max(yhi, b)
         traces.extend(_side_trace(i, "", ax, _NONE, _NONE, dash)

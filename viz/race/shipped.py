@@ -69,12 +69,6 @@ def _equal(a, b) -> bool:
     return a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b, equal_nan=True)
 
 
-def _read_only(a: np.ndarray) -> np.ndarray:
-    """As a computed run's arrays are (a run's figure pieces are keyed by a digest made once)."""
-    a.flags.writeable = False
-    return a
-
-
 def compute_now() -> Shipped:
     """The default scene's runs and grid, computed in this process."""
     scene = default_scene()
@@ -105,7 +99,7 @@ def load(path: Path = FILE) -> Shipped | None:
             if made_for != want:
                 _log.info("%s: made for %s, not this default scene or versions: not used", path.name, made_for)
                 return None
-            runs = tuple(optimizers.Trajectory(**{f: _read_only(z[f"run{i}_{f}"]) for f in FIELDS}, **m)
+            runs = tuple(optimizers.Trajectory(**{f: compute.read_only(z[f"run{i}_{f}"]) for f in FIELDS}, **m)
                          for i, m in enumerate(meta["runs"]))
             return Shipped(runs, (z["grid_xs"], z["grid_ys"], z["grid_z"]))
     except FileNotFoundError:
