@@ -795,7 +795,7 @@ def side_panels(scene: Scene, L: Landscape, results: Sequence[RunResult], labels
             ylo, yhi = min(ylo, a), max(yhi, b)
         traces.extend(_side_trace(i, "", ax, _NONE, _NONE, dash)
                       for i in range(len(results), places) for dash in _DASHES.get(panel, ("solid",)))
-        if ylo <= yhi:  # whole decades around the curves (log10 units)
+        if ylo <= yhi:  # whole decades: around the curves, or from the floor, up to the ceiling (log10 units)
             axes[f"yaxis{ax}"]["range"] = decade_range(ylo, yhi, floor, ceiling)
     return traces, axes, notes
 
